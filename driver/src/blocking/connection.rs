@@ -1,0 +1,357 @@
+//! The blocking connection.
+
+use std::cell::{Cell, RefCell};
+use std::path::Path;
+use std::time::Duration;
+
+use super::cache::{CacheStats, Cached, StatementCache};
+use super::options::{path_to_cstring, OpenOptions};
+use super::row::{Row, RowRef, Rows};
+use super::statement::{column_names, Done, Statement};
+use super::transaction::{Savepoint, Transaction, TransactionBehavior};
+use crate::ffi::{self, RawConnection};
+use crate::params::Params;
+use crate::value::{FromSql, ToSql, Value};
+use crate::{Error, ErrorKind, Result};
+
+/// A synchronous SQLite connection.
+///
+/// Every method that takes SQL text runs it through the connection's prepared-statement cache, so running the same
+/// SQL again skips parsing. The connection is `Send` but not `Sync`: one thread uses it at a time, which is how the
+/// async layer's worker threads own theirs.
+///
+/// ```
+/// use asqlite::{blocking::Connection, params};
+/// # fn main() -> asqlite::Result<()> {
+/// let conn = Connection::open_in_memory()?;
+/// conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")?;
+/// conn.execute("INSERT INTO t (name) VALUES (?1)", params!["one"])?;
+/// let name: String = conn.query_one("SELECT name FROM t WHERE id = ?1", params![1])?.get(0)?;
+/// assert_eq!(name, "one");
+/// # Ok(()) }
+/// ```
+pub struct Connection {
+    // Declared before `raw` so cached statements are finalized before the connection closes.
+    pub(crate) cache: RefCell<StatementCache>,
+    pub(crate) raw: RawConnection,
+    pub(crate) savepoint_depth: Cell<u32>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("path", &self.raw.filename()).finish_non_exhaustive()
+    }
+}
+
+/// Interrupts the statements of a connection from another thread. `Send + Sync`, and harmless after the
+/// connection has closed.
+#[derive(Clone, Debug)]
+pub struct InterruptHandle(pub(crate) ffi::InterruptHandle);
+
+impl InterruptHandle {
+    /// Make the statement running now (if any) fail with [`ErrorKind::Interrupted`].
+    pub fn interrupt(&self) {
+        self.0.interrupt();
+    }
+}
+
+impl Connection {
+    /// Open (creating if missing) the database file at `path`, read-write, with the default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, &OpenOptions::default())
+    }
+
+    /// Open a private in-memory database.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::open_with(":memory:", &OpenOptions::default())
+    }
+
+    /// Open with explicit [`OpenOptions`].
+    pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let cpath = path_to_cstring(path)?;
+        let raw = RawConnection::open(&cpath, options.flags(false)).map_err(|e| {
+            let msg = format!("{} (opening {})", e.message(), path.display());
+            Error::new(e.kind(), msg).with_source(e)
+        })?;
+        raw.set_busy_timeout(options.busy_timeout)?;
+        Ok(Connection {
+            cache: RefCell::new(StatementCache::new(options.cache_capacity)),
+            raw,
+            savepoint_depth: Cell::new(0),
+        })
+    }
+
+    /// Prepare one statement, outside the cache.
+    pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
+        let raw = self.prepare_one(sql, false)?;
+        let columns = column_names(&raw);
+        Ok(Statement::new(self, Cached { raw, columns }, None))
+    }
+
+    /// Prepare one statement through the cache: the second prepare of the same SQL is a lookup. The statement
+    /// returns to the cache when dropped.
+    #[inline]
+    pub fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
+        let hit = self.cache.borrow_mut().take(sql);
+        match hit {
+            Some((key, cached)) => Ok(Statement::new(self, cached, Some(key))),
+            None => self.prepare_miss(sql),
+        }
+    }
+
+    #[inline(never)]
+    fn prepare_miss(&self, sql: &str) -> Result<Statement<'_>> {
+        let raw = self.prepare_one(sql, true)?;
+        let columns = column_names(&raw);
+        Ok(Statement::new(self, Cached { raw, columns }, Some(sql.into())))
+    }
+
+    /// Prepare exactly one statement: empty SQL and trailing statements are errors.
+    fn prepare_one(&self, sql: &str, persistent: bool) -> Result<ffi::RawStatement> {
+        let (stmt, used) = self.raw.prepare(sql, persistent)?;
+        let Some(stmt) = stmt else {
+            return Err(Error::new(ErrorKind::InvalidInput, "the SQL holds no statement").with_sql(sql));
+        };
+        let rest = &sql[used..];
+        if !rest.trim().is_empty() && self.raw.prepare(rest, false)?.0.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "the SQL holds more than one statement; use execute_batch to run several",
+            )
+            .with_sql(sql));
+        }
+        Ok(stmt)
+    }
+
+    /// Run one statement; returns what it did.
+    #[inline]
+    pub fn execute(&self, sql: &str, params: impl Into<Params>) -> Result<Done> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    /// Run every statement in `sql` (separated by `;`), without parameters. Rows are discarded.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        let mut offset = 0;
+        while offset < sql.len() {
+            let rest = &sql[offset..];
+            let (stmt, used) = self.raw.prepare(rest, false).map_err(|e| e.rebase(sql, offset))?;
+            if let Some(stmt) = stmt {
+                let result = (|| {
+                    while stmt.step()? {}
+                    Ok(())
+                })();
+                stmt.reset();
+                result.map_err(|e: Error| e.rebase(sql, offset))?;
+            }
+            if used == 0 {
+                break;
+            }
+            offset += used;
+        }
+        Ok(())
+    }
+
+    /// Run one statement once per parameter set, all or nothing: inside a transaction (or a savepoint, if one is
+    /// open). Returns the total rows affected.
+    pub fn execute_many<I>(&self, sql: &str, param_sets: I) -> Result<u64>
+    where
+        I: IntoIterator,
+        I::Item: Into<Params>,
+    {
+        self.atomically(|| {
+            let mut stmt = self.prepare_cached(sql)?;
+            let mut total = 0;
+            for params in param_sets {
+                total += stmt.execute(params)?.rows_affected;
+            }
+            Ok(total)
+        })
+    }
+
+    /// Run `f` inside a transaction (or a savepoint when one is open); commit on `Ok`, roll back on `Err`.
+    pub(crate) fn atomically<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
+        if self.raw.is_autocommit() {
+            self.execute_batch("BEGIN IMMEDIATE")?;
+            match f().and_then(|v| self.execute_batch("COMMIT").map(|()| v)) {
+                Ok(v) => Ok(v),
+                Err(e) => {
+                    if !self.raw.is_autocommit() {
+                        let _ = self.execute_batch("ROLLBACK");
+                    }
+                    Err(e)
+                }
+            }
+        } else {
+            self.execute_batch("SAVEPOINT asqlite_atomic")?;
+            match f() {
+                Ok(v) => {
+                    self.execute_batch("RELEASE asqlite_atomic")?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = self.execute_batch("ROLLBACK TO asqlite_atomic; RELEASE asqlite_atomic");
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Run a query and collect every row.
+    pub fn query(&self, sql: &str, params: impl Into<Params>) -> Result<Rows> {
+        self.prepare_cached(sql)?.query(params)
+    }
+
+    /// Run a query and return its first row, or an error of kind [`ErrorKind::NoRows`].
+    #[inline]
+    pub fn query_one(&self, sql: &str, params: impl Into<Params>) -> Result<Row> {
+        self.prepare_cached(sql)?.query_one(params)
+    }
+
+    /// Run a query and return its first row, if any.
+    pub fn query_opt(&self, sql: &str, params: impl Into<Params>) -> Result<Option<Row>> {
+        self.prepare_cached(sql)?.query_opt(params)
+    }
+
+    /// Run a query and decode each row with `f`, straight from SQLite's buffers.
+    pub fn query_map<T, F>(&self, sql: &str, params: impl Into<Params>, f: F) -> Result<Vec<T>>
+    where
+        F: FnMut(&RowRef<'_>) -> Result<T>,
+    {
+        self.prepare_cached(sql)?.query_map(params, f)
+    }
+
+    /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`].
+    pub fn query_row<T>(&self, sql: &str, params: impl Into<Params>, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    /// Begin a deferred transaction.
+    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
+        Transaction::begin(self, TransactionBehavior::Deferred)
+    }
+
+    /// Begin a transaction with the given locking behaviour.
+    pub fn transaction_with_behavior(&mut self, behavior: TransactionBehavior) -> Result<Transaction<'_>> {
+        Transaction::begin(self, behavior)
+    }
+
+    /// Open a savepoint (which starts a transaction if none is open).
+    pub fn savepoint(&mut self) -> Result<Savepoint<'_>> {
+        Savepoint::open(self)
+    }
+
+    /// Read a pragma's value: `conn.pragma_query_value::<String>("journal_mode")`.
+    pub fn pragma_query_value<T: FromSql>(&self, name: &str) -> Result<T> {
+        check_pragma_name(name)?;
+        self.query_one(&format!("PRAGMA {name}"), ())?.get(0)
+    }
+
+    /// Read a pragma as rows, with an optional argument: `conn.pragma("table_info", Some("cars"))`.
+    pub fn pragma(&self, name: &str, arg: Option<&str>) -> Result<Rows> {
+        check_pragma_name(name)?;
+        match arg {
+            Some(a) => self.query(&format!("PRAGMA {name}({})", quote_literal(&Value::Text(a.to_owned()))), ()),
+            None => self.query(&format!("PRAGMA {name}"), ()),
+        }
+    }
+
+    /// Set a pragma: `conn.pragma_update("synchronous", "NORMAL")`. Rows it returns are discarded.
+    pub fn pragma_update(&self, name: &str, value: impl ToSql) -> Result<()> {
+        self.pragma_update_and_check::<Value>(name, value).map(drop).or_else(|e| {
+            if e.kind() == ErrorKind::NoRows {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+    }
+
+    /// Set a pragma and read back the value it reports: `journal_mode` answers with the mode in force.
+    pub fn pragma_update_and_check<T: FromSql>(&self, name: &str, value: impl ToSql) -> Result<T> {
+        check_pragma_name(name)?;
+        let sql = format!("PRAGMA {name} = {}", quote_literal(&value.to_sql()?));
+        let mut stmt = self.prepare(&sql)?;
+        stmt.query_row((), |r| r.get(0))
+    }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE.
+    pub fn changes(&self) -> u64 {
+        self.raw.changes()
+    }
+
+    /// The rowid of the most recent successful INSERT.
+    pub fn last_insert_rowid(&self) -> i64 {
+        self.raw.last_insert_rowid()
+    }
+
+    /// Whether no transaction is open.
+    pub fn is_autocommit(&self) -> bool {
+        self.raw.is_autocommit()
+    }
+
+    /// Whether the main database is read-only.
+    pub fn is_readonly(&self) -> bool {
+        self.raw.is_readonly()
+    }
+
+    /// The file of the main database (`None` or empty for an in-memory one).
+    pub fn path(&self) -> Option<String> {
+        self.raw.filename().filter(|s| !s.is_empty())
+    }
+
+    /// Change the busy timeout.
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        self.raw.set_busy_timeout(timeout)
+    }
+
+    /// A handle that interrupts this connection's running statement from another thread.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle(self.raw.interrupt_handle())
+    }
+
+    /// Hits, misses and size of the statement cache.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.borrow().stats()
+    }
+
+    /// Change the statement cache's capacity (0 turns it off), evicting as needed.
+    pub fn set_statement_cache_capacity(&self, capacity: usize) {
+        self.cache.borrow_mut().set_capacity(capacity);
+    }
+
+    /// Finalize every cached statement.
+    pub fn flush_statement_cache(&self) {
+        self.cache.borrow_mut().clear();
+    }
+}
+
+/// A pragma name is an identifier, optionally qualified by a schema: anything else could smuggle SQL in.
+fn check_pragma_name(name: &str) -> Result<()> {
+    let ident = |s: &str| {
+        let mut cs = s.chars();
+        cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let ok = match name.split_once('.') {
+        Some((schema, pragma)) => ident(schema) && ident(pragma),
+        None => ident(name),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::InvalidInput, format!("{name:?} is not a pragma name")))
+    }
+}
+
+/// A value as an SQL literal, for the few places SQLite accepts no parameter (pragmas).
+pub(crate) fn quote_literal(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".to_owned(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(r) if r.is_finite() => format!("{r:?}"),
+        Value::Real(_) => "NULL".to_owned(),
+        Value::Text(s) => format!("'{}'", s.replace('\'', "''")),
+        Value::Blob(_) => v.to_string(),
+    }
+}

@@ -1,0 +1,18 @@
+//! The blocking layer: a safe, synchronous SQLite connection.
+//!
+//! This is what the async layer's worker threads run, and what [`Pool::call`](crate::Pool::call) closures
+//! receive. It is also usable on its own, with the same method names as the async API and no `.await`.
+
+mod cache;
+mod connection;
+mod options;
+mod row;
+mod statement;
+mod transaction;
+
+pub use cache::CacheStats;
+pub use connection::{Connection, InterruptHandle};
+pub use options::{OpenOptions, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_CACHE_CAPACITY};
+pub use row::{write_table, Row, RowIndex, RowRef, Rows};
+pub use statement::{Cursor, Done, Statement};
+pub use transaction::{Savepoint, Transaction, TransactionBehavior};

@@ -1,0 +1,379 @@
+//! Rows: [`RowRef`] borrows the current row of a running statement, [`Row`] owns its values, [`Rows`] is a
+//! whole result with its column names.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::ffi::RawStatement;
+use crate::value::{FromSql, FromSqlError, Value, ValueRef};
+use crate::{Error, ErrorKind, Result};
+
+/// A column position or name, for [`Row::get`] and [`RowRef::get`].
+///
+/// Names match exactly first, then ASCII-case-insensitively (as SQLite resolves them).
+pub trait RowIndex: sealed::Sealed {
+    /// The zero-based index of the column in `columns`.
+    fn index(&self, columns: &[String]) -> Result<usize>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for usize {}
+    impl Sealed for &str {}
+    impl Sealed for String {}
+    impl Sealed for &String {}
+}
+
+impl RowIndex for usize {
+    #[inline]
+    fn index(&self, columns: &[String]) -> Result<usize> {
+        if *self < columns.len() {
+            Ok(*self)
+        } else {
+            Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("column index {self} out of range: the row has {} columns", columns.len()),
+            ))
+        }
+    }
+}
+
+impl RowIndex for &str {
+    #[inline]
+    fn index(&self, columns: &[String]) -> Result<usize> {
+        if let Some(i) = columns.iter().position(|c| c == self) {
+            return Ok(i);
+        }
+        columns.iter().position(|c| c.eq_ignore_ascii_case(self)).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("no column named {self:?}; the columns are {}", columns.join(", ")),
+            )
+        })
+    }
+}
+
+impl RowIndex for String {
+    fn index(&self, columns: &[String]) -> Result<usize> {
+        self.as_str().index(columns)
+    }
+}
+
+impl RowIndex for &String {
+    fn index(&self, columns: &[String]) -> Result<usize> {
+        self.as_str().index(columns)
+    }
+}
+
+/// Convert a value for column `i`, turning a failure into an error that names the column and both types.
+#[inline]
+pub(crate) fn convert<T: FromSql>(value: ValueRef<'_>, i: usize, columns: &[String]) -> Result<T> {
+    T::from_sql(value).map_err(|e| conversion_error::<T>(e, value, i, columns))
+}
+
+#[cold]
+fn conversion_error<T>(e: FromSqlError, value: ValueRef<'_>, i: usize, columns: &[String]) -> Error {
+    let name = columns.get(i).map_or("", String::as_str);
+    let target = std::any::type_name::<T>();
+    let msg = match &e {
+        FromSqlError::InvalidType => {
+            format!("column {i} (\"{name}\"): cannot read a {} value as {target}", value.data_type())
+        }
+        FromSqlError::OutOfRange(v) => format!("column {i} (\"{name}\"): INTEGER {v} is out of range for {target}"),
+        FromSqlError::Other(err) => {
+            format!("column {i} (\"{name}\"): cannot read a {} value as {target}: {err}", value.data_type())
+        }
+    };
+    Error::new(ErrorKind::TypeConversion, msg).with_source(e)
+}
+
+/// The current row of a running statement: values are read straight from SQLite, without copying the row.
+///
+/// Handed to the closures of `query_map` and to cursors; it cannot outlive the step that produced it.
+pub struct RowRef<'s> {
+    pub(crate) stmt: &'s RawStatement,
+    pub(crate) columns: &'s Arc<[String]>,
+}
+
+impl fmt::Debug for RowRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RowRef").field("columns", &self.columns).finish()
+    }
+}
+
+impl<'s> RowRef<'s> {
+    /// Read column `idx` (a position or a name) as `T`.
+    #[inline]
+    pub fn get<T: FromSql>(&self, idx: impl RowIndex) -> Result<T> {
+        let i = idx.index(self.columns)?;
+        convert(self.stmt.column_value(i)?, i, self.columns)
+    }
+
+    /// Borrow column `idx` as a [`ValueRef`].
+    pub fn get_ref(&self, idx: impl RowIndex) -> Result<ValueRef<'_>> {
+        let i = idx.index(self.columns)?;
+        self.stmt.column_value(i)
+    }
+
+    /// The column names.
+    pub fn columns(&self) -> &[String] {
+        self.columns
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Whether the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
+    /// Copy the row into an owned [`Row`].
+    pub fn to_row(&self) -> Result<Row> {
+        let values = (0..self.columns.len())
+            .map(|i| self.stmt.column_value(i).map(|v| v.to_owned()))
+            .collect::<Result<Box<[Value]>>>()?;
+        Ok(Row { columns: Arc::clone(self.columns), values })
+    }
+}
+
+/// An owned row: its values and (shared) column names. `Send + Sync`, so it crosses threads.
+#[derive(Clone, PartialEq)]
+pub struct Row {
+    columns: Arc<[String]>,
+    values: Box<[Value]>,
+}
+
+impl Row {
+    /// A row from column names and values (of the same length).
+    pub fn new(columns: Arc<[String]>, values: Vec<Value>) -> Result<Self> {
+        if columns.len() != values.len() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("{} column names for {} values", columns.len(), values.len()),
+            ));
+        }
+        Ok(Row { columns, values: values.into_boxed_slice() })
+    }
+
+    /// Read column `idx` (a position or a name) as `T`: `row.get::<i64>(0)`, `row.get::<String>("make")`.
+    #[inline]
+    pub fn get<T: FromSql>(&self, idx: impl RowIndex) -> Result<T> {
+        let i = idx.index(&self.columns)?;
+        convert(self.values[i].as_ref(), i, &self.columns)
+    }
+
+    /// Borrow column `idx` as a [`ValueRef`].
+    pub fn get_ref(&self, idx: impl RowIndex) -> Result<ValueRef<'_>> {
+        let i = idx.index(&self.columns)?;
+        Ok(self.values[i].as_ref())
+    }
+
+    /// The column names.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The shared column names.
+    pub fn columns_arc(&self) -> &Arc<[String]> {
+        &self.columns
+    }
+
+    /// The values, in column order.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// Take the values.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values.into_vec()
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// `(name, value)` pairs in column order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.columns.iter().map(String::as_str).zip(self.values.iter())
+    }
+}
+
+impl fmt::Debug for Row {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// A whole result: column names and owned rows.
+#[derive(Clone, PartialEq, Default)]
+pub struct Rows {
+    columns: Arc<[String]>,
+    rows: Vec<Row>,
+}
+
+impl Rows {
+    /// A result from column names and rows.
+    pub fn new(columns: Arc<[String]>, rows: Vec<Row>) -> Self {
+        Rows { columns, rows }
+    }
+
+    /// The column names, in order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Row> {
+        self.rows.iter()
+    }
+
+    /// Row `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&Row> {
+        self.rows.get(i)
+    }
+
+    /// The first row, if there is one.
+    pub fn first(&self) -> Option<&Row> {
+        self.rows.first()
+    }
+
+    /// The rows as a slice.
+    pub fn as_slice(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// Take the rows.
+    pub fn into_vec(self) -> Vec<Row> {
+        self.rows
+    }
+}
+
+impl IntoIterator for Rows {
+    type Item = Row;
+    type IntoIter = std::vec::IntoIter<Row>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Rows {
+    type Item = &'a Row;
+    type IntoIter = std::slice::Iter<'a, Row>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.iter()
+    }
+}
+
+impl fmt::Debug for Rows {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rows").field("columns", &self.columns).field("rows", &self.rows.len()).finish()
+    }
+}
+
+/// The text of one cell in a table: text as it is (control characters escaped), NULL as `None` like pandas.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "None".to_owned(),
+        Value::Text(s) if s.chars().any(char::is_control) => s.escape_debug().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Write an aligned text table: a header of column names, then one line per row, each led by its index — the
+/// layout of a pandas `DataFrame`'s repr, where every column is right-aligned to its widest cell.
+pub fn write_table(f: &mut fmt::Formatter<'_>, columns: &[String], rows: &[&[Value]]) -> fmt::Result {
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(cell).collect()).collect();
+    let index_width = rows.len().saturating_sub(1).to_string().len();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            cells.iter().map(|r| r.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0).max(name.chars().count())
+        })
+        .collect();
+    write!(f, "{:index_width$}", "")?;
+    for (name, w) in columns.iter().zip(&widths) {
+        write!(f, "  {name:>w$}")?;
+    }
+    for (i, row) in cells.iter().enumerate() {
+        write!(f, "\n{i:<index_width$}")?;
+        for (c, w) in row.iter().zip(&widths) {
+            write!(f, "  {c:>w$}")?;
+        }
+    }
+    if rows.is_empty() {
+        write!(f, "\n[0 rows x {} columns]", columns.len())?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Rows {
+    /// An aligned text table, like a pandas `DataFrame`:
+    ///
+    /// ```text
+    ///    car_id         make  year  mileage
+    /// 0       1  Honda Civic  2012    20000
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<&[Value]> = self.rows.iter().map(Row::values).collect();
+        write_table(f, &self.columns, &rows)
+    }
+}
+
+impl fmt::Display for Row {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_table(f, &self.columns, &[self.values()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Rows {
+        let cols: Arc<[String]> = vec!["car_id".to_owned(), "make".to_owned(), "mileage".to_owned()].into();
+        let r = |id, make: &str, m| {
+            Row::new(cols.clone(), vec![Value::Integer(id), Value::Text(make.into()), Value::Integer(m)]).unwrap()
+        };
+        Rows::new(cols.clone(), vec![r(1, "Honda Civic", 20000), r(2, "Toyota Prius", 10000)])
+    }
+
+    #[test]
+    fn display_is_an_aligned_table() {
+        let expected = "   car_id          make  mileage\n0       1   Honda Civic    20000\n1       2  Toyota Prius    10000";
+        assert_eq!(rows().to_string(), expected);
+    }
+
+    #[test]
+    fn get_by_name_and_index() {
+        let rs = rows();
+        let row = rs.get(1).unwrap();
+        assert_eq!(row.get::<i64>(0).unwrap(), 2);
+        assert_eq!(row.get::<String>("MAKE").unwrap(), "Toyota Prius");
+        let err = row.get::<String>(0).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TypeConversion);
+        assert!(err.message().contains("car_id") && err.message().contains("INTEGER"), "{err}");
+        assert!(err.message().contains("String"), "{err}");
+        assert_eq!(row.get::<i64>("nope").unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(row.get::<i64>(9).unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+}

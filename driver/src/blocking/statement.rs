@@ -1,0 +1,304 @@
+//! Prepared statements: binding, stepping and decoding.
+
+use std::sync::Arc;
+
+use super::cache::Cached;
+use super::row::{Row, RowRef, Rows};
+use super::Connection;
+use crate::ffi::RawStatement;
+use crate::params::{strip_prefix, Params, ParamsKind};
+use crate::{Error, ErrorKind, Result};
+
+/// What a statement that ran to completion did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Done {
+    pub(crate) rows_affected: u64,
+    pub(crate) last_insert_rowid: i64,
+}
+
+impl Done {
+    /// Rows inserted, updated or deleted by the statement (0 for other statements).
+    pub fn rows_affected(&self) -> u64 {
+        self.rows_affected
+    }
+
+    /// The connection's last inserted rowid after the statement.
+    pub fn last_insert_rowid(&self) -> i64 {
+        self.last_insert_rowid
+    }
+}
+
+/// A prepared statement borrowed from its [`Connection`].
+///
+/// Made by [`Connection::prepare`] or [`Connection::prepare_cached`]; a cached statement goes back to the cache
+/// when dropped. Every run binds all parameters afresh and resets the statement when done, even on error, so no
+/// read snapshot is held between runs.
+pub struct Statement<'c> {
+    conn: &'c Connection,
+    inner: Option<Cached>,
+    /// The cache key, for statements that go back to the cache.
+    key: Option<Box<str>>,
+}
+
+impl std::fmt::Debug for Statement<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Statement").field("sql", &self.sql()).field("cached", &self.key.is_some()).finish()
+    }
+}
+
+pub(crate) fn column_names(raw: &RawStatement) -> Arc<[String]> {
+    (0..raw.column_count()).map(|i| raw.column_name(i)).collect()
+}
+
+/// Bind `params` to every parameter of `raw`, or explain what does not match.
+pub(crate) fn bind_params(raw: &RawStatement, params: &mut Params) -> Result<()> {
+    if let Some(e) = params.take_error() {
+        return Err(e.with_sql(raw.sql()));
+    }
+    let expected = raw.parameter_count();
+    match &params.kind {
+        ParamsKind::None if expected == 0 => Ok(()),
+        ParamsKind::None => Err(count_error(raw, expected, 0)),
+        ParamsKind::Positional(values) => {
+            if values.len() != expected {
+                return Err(count_error(raw, expected, values.len()));
+            }
+            for (i, v) in values.iter().enumerate() {
+                raw.bind(i + 1, v)?;
+            }
+            Ok(())
+        }
+        ParamsKind::Named(pairs) => {
+            for i in 1..=expected {
+                let Some(name) = raw.parameter_name(i) else {
+                    return Err(name_error(raw, format!("parameter {i} is a nameless `?` and cannot be bound by name")));
+                };
+                let bare = strip_prefix(name);
+                let Some((_, v)) = pairs.iter().find(|(k, _)| strip_prefix(k) == bare) else {
+                    return Err(name_error(raw, format!("no value given for parameter {name}")));
+                };
+                raw.bind(i, v)?;
+            }
+            if let Some((k, _)) = pairs.iter().find(|(k, _)| {
+                let bare = strip_prefix(k);
+                !(1..=expected).any(|i| raw.parameter_name(i).is_some_and(|n| strip_prefix(n) == bare))
+            }) {
+                return Err(name_error(raw, format!("the statement has no parameter named {k}")));
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cold]
+fn count_error(raw: &RawStatement, expected: usize, given: usize) -> Error {
+    Error::new(ErrorKind::ParameterCount, format!("the statement takes {expected} parameters but {given} were given"))
+        .with_sql(raw.sql())
+}
+
+#[cold]
+fn name_error(raw: &RawStatement, msg: String) -> Error {
+    Error::new(ErrorKind::ParameterName, msg).with_sql(raw.sql())
+}
+
+impl<'c> Statement<'c> {
+    pub(crate) fn new(conn: &'c Connection, cached: Cached, key: Option<Box<str>>) -> Self {
+        Statement { conn, inner: Some(cached), key }
+    }
+
+    #[inline]
+    fn cached(&self) -> &Cached {
+        match &self.inner {
+            Some(c) => c,
+            None => unreachable!("a statement's handle is only taken in Drop"),
+        }
+    }
+
+    pub(crate) fn raw(&self) -> &RawStatement {
+        &self.cached().raw
+    }
+
+    /// The SQL of the statement.
+    pub fn sql(&self) -> &str {
+        self.raw().sql()
+    }
+
+    /// The names of the result columns.
+    pub fn columns(&self) -> &[String] {
+        &self.cached().columns
+    }
+
+    /// The number of parameters the statement takes.
+    pub fn parameter_count(&self) -> usize {
+        self.raw().parameter_count()
+    }
+
+    /// Whether the statement makes no direct change to the database (`sqlite3_stmt_readonly`).
+    pub fn readonly(&self) -> bool {
+        self.raw().readonly()
+    }
+
+    /// Bind `params`, run `f`, and reset the statement whatever `f` returned.
+    #[inline]
+    fn run<R>(
+        &mut self,
+        params: impl Into<Params>,
+        f: impl FnOnce(&RawStatement, &Arc<[String]>) -> Result<R>,
+    ) -> Result<R> {
+        let mut params = params.into();
+        let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
+        if cached.raw.column_count() != cached.columns.len() {
+            // The schema changed and SQLite re-prepared the statement with other columns.
+            cached.columns = column_names(&cached.raw);
+        }
+        let cached = &*cached;
+        let out = bind_params(&cached.raw, &mut params).and_then(|()| f(&cached.raw, &cached.columns));
+        cached.raw.reset();
+        out
+    }
+
+    /// Run to completion, discarding any rows; returns the rows affected and the last rowid.
+    pub fn execute(&mut self, params: impl Into<Params>) -> Result<Done> {
+        let conn = self.conn;
+        self.run(params, |raw, _| {
+            let before = conn.raw.total_changes();
+            while raw.step()? {}
+            let rows_affected = if conn.raw.total_changes() == before { 0 } else { conn.raw.changes() };
+            Ok(Done { rows_affected, last_insert_rowid: conn.raw.last_insert_rowid() })
+        })
+    }
+
+    /// Run and collect every row.
+    pub fn query(&mut self, params: impl Into<Params>) -> Result<Rows> {
+        self.run(params, |raw, columns| {
+            let mut rows = Vec::new();
+            while raw.step()? {
+                rows.push(RowRef { stmt: raw, columns }.to_row()?);
+            }
+            Ok(Rows::new(Arc::clone(columns), rows))
+        })
+    }
+
+    /// Run and decode every row with `f`, straight from SQLite's buffers.
+    pub fn query_map<T, F>(&mut self, params: impl Into<Params>, mut f: F) -> Result<Vec<T>>
+    where
+        F: FnMut(&RowRef<'_>) -> Result<T>,
+    {
+        self.run(params, |raw, columns| {
+            let mut out = Vec::new();
+            while raw.step()? {
+                out.push(f(&RowRef { stmt: raw, columns })?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Run and return the first row, or an error of kind [`ErrorKind::NoRows`].
+    pub fn query_one(&mut self, params: impl Into<Params>) -> Result<Row> {
+        self.query_opt(params)?.ok_or_else(|| no_rows(self.sql()))
+    }
+
+    /// Run and return the first row, if any.
+    pub fn query_opt(&mut self, params: impl Into<Params>) -> Result<Option<Row>> {
+        self.run(params, |raw, columns| {
+            if raw.step()? {
+                RowRef { stmt: raw, columns }.to_row().map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+    }
+
+    /// Run and decode the first row with `f`, or fail with [`ErrorKind::NoRows`].
+    pub fn query_row<T>(&mut self, params: impl Into<Params>, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
+        self.run(params, |raw, columns| {
+            if raw.step()? {
+                f(&RowRef { stmt: raw, columns })
+            } else {
+                Err(no_rows(raw.sql()))
+            }
+        })
+    }
+
+    /// Bind and start the statement, returning a cursor that yields rows one at a time.
+    pub fn cursor(&mut self, params: impl Into<Params>) -> Result<Cursor<'_, 'c>> {
+        let mut params = params.into();
+        if let Some(cached) = self.inner.as_mut() {
+            if cached.raw.column_count() != cached.columns.len() {
+                cached.columns = column_names(&cached.raw);
+            }
+        }
+        if let Err(e) = bind_params(self.raw(), &mut params) {
+            self.raw().reset();
+            return Err(e);
+        }
+        Ok(Cursor { stmt: self, done: false })
+    }
+}
+
+#[cold]
+pub(crate) fn no_rows(sql: &str) -> Error {
+    Error::new(ErrorKind::NoRows, "the query returned no rows").with_sql(sql)
+}
+
+impl Drop for Statement<'_> {
+    fn drop(&mut self) {
+        if let Some(cached) = self.inner.take() {
+            cached.raw.reset();
+            if let Some(key) = self.key.take() {
+                if let Ok(mut cache) = self.conn.cache.try_borrow_mut() {
+                    cache.put(key, cached);
+                }
+            }
+        }
+    }
+}
+
+/// Rows of a running statement, one at a time (a lending iterator: each row borrows the cursor).
+///
+/// Dropping the cursor resets the statement, which releases its read snapshot.
+pub struct Cursor<'s, 'c> {
+    stmt: &'s mut Statement<'c>,
+    done: bool,
+}
+
+impl std::fmt::Debug for Cursor<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor").field("sql", &self.stmt.sql()).field("done", &self.done).finish()
+    }
+}
+
+impl Cursor<'_, '_> {
+    /// The next row, or `None` when the statement is done. After an error the cursor is done.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<RowRef<'_>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let cached = self.stmt.cached();
+        match cached.raw.step() {
+            Ok(true) => Ok(Some(RowRef { stmt: &cached.raw, columns: &cached.columns })),
+            Ok(false) => {
+                self.done = true;
+                cached.raw.reset();
+                Ok(None)
+            }
+            Err(e) => {
+                self.done = true;
+                cached.raw.reset();
+                Err(e)
+            }
+        }
+    }
+
+    /// The names of the result columns.
+    pub fn columns(&self) -> &Arc<[String]> {
+        &self.stmt.cached().columns
+    }
+}
+
+impl Drop for Cursor<'_, '_> {
+    fn drop(&mut self) {
+        self.stmt.raw().reset();
+    }
+}

@@ -1,0 +1,337 @@
+//! The one error type of the crate.
+//!
+//! Every failure, from SQLite or from the driver around it, is an [`Error`]: it keeps SQLite's primary and
+//! extended result codes, SQLite's message, the SQL that failed and the byte offset SQLite points at, and it sorts
+//! itself into an [`ErrorKind`] that is easy to match (constraint violations, busy, no rows, bad parameters, a
+//! closed pool, ...).
+
+use std::fmt;
+
+/// A specialised `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, coarsely: the part of an [`Error`] you match on.
+///
+/// The list grows as the crate does, so matches need a wildcard arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A `UNIQUE` constraint failed.
+    UniqueViolation,
+    /// A `PRIMARY KEY` constraint failed.
+    PrimaryKeyViolation,
+    /// A `FOREIGN KEY` constraint failed.
+    ForeignKeyViolation,
+    /// A `NOT NULL` constraint failed.
+    NotNullViolation,
+    /// A `CHECK` constraint failed.
+    CheckViolation,
+    /// Any other constraint (a trigger's `RAISE`, a rowid, ...).
+    OtherConstraint,
+    /// The database file is locked by another connection (`SQLITE_BUSY`) past the busy timeout.
+    Busy,
+    /// A table is locked inside this connection's own process (`SQLITE_LOCKED`).
+    Locked,
+    /// A query that must return a row returned none.
+    NoRows,
+    /// A query that must return at most one row returned more.
+    TooManyRows,
+    /// The number of parameters given does not match the statement's.
+    ParameterCount,
+    /// A named parameter is unknown to the statement, or the statement's parameter was not given.
+    ParameterName,
+    /// A value could not be converted to or from the requested Rust type.
+    TypeConversion,
+    /// The SQL did not compile (syntax error, unknown table or column, ...).
+    Syntax,
+    /// The connection, pool or worker is closed.
+    Closed,
+    /// The statement was interrupted (a dropped future, a statement timeout or an explicit interrupt).
+    Interrupted,
+    /// The statement ran longer than the configured statement timeout.
+    Timeout,
+    /// A user closure panicked; any transaction it had open was rolled back.
+    Panicked,
+    /// The operation was cancelled before it finished.
+    Cancelled,
+    /// The database is read-only (a read-only file, directory or connection).
+    ReadOnly,
+    /// The database file could not be opened (missing directory, permissions, ...).
+    CantOpen,
+    /// The database file is corrupt or is not a database.
+    Corrupt,
+    /// The disk or a size limit is full.
+    Full,
+    /// A string or blob is larger than SQLite's limit.
+    TooBig,
+    /// The input was invalid before it reached SQLite (a NUL in a path, a bad pragma name, ...).
+    InvalidInput,
+    /// SQLite refused the call as a misuse of its API.
+    Misuse,
+    /// Any other SQLite error: see [`Error::code`] and [`Error::extended_code`].
+    Sqlite,
+}
+
+impl ErrorKind {
+    /// Whether this kind is one of the constraint violations.
+    pub fn is_constraint(self) -> bool {
+        matches!(
+            self,
+            Self::UniqueViolation
+                | Self::PrimaryKeyViolation
+                | Self::ForeignKeyViolation
+                | Self::NotNullViolation
+                | Self::CheckViolation
+                | Self::OtherConstraint
+        )
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::UniqueViolation => "unique constraint violated",
+            Self::PrimaryKeyViolation => "primary key constraint violated",
+            Self::ForeignKeyViolation => "foreign key constraint violated",
+            Self::NotNullViolation => "not null constraint violated",
+            Self::CheckViolation => "check constraint violated",
+            Self::OtherConstraint => "constraint violated",
+            Self::Busy => "database is busy",
+            Self::Locked => "database table is locked",
+            Self::NoRows => "query returned no rows",
+            Self::TooManyRows => "query returned more than one row",
+            Self::ParameterCount => "wrong number of parameters",
+            Self::ParameterName => "wrong parameter name",
+            Self::TypeConversion => "type conversion failed",
+            Self::Syntax => "SQL error",
+            Self::Closed => "closed",
+            Self::Interrupted => "interrupted",
+            Self::Timeout => "statement timed out",
+            Self::Panicked => "closure panicked",
+            Self::Cancelled => "cancelled",
+            Self::ReadOnly => "database is read-only",
+            Self::CantOpen => "unable to open database file",
+            Self::Corrupt => "database is corrupt",
+            Self::Full => "database or disk is full",
+            Self::TooBig => "string or blob too big",
+            Self::InvalidInput => "invalid input",
+            Self::Misuse => "API misuse",
+            Self::Sqlite => "SQLite error",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// An error from SQLite or from the driver.
+///
+/// The error is one pointer wide, so `Result<T>` stays small on hot paths.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    extended_code: Option<i32>,
+    message: String,
+    sql: Option<String>,
+    offset: Option<usize>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// An error of `kind` with a message and no SQLite code.
+    #[cold]
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                extended_code: None,
+                message: message.into(),
+                sql: None,
+                offset: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// An error carrying SQLite's extended result code.
+    #[cold]
+    pub(crate) fn from_sqlite(extended_code: i32, message: String, sql: Option<&str>, offset: Option<usize>) -> Self {
+        let kind = kind_of(extended_code);
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                extended_code: Some(extended_code),
+                message,
+                sql: sql.map(str::to_owned),
+                offset,
+                source: None,
+            }),
+        }
+    }
+
+    /// Attach the SQL the error came from, unless it already has one.
+    #[must_use]
+    pub(crate) fn with_sql(mut self, sql: &str) -> Self {
+        if self.inner.sql.is_none() {
+            self.inner.sql = Some(sql.to_owned());
+        }
+        self
+    }
+
+    /// Point the error at the whole of `full_sql`, of which the failing statement started at byte `base`.
+    #[must_use]
+    pub(crate) fn rebase(mut self, full_sql: &str, base: usize) -> Self {
+        if self.inner.sql.is_some() || self.inner.offset.is_some() {
+            self.inner.offset = self.inner.offset.map(|o| o + base);
+            self.inner.sql = Some(full_sql.to_owned());
+        }
+        self
+    }
+
+    /// Attach an underlying error.
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    #[cold]
+    pub(crate) fn closed(what: &str) -> Self {
+        Self::new(ErrorKind::Closed, format!("{what} is closed"))
+    }
+
+    /// The coarse kind of the error.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// SQLite's primary result code (`SQLITE_CONSTRAINT` = 19, ...), if the error came from SQLite.
+    pub fn code(&self) -> Option<i32> {
+        self.inner.extended_code.map(|c| c & 0xff)
+    }
+
+    /// SQLite's extended result code (`SQLITE_CONSTRAINT_UNIQUE` = 2067, ...), if the error came from SQLite.
+    pub fn extended_code(&self) -> Option<i32> {
+        self.inner.extended_code
+    }
+
+    /// The message: SQLite's own where it gave one, else the driver's.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// The SQL that failed, where there was one.
+    pub fn sql(&self) -> Option<&str> {
+        self.inner.sql.as_deref()
+    }
+
+    /// The byte offset into [`Error::sql`] that SQLite points at, where it gave one.
+    pub fn offset(&self) -> Option<usize> {
+        self.inner.offset
+    }
+
+    /// Whether the error is a constraint violation of any kind.
+    pub fn is_constraint(&self) -> bool {
+        self.inner.kind.is_constraint()
+    }
+}
+
+/// Sort an extended result code into a kind.
+fn kind_of(extended: i32) -> ErrorKind {
+    use libsqlite3_sys as ffi;
+    match extended {
+        ffi::SQLITE_CONSTRAINT_UNIQUE => ErrorKind::UniqueViolation,
+        ffi::SQLITE_CONSTRAINT_PRIMARYKEY => ErrorKind::PrimaryKeyViolation,
+        ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ErrorKind::ForeignKeyViolation,
+        ffi::SQLITE_CONSTRAINT_NOTNULL => ErrorKind::NotNullViolation,
+        ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
+        ffi::SQLITE_INTERRUPT => ErrorKind::Interrupted,
+        ffi::SQLITE_TOOBIG => ErrorKind::TooBig,
+        ffi::SQLITE_RANGE => ErrorKind::ParameterCount,
+        _ => match extended & 0xff {
+            ffi::SQLITE_CONSTRAINT => ErrorKind::OtherConstraint,
+            ffi::SQLITE_BUSY => ErrorKind::Busy,
+            ffi::SQLITE_LOCKED => ErrorKind::Locked,
+            ffi::SQLITE_READONLY => ErrorKind::ReadOnly,
+            ffi::SQLITE_CANTOPEN => ErrorKind::CantOpen,
+            ffi::SQLITE_CORRUPT | ffi::SQLITE_NOTADB => ErrorKind::Corrupt,
+            ffi::SQLITE_FULL => ErrorKind::Full,
+            ffi::SQLITE_MISUSE => ErrorKind::Misuse,
+            ffi::SQLITE_MISMATCH => ErrorKind::TypeConversion,
+            ffi::SQLITE_ERROR => ErrorKind::Syntax,
+            _ => ErrorKind::Sqlite,
+        },
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.write_str(&i.message)?;
+        if let Some(code) = i.extended_code {
+            write!(f, " (code {code})")?;
+        }
+        if let Some(sql) = &i.sql {
+            match i.offset {
+                Some(off) => write!(f, " in `{sql}` at offset {off}")?,
+                None => write!(f, " in `{sql}`")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &i.kind).field("message", &i.message);
+        if let Some(c) = i.extended_code {
+            d.field("extended_code", &c);
+        }
+        if let Some(s) = &i.sql {
+            d.field("sql", s);
+        }
+        if let Some(o) = i.offset {
+            d.field("offset", &o);
+        }
+        if let Some(s) = &i.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source.as_ref().map(|s| &**s as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer_and_thread_safe() {
+        fn assert_traits<T: std::error::Error + Send + Sync + 'static>() {}
+        assert_traits::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn kinds_follow_extended_codes() {
+        use libsqlite3_sys as ffi;
+        assert_eq!(kind_of(ffi::SQLITE_CONSTRAINT_UNIQUE), ErrorKind::UniqueViolation);
+        assert_eq!(kind_of(ffi::SQLITE_BUSY_SNAPSHOT), ErrorKind::Busy);
+        assert_eq!(kind_of(ffi::SQLITE_CONSTRAINT_TRIGGER), ErrorKind::OtherConstraint);
+        assert_eq!(kind_of(ffi::SQLITE_NOTADB), ErrorKind::Corrupt);
+        let e = Error::from_sqlite(ffi::SQLITE_CONSTRAINT_NOTNULL, "NOT NULL failed".into(), Some("INSERT"), None);
+        assert_eq!(e.code(), Some(ffi::SQLITE_CONSTRAINT));
+        assert!(e.is_constraint());
+    }
+}

@@ -1,0 +1,287 @@
+//! The owner of a `sqlite3*`.
+
+use std::cell::Cell;
+use std::ffi::{c_int, c_void, CStr};
+use std::ptr::{self, NonNull};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use libsqlite3_sys as ffi;
+
+use super::error::from_code;
+use super::statement::RawStatement;
+use crate::{Error, ErrorKind, Result};
+
+/// Flags for [`RawConnection::open`], a thin veneer over `SQLITE_OPEN_*`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpenFlags {
+    pub read_only: bool,
+    pub create: bool,
+    pub uri: bool,
+    pub memory: bool,
+}
+
+impl OpenFlags {
+    fn bits(self) -> c_int {
+        let mut f = ffi::SQLITE_OPEN_NOMUTEX | ffi::SQLITE_OPEN_EXRESCODE;
+        if self.read_only {
+            f |= ffi::SQLITE_OPEN_READONLY;
+        } else {
+            f |= ffi::SQLITE_OPEN_READWRITE;
+            if self.create {
+                f |= ffi::SQLITE_OPEN_CREATE;
+            }
+        }
+        if self.uri {
+            f |= ffi::SQLITE_OPEN_URI;
+        }
+        if self.memory {
+            f |= ffi::SQLITE_OPEN_MEMORY;
+        }
+        f
+    }
+}
+
+/// A raw connection handle, shared with [`InterruptHandle`]s so they can interrupt from another thread.
+struct DbPtr(*mut ffi::sqlite3);
+
+// SAFETY: the pointer is only dereferenced by SQLite under the mutex in `Shared`, and the only call made from a
+// thread other than the owner is sqlite3_interrupt, which SQLite documents as safe to call from any thread while
+// the connection is open; the owner nulls the pointer under that mutex before closing.
+unsafe impl Send for DbPtr {}
+
+struct InterruptState {
+    db: DbPtr,
+    /// The token of the job now running on the connection (0 = none).
+    token: u64,
+}
+
+/// Interrupts the statements of one connection from any thread, and is safe against a concurrent close.
+#[derive(Clone)]
+pub(crate) struct InterruptHandle {
+    state: Arc<Mutex<InterruptState>>,
+}
+
+impl std::fmt::Debug for InterruptHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InterruptHandle").finish_non_exhaustive()
+    }
+}
+
+impl InterruptHandle {
+    /// Interrupt whatever runs on the connection now; a no-op once it is closed.
+    pub fn interrupt(&self) {
+        let st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if !st.db.0.is_null() {
+            // SAFETY: the pointer is non-null, so the connection is open: the owner nulls it under this lock
+            // before sqlite3_close. sqlite3_interrupt may be called from any thread.
+            unsafe { ffi::sqlite3_interrupt(st.db.0) };
+        }
+    }
+
+    /// Interrupt the connection only if the job marked with `token` is the one running; returns whether it was.
+    pub fn interrupt_token(&self, token: u64) -> bool {
+        let st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if token != 0 && st.token == token && !st.db.0.is_null() {
+            // SAFETY: as in `interrupt`; the owner clears the token under this lock only after every statement
+            // of the job has been reset, so the interrupt cannot reach a later job's statements.
+            unsafe { ffi::sqlite3_interrupt(st.db.0) };
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Data read by the progress handler (statement deadline), owned by the connection.
+struct Progress {
+    deadline: Cell<Option<Instant>>,
+    fired: Cell<bool>,
+}
+
+/// Owns one `sqlite3*`: opened with `NOMUTEX`, used by one thread at a time, closed in `Drop`.
+pub(crate) struct RawConnection {
+    db: NonNull<ffi::sqlite3>,
+    interrupt: Arc<Mutex<InterruptState>>,
+    progress: Box<Progress>,
+}
+
+impl std::fmt::Debug for RawConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawConnection").finish_non_exhaustive()
+    }
+}
+
+// SAFETY: the connection is opened with SQLITE_OPEN_NOMUTEX, which allows it to move between threads as long as
+// only one uses it at a time; `RawConnection` is not `Sync` and its methods take `&self` on the owning thread.
+unsafe impl Send for RawConnection {}
+
+extern "C" fn progress_callback(data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the `Progress` boxed inside the connection, registered in `set_deadline_checks`, and the
+    // box outlives the registration (it is dropped after sqlite3_close). The callback runs on the owning thread.
+    let p = unsafe { &*data.cast::<Progress>() };
+    match p.deadline.get() {
+        Some(d) if Instant::now() >= d => {
+            p.fired.set(true);
+            1
+        }
+        _ => 0,
+    }
+}
+
+impl RawConnection {
+    /// Open a connection. `path` is a filename, `:memory:` or (with `uri`) a `file:` URI.
+    pub fn open(path: &CStr, flags: OpenFlags) -> Result<Self> {
+        // SAFETY: sqlite3_threadsafe only reads a compile-time constant.
+        if unsafe { ffi::sqlite3_threadsafe() } == 0 {
+            return Err(Error::new(
+                ErrorKind::Misuse,
+                "this SQLite library was built single-threaded (SQLITE_THREADSAFE=0); asqlite needs a thread-safe build",
+            ));
+        }
+        let mut db = ptr::null_mut();
+        // SAFETY: path is NUL-terminated; db receives a handle that we own (even on failure, when it must be closed).
+        let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags.bits(), ptr::null()) };
+        let Some(nn) = NonNull::new(db) else {
+            return Err(Error::new(ErrorKind::Sqlite, "out of memory opening the database"));
+        };
+        if rc != ffi::SQLITE_OK {
+            let err = from_code(db, rc, None);
+            // SAFETY: sqlite3_open_v2 returned a handle that must be released with sqlite3_close even on failure;
+            // nothing else refers to it.
+            unsafe { ffi::sqlite3_close(db) };
+            return Err(err);
+        }
+        // SAFETY: db is a live connection on this thread; turning extended codes on is always allowed.
+        unsafe { ffi::sqlite3_extended_result_codes(db, 1) };
+        Ok(RawConnection {
+            db: nn,
+            interrupt: Arc::new(Mutex::new(InterruptState { db: DbPtr(db), token: 0 })),
+            progress: Box::new(Progress { deadline: Cell::new(None), fired: Cell::new(false) }),
+        })
+    }
+
+    pub fn handle(&self) -> *mut ffi::sqlite3 {
+        self.db.as_ptr()
+    }
+
+    /// Prepare the first statement of `sql`; returns the statement (None for an empty one) and the byte length
+    /// consumed, so callers can walk a batch.
+    pub fn prepare(&self, sql: &str, persistent: bool) -> Result<(Option<RawStatement>, usize)> {
+        let len = c_int::try_from(sql.len())
+            .map_err(|_| Error::new(ErrorKind::TooBig, "SQL text longer than 2 GiB").with_sql(&sql[..64.min(sql.len())]))?;
+        let mut stmt = ptr::null_mut();
+        let mut tail = ptr::null();
+        let flags = if persistent { ffi::SQLITE_PREPARE_PERSISTENT } else { 0 };
+        // SAFETY: sql points at `len` valid bytes (no NUL terminator is needed when the length is given); stmt and
+        // tail are out-pointers; the connection is live and used only by this thread.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v3(self.handle(), sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(from_code(self.handle(), rc, Some(sql)));
+        }
+        // SAFETY: on success tail points into `sql`'s buffer (or one past its end), so the offset is in bounds.
+        let consumed = usize::try_from(unsafe { tail.cast::<u8>().offset_from(sql.as_ptr()) }).unwrap_or(sql.len());
+        Ok((NonNull::new(stmt).map(|s| RawStatement::new(s, self.handle())), consumed))
+    }
+
+    pub fn changes(&self) -> u64 {
+        // SAFETY: reads a counter of the live connection on its owning thread.
+        u64::try_from(unsafe { ffi::sqlite3_changes64(self.handle()) }).unwrap_or(0)
+    }
+
+    pub fn total_changes(&self) -> u64 {
+        // SAFETY: reads a counter of the live connection on its owning thread.
+        u64::try_from(unsafe { ffi::sqlite3_total_changes64(self.handle()) }).unwrap_or(0)
+    }
+
+    pub fn last_insert_rowid(&self) -> i64 {
+        // SAFETY: reads a value of the live connection on its owning thread.
+        unsafe { ffi::sqlite3_last_insert_rowid(self.handle()) }
+    }
+
+    pub fn is_autocommit(&self) -> bool {
+        // SAFETY: reads the autocommit flag of the live connection on its owning thread.
+        unsafe { ffi::sqlite3_get_autocommit(self.handle()) != 0 }
+    }
+
+    pub fn is_readonly(&self) -> bool {
+        // SAFETY: "main" is a NUL-terminated static string; the call only reads connection state.
+        unsafe { ffi::sqlite3_db_readonly(self.handle(), c"main".as_ptr()) == 1 }
+    }
+
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        let ms = c_int::try_from(timeout.as_millis()).unwrap_or(c_int::MAX);
+        // SAFETY: sets the busy handler of the live connection on its owning thread.
+        let rc = unsafe { ffi::sqlite3_busy_timeout(self.handle(), ms) };
+        self.check(rc)
+    }
+
+    /// Check statements against a deadline every `ops` virtual-machine steps (None turns the check off).
+    pub fn set_deadline_checks(&self, ops: Option<u32>) {
+        let (n, cb): (c_int, Option<unsafe extern "C" fn(*mut c_void) -> c_int>) = match ops {
+            Some(n) => (c_int::try_from(n).unwrap_or(c_int::MAX), Some(progress_callback)),
+            None => (0, None),
+        };
+        let data: *const Progress = &*self.progress;
+        // SAFETY: the Progress box lives as long as the connection (dropped after close); the callback only reads
+        // its cells on the owning thread.
+        unsafe { ffi::sqlite3_progress_handler(self.handle(), n, cb, data.cast_mut().cast()) };
+    }
+
+    /// Set the deadline the progress handler enforces (None = no deadline); clears the fired flag.
+    pub fn set_deadline(&self, deadline: Option<Instant>) {
+        self.progress.deadline.set(deadline);
+        self.progress.fired.set(false);
+    }
+
+    /// Whether the progress handler stopped a statement since the deadline was last set.
+    pub fn deadline_fired(&self) -> bool {
+        self.progress.fired.get()
+    }
+
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle { state: Arc::clone(&self.interrupt) }
+    }
+
+    /// Mark the job now running, for [`InterruptHandle::interrupt_token`]; 0 marks none.
+    pub fn set_interrupt_token(&self, token: u64) {
+        self.interrupt.lock().unwrap_or_else(PoisonError::into_inner).token = token;
+    }
+
+    /// The file name of the main database ("" for a memory or temporary database).
+    pub fn filename(&self) -> Option<String> {
+        // SAFETY: "main" is NUL-terminated; the returned pointer is valid while the connection is open and we copy
+        // it at once.
+        unsafe {
+            let p = ffi::sqlite3_db_filename(self.handle(), c"main".as_ptr());
+            if p.is_null() {
+                None
+            } else {
+                Some(CStr::from_ptr(p).to_string_lossy().into_owned())
+            }
+        }
+    }
+
+    pub fn check(&self, rc: c_int) -> Result<()> {
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(from_code(self.handle(), rc, None))
+        }
+    }
+}
+
+impl Drop for RawConnection {
+    fn drop(&mut self) {
+        let mut st = self.interrupt.lock().unwrap_or_else(PoisonError::into_inner);
+        st.db = DbPtr(ptr::null_mut());
+        // SAFETY: every statement of this connection is owned by a RawStatement that borrows the connection's
+        // lifetime through the safe layer (the cache is dropped first), so none is left and sqlite3_close
+        // succeeds. Interrupt handles saw the null pointer above under the lock.
+        unsafe { ffi::sqlite3_close(self.handle()) };
+        drop(st);
+    }
+}
+

@@ -1,0 +1,230 @@
+//! The owner of a `sqlite3_stmt*`.
+
+use std::ffi::{c_int, CStr};
+use std::ptr::NonNull;
+
+use libsqlite3_sys as ffi;
+
+use super::error::from_code;
+use crate::value::{Value, ValueRef};
+use crate::{Error, ErrorKind, Result};
+
+/// Owns one prepared statement; finalizes it in `Drop`.
+///
+/// A `RawStatement` must not outlive the [`RawConnection`](super::RawConnection) that prepared it; the safe layer
+/// guarantees this by borrowing the connection (or by keeping statements in a cache the connection drops first).
+pub(crate) struct RawStatement {
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    db: *mut ffi::sqlite3,
+}
+
+impl std::fmt::Debug for RawStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawStatement").field("sql", &self.sql()).finish()
+    }
+}
+
+// SAFETY: a statement belongs to a NOMUTEX connection that moves between threads only as a whole, together with
+// its statements (both live on one worker thread); RawStatement is not Sync.
+unsafe impl Send for RawStatement {}
+
+/// Column index to C, saturating: SQLite treats an out-of-range index as a misuse it survives, and callers check
+/// bounds before they get here.
+fn cidx(i: usize) -> c_int {
+    c_int::try_from(i).unwrap_or(c_int::MAX)
+}
+
+impl RawStatement {
+    pub(super) fn new(stmt: NonNull<ffi::sqlite3_stmt>, db: *mut ffi::sqlite3) -> Self {
+        RawStatement { stmt, db }
+    }
+
+    fn ptr(&self) -> *mut ffi::sqlite3_stmt {
+        self.stmt.as_ptr()
+    }
+
+    #[cold]
+    fn error(&self, rc: c_int) -> Error {
+        from_code(self.db, rc, Some(self.sql()))
+    }
+
+    /// The statement's SQL as written.
+    pub fn sql(&self) -> &str {
+        // SAFETY: sqlite3_sql returns the UTF-8 text the statement was prepared from (we prepared it from a &str),
+        // valid for the statement's life, which bounds the returned borrow.
+        unsafe {
+            let p = ffi::sqlite3_sql(self.ptr());
+            if p.is_null() {
+                ""
+            } else {
+                CStr::from_ptr(p).to_str().unwrap_or("")
+            }
+        }
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        // SAFETY: reads the statement's parameter count.
+        usize::try_from(unsafe { ffi::sqlite3_bind_parameter_count(self.ptr()) }).unwrap_or(0)
+    }
+
+    /// The name of parameter `i` (1-based) with its prefix, or None for a nameless `?`.
+    pub fn parameter_name(&self, i: usize) -> Option<&str> {
+        // SAFETY: the returned name lives as long as the statement, which bounds the borrow; an out-of-range index
+        // gives NULL.
+        unsafe {
+            let p = ffi::sqlite3_bind_parameter_name(self.ptr(), cidx(i));
+            if p.is_null() {
+                None
+            } else {
+                CStr::from_ptr(p).to_str().ok()
+            }
+        }
+    }
+
+    /// Bind `value` to parameter `i` (1-based). Text and blobs are copied by SQLite.
+    pub fn bind(&self, i: usize, value: &Value) -> Result<()> {
+        let i = cidx(i);
+        // SAFETY: the statement is live and reset (binding a running statement returns SQLITE_MISUSE, not UB);
+        // text and blob pointers are valid for the given lengths for the call, and SQLITE_TRANSIENT makes SQLite
+        // copy them before returning.
+        let rc = unsafe {
+            match value {
+                Value::Null => ffi::sqlite3_bind_null(self.ptr(), i),
+                Value::Integer(v) => ffi::sqlite3_bind_int64(self.ptr(), i, *v),
+                Value::Real(v) => ffi::sqlite3_bind_double(self.ptr(), i, *v),
+                Value::Text(s) => ffi::sqlite3_bind_text64(
+                    self.ptr(),
+                    i,
+                    s.as_ptr().cast(),
+                    u64::try_from(s.len()).unwrap_or(u64::MAX),
+                    ffi::SQLITE_TRANSIENT(),
+                    u8::try_from(ffi::SQLITE_UTF8).unwrap_or(1),
+                ),
+                Value::Blob(b) => ffi::sqlite3_bind_blob64(
+                    self.ptr(),
+                    i,
+                    b.as_ptr().cast(),
+                    u64::try_from(b.len()).unwrap_or(u64::MAX),
+                    ffi::SQLITE_TRANSIENT(),
+                ),
+            }
+        };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.error(rc))
+        }
+    }
+
+    /// Step once: `Ok(true)` when a row is ready, `Ok(false)` when done.
+    #[inline]
+    pub fn step(&self) -> Result<bool> {
+        // SAFETY: the statement is live and used by its owning thread only.
+        match unsafe { ffi::sqlite3_step(self.ptr()) } {
+            ffi::SQLITE_ROW => Ok(true),
+            ffi::SQLITE_DONE => Ok(false),
+            rc => Err(self.error(rc)),
+        }
+    }
+
+    /// Reset to run again; bindings are kept. Errors were reported by `step` already.
+    #[inline]
+    pub fn reset(&self) {
+        // SAFETY: resetting a live statement is always allowed.
+        unsafe { ffi::sqlite3_reset(self.ptr()) };
+    }
+
+    pub fn clear_bindings(&self) {
+        // SAFETY: clearing bindings of a live statement is always allowed.
+        unsafe { ffi::sqlite3_clear_bindings(self.ptr()) };
+    }
+
+    pub fn column_count(&self) -> usize {
+        // SAFETY: reads the statement's column count.
+        usize::try_from(unsafe { ffi::sqlite3_column_count(self.ptr()) }).unwrap_or(0)
+    }
+
+    pub fn column_name(&self, i: usize) -> String {
+        // SAFETY: the name pointer is valid until the statement is finalized or re-prepared; we copy it at once.
+        unsafe {
+            let p = ffi::sqlite3_column_name(self.ptr(), cidx(i));
+            if p.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(p).to_string_lossy().into_owned()
+            }
+        }
+    }
+
+    /// The declared type of column `i` (`None` for expressions).
+    pub fn column_decltype(&self, i: usize) -> Option<String> {
+        // SAFETY: as in column_name.
+        unsafe {
+            let p = ffi::sqlite3_column_decltype(self.ptr(), cidx(i));
+            if p.is_null() {
+                None
+            } else {
+                Some(CStr::from_ptr(p).to_string_lossy().into_owned())
+            }
+        }
+    }
+
+    /// The value of column `i` of the current row. Text that is not UTF-8 is an error naming the column.
+    #[inline]
+    pub fn column_value(&self, i: usize) -> Result<ValueRef<'_>> {
+        let c = cidx(i);
+        // SAFETY: a row is current (callers only read after `step` returned true and before the next step/reset,
+        // which the `&self` borrow of the returned ValueRef enforces through the safe layer). For text and blobs we
+        // call sqlite3_column_text/blob first and sqlite3_column_bytes second, the order SQLite documents; the
+        // pointer is valid for that many bytes until the next step, reset or type conversion on this column.
+        unsafe {
+            match ffi::sqlite3_column_type(self.ptr(), c) {
+                ffi::SQLITE_INTEGER => Ok(ValueRef::Integer(ffi::sqlite3_column_int64(self.ptr(), c))),
+                ffi::SQLITE_FLOAT => Ok(ValueRef::Real(ffi::sqlite3_column_double(self.ptr(), c))),
+                ffi::SQLITE_TEXT => {
+                    let p = ffi::sqlite3_column_text(self.ptr(), c);
+                    let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
+                    let bytes = if p.is_null() { &[][..] } else { std::slice::from_raw_parts(p, n) };
+                    match std::str::from_utf8(bytes) {
+                        Ok(s) => Ok(ValueRef::Text(s)),
+                        Err(e) => Err(Error::new(
+                            ErrorKind::TypeConversion,
+                            format!(
+                                "column {i} (\"{}\") holds TEXT that is not valid UTF-8 ({e}); read it as a BLOB with CAST(... AS BLOB)",
+                                self.column_name(i)
+                            ),
+                        )
+                        .with_sql(self.sql())),
+                    }
+                }
+                ffi::SQLITE_BLOB => {
+                    let p = ffi::sqlite3_column_blob(self.ptr(), c);
+                    let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
+                    let bytes = if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), n) };
+                    Ok(ValueRef::Blob(bytes))
+                }
+                _ => Ok(ValueRef::Null),
+            }
+        }
+    }
+
+    /// Whether the statement makes no direct change to the database.
+    pub fn readonly(&self) -> bool {
+        // SAFETY: reads a flag of the live statement.
+        unsafe { ffi::sqlite3_stmt_readonly(self.ptr()) != 0 }
+    }
+
+    /// Whether the statement has been stepped and not reset (it holds a read snapshot or lock).
+    pub fn is_busy(&self) -> bool {
+        // SAFETY: reads a flag of the live statement.
+        unsafe { ffi::sqlite3_stmt_busy(self.ptr()) != 0 }
+    }
+}
+
+impl Drop for RawStatement {
+    fn drop(&mut self) {
+        // SAFETY: the statement is live (we own it) and its connection is still open (see the type's docs);
+        // sqlite3_finalize releases it, and no pointer to it remains.
+        unsafe { ffi::sqlite3_finalize(self.ptr()) };
+    }
+}

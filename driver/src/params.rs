@@ -1,0 +1,244 @@
+//! Statement parameters: [`Params`], built by [`params!`](crate::params) and
+//! [`named_params!`](crate::named_params).
+//!
+//! Parameters are owned values so they can cross to a worker thread. A conversion that fails while the parameters
+//! are built (a `u64` above `i64::MAX`, say) is kept and reported when the statement is bound, so the macros stay
+//! expressions and never panic.
+
+use std::borrow::Cow;
+
+use crate::value::{ToSql, Value};
+use crate::Error;
+
+/// Parameters for one execution of a statement: positional, named, or none.
+#[derive(Debug, Default)]
+pub struct Params {
+    pub(crate) kind: ParamsKind,
+    pub(crate) error: Option<Error>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) enum ParamsKind {
+    #[default]
+    None,
+    Positional(Vec<Value>),
+    Named(Vec<(Cow<'static, str>, Value)>),
+}
+
+impl Params {
+    /// No parameters.
+    pub const fn none() -> Self {
+        Params { kind: ParamsKind::None, error: None }
+    }
+
+    /// Positional parameters with room for `n` values.
+    pub fn positional_with_capacity(n: usize) -> Self {
+        Params { kind: ParamsKind::Positional(Vec::with_capacity(n)), error: None }
+    }
+
+    /// Named parameters with room for `n` values.
+    pub fn named_with_capacity(n: usize) -> Self {
+        Params { kind: ParamsKind::Named(Vec::with_capacity(n)), error: None }
+    }
+
+    /// Positional parameters from values.
+    pub fn positional<I, V>(values: I) -> Self
+    where
+        I: IntoIterator<Item = V>,
+        V: Into<Value>,
+    {
+        Params { kind: ParamsKind::Positional(values.into_iter().map(Into::into).collect()), error: None }
+    }
+
+    /// Named parameters from `(name, value)` pairs; a name may carry its `:`, `@` or `$` prefix or none.
+    pub fn named<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<Cow<'static, str>>,
+        V: Into<Value>,
+    {
+        Params {
+            kind: ParamsKind::Named(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect()),
+            error: None,
+        }
+    }
+
+    /// Append a positional value (used by [`params!`](crate::params)).
+    pub fn push<T: ToSql + ?Sized>(&mut self, value: &T) {
+        let v = self.convert(value);
+        match &mut self.kind {
+            ParamsKind::Positional(vs) => vs.push(v),
+            ParamsKind::None => self.kind = ParamsKind::Positional(vec![v]),
+            ParamsKind::Named(_) => self.fail("cannot mix positional and named parameters"),
+        }
+    }
+
+    /// Append a named value (used by [`named_params!`](crate::named_params)).
+    pub fn push_named<T: ToSql + ?Sized>(&mut self, name: impl Into<Cow<'static, str>>, value: &T) {
+        let v = self.convert(value);
+        match &mut self.kind {
+            ParamsKind::Named(vs) => vs.push((name.into(), v)),
+            ParamsKind::None => self.kind = ParamsKind::Named(vec![(name.into(), v)]),
+            ParamsKind::Positional(_) => self.fail("cannot mix positional and named parameters"),
+        }
+    }
+
+    fn convert<T: ToSql + ?Sized>(&mut self, value: &T) -> Value {
+        match value.to_sql() {
+            Ok(v) => v,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                Value::Null
+            }
+        }
+    }
+
+    #[cold]
+    fn fail(&mut self, msg: &str) {
+        self.error.get_or_insert_with(|| Error::new(crate::ErrorKind::InvalidInput, msg));
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        match &self.kind {
+            ParamsKind::None => 0,
+            ParamsKind::Positional(v) => v.len(),
+            ParamsKind::Named(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The names of named parameters, in order (empty for positional ones).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let named = match &self.kind {
+            ParamsKind::Named(v) => v.as_slice(),
+            _ => &[],
+        };
+        named.iter().map(|(k, _)| k.as_ref())
+    }
+
+    /// Look a named value up; the name matches with or without its prefix.
+    pub fn get_named(&self, name: &str) -> Option<&Value> {
+        match &self.kind {
+            ParamsKind::Named(v) => {
+                let bare = strip_prefix(name);
+                v.iter().find(|(k, _)| strip_prefix(k) == bare).map(|(_, v)| v)
+            }
+            _ => None,
+        }
+    }
+
+    /// The positional values (empty for named parameters).
+    pub fn positional_values(&self) -> &[Value] {
+        match &self.kind {
+            ParamsKind::Positional(v) => v,
+            _ => &[],
+        }
+    }
+
+    /// Take the conversion error, if building the parameters hit one.
+    pub(crate) fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+}
+
+/// The name of a parameter without its `:`, `@` or `$` prefix.
+pub(crate) fn strip_prefix(name: &str) -> &str {
+    name.strip_prefix([':', '@', '$']).unwrap_or(name)
+}
+
+impl Clone for Params {
+    fn clone(&self) -> Self {
+        let error = self.error.as_ref().map(|e| {
+            Error::new(e.kind(), e.message().to_owned())
+        });
+        Params { kind: self.kind.clone(), error }
+    }
+}
+
+impl From<()> for Params {
+    fn from((): ()) -> Self {
+        Params::none()
+    }
+}
+
+impl From<Vec<Value>> for Params {
+    fn from(v: Vec<Value>) -> Self {
+        Params { kind: ParamsKind::Positional(v), error: None }
+    }
+}
+
+impl<const N: usize> From<[Value; N]> for Params {
+    fn from(v: [Value; N]) -> Self {
+        Params { kind: ParamsKind::Positional(v.into()), error: None }
+    }
+}
+
+impl From<Vec<(String, Value)>> for Params {
+    fn from(v: Vec<(String, Value)>) -> Self {
+        Params::named(v)
+    }
+}
+
+/// Build positional [`Params`]: `params![1, "two", 3.0, None::<i64>]`.
+///
+/// Any type that implements [`ToSql`](crate::ToSql) can be a value. The values bind to `?`, `?NNN` or named
+/// placeholders by position.
+#[macro_export]
+macro_rules! params {
+    () => { $crate::Params::none() };
+    ($($value:expr),+ $(,)?) => {{
+        let mut p = $crate::Params::positional_with_capacity(<[()]>::len(&[$($crate::__unit!($value)),+]));
+        $( p.push(&$value); )+
+        p
+    }};
+}
+
+/// Build named [`Params`]: `named_params! {":make" => "Honda", "year" => 2012}`.
+///
+/// A name may carry SQLite's `:`, `@` or `$` prefix; a bare name matches a placeholder with any of them.
+#[macro_export]
+macro_rules! named_params {
+    () => { $crate::Params::none() };
+    ($($name:expr => $value:expr),+ $(,)?) => {{
+        let mut p = $crate::Params::named_with_capacity(<[()]>::len(&[$($crate::__unit!($value)),+]));
+        $( p.push_named($name, &$value); )+
+        p
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __unit {
+    ($e:expr) => {
+        ()
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macros_build_params() {
+        let p = crate::params![1, "two", 3.5, None::<i64>, vec![1u8, 2]];
+        assert_eq!(
+            p.positional_values(),
+            &[Value::Integer(1), Value::Text("two".into()), Value::Real(3.5), Value::Null, Value::Blob(vec![1, 2])]
+        );
+        let n = crate::named_params! {":make" => "Honda", "year" => 2012};
+        assert_eq!(n.get_named("make"), Some(&Value::Text("Honda".into())));
+        assert_eq!(n.get_named("@year"), Some(&Value::Integer(2012)));
+        assert!(crate::params![].is_empty());
+    }
+
+    #[test]
+    fn conversion_errors_are_deferred() {
+        let mut p = crate::params![u64::MAX];
+        assert_eq!(p.take_error().unwrap().kind(), crate::ErrorKind::TypeConversion);
+    }
+}

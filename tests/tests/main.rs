@@ -1,0 +1,4 @@
+//! End-to-end tests of asqlite: one test binary, one module per concern.
+
+mod blocking;
+mod common;

@@ -132,6 +132,19 @@ impl Params {
         }
     }
 
+    /// The `(name, value)` pairs of named parameters, names as given (empty for positional ones).
+    pub fn named_pairs(&self) -> &[(Cow<'static, str>, Value)] {
+        match &self.kind {
+            ParamsKind::Named(v) => v,
+            _ => &[],
+        }
+    }
+
+    /// Whether these are named parameters.
+    pub fn is_named(&self) -> bool {
+        matches!(self.kind, ParamsKind::Named(_))
+    }
+
     /// The positional values (empty for named parameters).
     pub fn positional_values(&self) -> &[Value] {
         match &self.kind {

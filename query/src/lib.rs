@@ -1,0 +1,62 @@
+//! # asqlite-query
+//!
+//! A query layer in the spirit of SQLAlchemy Core, for async SQLite: schema metadata ([`MetaData`], [`Table`],
+//! [`Column`]), expressions, `select` / `insert` / `update` / `delete` compiled to SQLite SQL with bound
+//! parameters, a cache of compiled statements by shape, and an async engine over `asqlite::Pool`.
+//!
+//! ```
+//! use asqlite_query::prelude::*;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let meta = MetaData::new();
+//! let cars = Table::new("cars", &meta, [
+//!     Column::new("car_id", Integer).primary_key(),
+//!     Column::new("make", Text),
+//!     Column::new("year", Integer),
+//!     Column::new("mileage", Integer),
+//! ]);
+//! let q = select(&cars).where_(cars.c("mileage").gt(6000)).order_by(cars.c("year").desc());
+//! assert_eq!(
+//!     q.to_string(),
+//!     "SELECT cars.car_id, cars.make, cars.year, cars.mileage FROM cars WHERE cars.mileage > ? ORDER BY cars.year DESC"
+//! );
+//!
+//! // DDL and statements also run on the driver's blocking connection.
+//! let conn = asqlite::blocking::Connection::open_in_memory()?;
+//! meta.create_all(&conn)?;
+//! let ins = cars.insert().values(named_params! {"make" => "Honda Civic", "year" => 2012, "mileage" => 20_000});
+//! let compiled = ins.compile()?;
+//! conn.execute(compiled.sql(), compiled.bind(&Params::none())?)?;
+//! let compiled = q.compile()?;
+//! let rows = conn.query(compiled.sql(), compiled.bind(&Params::none())?)?;
+//! assert_eq!(rows.first().unwrap().get::<String>("make")?, "Honda Civic");
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cache;
+pub mod compile;
+mod ddl;
+pub mod delete;
+mod error;
+pub mod expr;
+pub mod insert;
+pub mod prelude;
+mod reflect;
+pub mod result;
+pub mod schema;
+pub mod select;
+mod serde_rows;
+pub mod text;
+pub mod types;
+pub mod update;
+pub mod url;
+
+pub use cache::{CacheStats, StatementCache};
+pub use compile::{Compiled, Executable, Slot};
+pub use ddl::has_table;
+pub use error::{Error, Result};
+pub use result::QueryResult;
+pub use schema::{Alias, Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table};
+pub use serde_rows::{from_row, to_params, ParamSet};

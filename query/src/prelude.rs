@@ -1,0 +1,21 @@
+//! Everything a program using the query layer needs: `use asqlite_query::prelude::*;`.
+//!
+//! The prelude does not export this crate's `Result` alias, so `Result<(), Box<dyn Error>>` keeps its usual
+//! meaning.
+
+pub use crate::compile::{Compiled, Executable};
+pub use crate::delete::delete;
+pub use crate::expr::{
+    and_, bindparam, case, cast, excluded, exists, func, json, lit, not_, null, or_, tuple, Expr, IntoExpr,
+};
+pub use crate::insert::{insert, OrAction};
+pub use crate::result::QueryResult;
+pub use crate::schema::{Column, Constraint, Index, MetaData, ReferentialAction, Table};
+pub use crate::select::{except_, intersect, select, union, union_all};
+pub use crate::serde_rows::ParamSet;
+pub use crate::text::text;
+pub use crate::types::{
+    BigInteger, Blob, Boolean, Date, DateTime, Float, Integer, Json, Numeric, SmallInteger, SqlType, Text, Varchar,
+};
+pub use crate::update::update;
+pub use asqlite::{named_params, params, Params, Row, Value};

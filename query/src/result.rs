@@ -1,0 +1,173 @@
+//! [`QueryResult`]: the rows and counts a statement produced.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use asqlite::{FromSql, Row, Rows, Value, ValueRef};
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// The result of executing a statement: rows (for queries and `RETURNING`) and counts (for DML).
+///
+/// `Display` prints an aligned table like a pandas `DataFrame`.
+#[derive(Clone, Default)]
+pub struct QueryResult {
+    pub(crate) rows: Rows,
+    pub(crate) rows_affected: u64,
+    pub(crate) last_insert_rowid: i64,
+}
+
+impl fmt::Debug for QueryResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueryResult")
+            .field("columns", &self.rows.columns())
+            .field("rows", &self.rows.len())
+            .field("rows_affected", &self.rows_affected)
+            .finish()
+    }
+}
+
+impl QueryResult {
+    pub(crate) fn from_rows(rows: Rows) -> Self {
+        QueryResult { rows, rows_affected: 0, last_insert_rowid: 0 }
+    }
+
+    pub(crate) fn from_done(rows_affected: u64, last_insert_rowid: i64) -> Self {
+        QueryResult { rows: Rows::default(), rows_affected, last_insert_rowid }
+    }
+
+    /// The column names.
+    pub fn columns(&self) -> &[String] {
+        self.rows.columns()
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Row> {
+        self.rows.iter()
+    }
+
+    /// Row `i`.
+    pub fn get(&self, i: usize) -> Option<&Row> {
+        self.rows.get(i)
+    }
+
+    /// The first row, if any.
+    pub fn first(&self) -> Option<&Row> {
+        self.rows.first()
+    }
+
+    /// The only row: an error if there are none or several.
+    pub fn one(&self) -> Result<&Row> {
+        match self.rows.len() {
+            1 => Ok(&self.rows.as_slice()[0]),
+            0 => Err(Error::Rows("one(): the statement returned no rows".into())),
+            n => Err(Error::Rows(format!("one(): the statement returned {n} rows, expected exactly one"))),
+        }
+    }
+
+    /// The only row or none: an error if there are several.
+    pub fn one_or_none(&self) -> Result<Option<&Row>> {
+        match self.rows.len() {
+            0 => Ok(None),
+            1 => Ok(Some(&self.rows.as_slice()[0])),
+            n => Err(Error::Rows(format!("one_or_none(): the statement returned {n} rows, expected at most one"))),
+        }
+    }
+
+    /// The first column of the first row as `T`; no rows reads as NULL (so `Option<T>` gives `None`).
+    pub fn scalar<T: FromSql>(&self) -> Result<T> {
+        match self.rows.first() {
+            Some(r) => Ok(r.get(0)?),
+            None => T::from_sql(ValueRef::Null)
+                .map_err(|_| Error::Rows("scalar(): the statement returned no rows".into())),
+        }
+    }
+
+    /// The first column of every row as `T`.
+    pub fn scalars<T: FromSql>(&self) -> Result<Vec<T>> {
+        self.rows.iter().map(|r| r.get(0).map_err(Error::from)).collect()
+    }
+
+    /// Rows inserted, updated or deleted.
+    pub fn rows_affected(&self) -> u64 {
+        self.rows_affected
+    }
+
+    /// The last inserted rowid after the statement.
+    pub fn last_insert_rowid(&self) -> i64 {
+        self.last_insert_rowid
+    }
+
+    /// Each row as a name → value map (SQLAlchemy's `.mappings()`).
+    pub fn mappings(&self) -> Vec<HashMap<String, Value>> {
+        self.rows.iter().map(|r| r.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect()).collect()
+    }
+
+    /// The values of column `name`, top to bottom.
+    pub fn column(&self, name: &str) -> Result<Vec<Value>> {
+        let i = self
+            .columns()
+            .iter()
+            .position(|c| c == name)
+            .or_else(|| self.columns().iter().position(|c| c.eq_ignore_ascii_case(name)))
+            .ok_or_else(|| Error::Rows(format!("no column named {name:?}")))?;
+        Ok(self.rows.iter().map(|r| r.values()[i].clone()).collect())
+    }
+
+    /// The column-major view (the `DataFrame` analogue): each column's name and its values.
+    pub fn to_columns(&self) -> Vec<(String, Vec<Value>)> {
+        self.columns()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), self.rows.iter().map(|r| r.values()[i].clone()).collect()))
+            .collect()
+    }
+
+    /// Every row decoded into `T` through serde (`#[derive(Deserialize)]` structs by column name, or tuples).
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
+        self.rows.iter().map(crate::serde_rows::from_row).collect()
+    }
+
+    /// The driver's rows.
+    pub fn rows(&self) -> &Rows {
+        &self.rows
+    }
+
+    /// Take the driver's rows.
+    pub fn into_rows(self) -> Rows {
+        self.rows
+    }
+}
+
+impl fmt::Display for QueryResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.rows, f)
+    }
+}
+
+impl IntoIterator for QueryResult {
+    type Item = Row;
+    type IntoIter = std::vec::IntoIter<Row>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a QueryResult {
+    type Item = &'a Row;
+    type IntoIter = std::slice::Iter<'a, Row>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.iter()
+    }
+}

@@ -24,13 +24,23 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+mod client;
+mod connection;
 mod error;
 mod ffi;
 mod params;
+mod pool;
+mod stream;
+mod transaction;
 mod value;
+mod worker;
 
-pub use blocking::{Done, Row, RowRef, Rows};
+pub use blocking::{Done, Row, RowRef, Rows, TransactionBehavior};
+pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
 pub use ffi::sqlite_version;
 pub use params::Params;
+pub use pool::{Pool, PoolBuilder, PoolStats, Synchronous};
+pub use stream::RowStream;
+pub use transaction::{Savepoint, Transaction};
 pub use value::{FromSql, FromSqlError, ToSql, Type, Value, ValueRef};

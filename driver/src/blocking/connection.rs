@@ -222,7 +222,12 @@ impl Connection {
     }
 
     /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`].
-    pub fn query_row<T>(&self, sql: &str, params: impl Into<Params>, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: impl Into<Params>,
+        f: impl FnOnce(&RowRef<'_>) -> Result<T>,
+    ) -> Result<T> {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 

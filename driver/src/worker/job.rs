@@ -118,6 +118,6 @@ where
 {
     fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>, sql: &str, params: Params) {
         let MapImpl { f, reply } = *self;
-        ctx.exec(conn, reply, |c| c.query_map(sql, params, f));
+        ctx.exec_counted(conn, reply, |c| c.query_map(sql, params, f), |v| u64::try_from(v.len()).ok());
     }
 }

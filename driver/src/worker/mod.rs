@@ -332,10 +332,28 @@ impl<'a> Ctx<'a> {
     /// Run `f` for the job answering to `reply`, unless its caller has gone.
     #[inline]
     pub fn exec<R>(&self, conn: &mut Connection, reply: Completer<R>, f: impl FnOnce(&mut Connection) -> Result<R>) {
+        self.exec_counted(conn, reply, f, |_| None);
+    }
+
+    /// As [`Ctx::exec`]; `rows` tells how many rows the result holds, for the tracing span.
+    #[inline]
+    pub fn exec_counted<R>(
+        &self,
+        conn: &mut Connection,
+        reply: Completer<R>,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+        rows: impl FnOnce(&R) -> Option<u64>,
+    ) {
         if !reply.start(self.id) {
             return;
         }
         let out = self.guarded(conn, reply.token(), f);
+        #[cfg(feature = "tracing")]
+        if let Some(n) = out.as_ref().ok().and_then(rows) {
+            tracing::Span::current().record("rows", n);
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = rows;
         self.settle(conn);
         reply.complete(out, &self.core.spin);
     }
@@ -419,6 +437,9 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        #[cfg(feature = "tracing")]
+        tracing::Span::current()
+            .record("duration_us", u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
         if let Some(threshold) = self.core.config.slow_threshold {
             let took = started.elapsed();
             if took >= threshold {
@@ -444,16 +465,29 @@ impl<'a> Ctx<'a> {
             }
         }
         #[cfg(feature = "tracing")]
-        let _span =
-            tracing::debug_span!("asqlite.job", worker = self.id, sql = job.sql().unwrap_or("<closure>")).entered();
+        let _span = tracing::info_span!(
+            "asqlite.statement",
+            sql = job.sql().unwrap_or("<closure>"),
+            worker = self.id,
+            rows = tracing::field::Empty,
+            duration_us = tracing::field::Empty,
+        )
+        .entered();
+        let len = |n: usize| u64::try_from(n).ok();
         match job {
-            Job::Execute { sql, params, reply } => self.exec(conn, reply, |c| c.execute(&sql, params)),
+            Job::Execute { sql, params, reply } => {
+                self.exec_counted(conn, reply, |c| c.execute(&sql, params), |d| Some(d.rows_affected()));
+            }
             Job::ExecuteBatch { sql, reply } => self.exec(conn, reply, |c| c.execute_batch(&sql)),
-            Job::ExecuteMany { sql, sets, reply } => self.exec(conn, reply, |c| c.execute_many(&sql, sets)),
+            Job::ExecuteMany { sql, sets, reply } => {
+                self.exec_counted(conn, reply, |c| c.execute_many(&sql, sets), |n| Some(*n));
+            }
             Job::Query { sql, params, reply } => match reply {
-                QueryReply::All(r) => self.exec(conn, r, |c| c.query(&sql, params)),
-                QueryReply::One(r) => self.exec(conn, r, |c| c.query_one(&sql, params)),
-                QueryReply::Opt(r) => self.exec(conn, r, |c| c.query_opt(&sql, params)),
+                QueryReply::All(r) => self.exec_counted(conn, r, |c| c.query(&sql, params), |rs| len(rs.len())),
+                QueryReply::One(r) => self.exec_counted(conn, r, |c| c.query_one(&sql, params), |_| Some(1)),
+                QueryReply::Opt(r) => {
+                    self.exec_counted(conn, r, |c| c.query_opt(&sql, params), |o| Some(u64::from(o.is_some())));
+                }
             },
             Job::QueryMap { sql, params, job } => job.run(conn, self, &sql, params),
             Job::Stream { sql, params, sink } => stream::run(self, conn, &sql, params, sink),

@@ -451,7 +451,7 @@ impl<'a> Ctx<'a> {
 
     /// Whether a reader should pass the statement to the writer because it writes.
     fn must_forward(&self, conn: &Connection, sql: &str) -> bool {
-        self.reader && conn.prepare_cached(sql).is_ok_and(|s| !s.readonly())
+        self.reader && conn.statement_writes(sql)
     }
 
     fn handle(&self, conn: &mut Connection, job: Job) -> Outcome {

@@ -1,36 +1,108 @@
 //! # asqlite
 //!
-//! Async SQLite for Rust, built on the SQLite C library.
+//! Async SQLite for Rust, built from scratch on the SQLite C library (bundled).
+//!
+//! - [`Pool`]: one writer thread and N reader threads on one database file, under WAL. Writes, closures and
+//!   transactions go to the writer; reads go to whichever reader is idle.
+//! - [`Connection`]: one connection on one worker thread, with the same methods.
+//! - [`blocking::Connection`]: the synchronous layer underneath, usable on its own, with the same method names.
+//!
+//! Every async method returns a future that resolves when the worker thread finishes the job. The crate depends
+//! on `futures`, not on a runtime: it runs on tokio, async-std, smol or `futures::executor` alike.
 //!
 //! ```
-//! use asqlite::{blocking::Connection, params, named_params};
+//! use asqlite::{named_params, params, Pool};
 //!
 //! # fn main() -> asqlite::Result<()> {
 //! # let dir = tempfile::tempdir().unwrap();
 //! # let path = dir.path().join("app.db");
-//! let conn = Connection::open(&path)?; // created if missing
-//! conn.execute_batch("CREATE TABLE cars (car_id INTEGER PRIMARY KEY, make TEXT, year INTEGER, mileage INTEGER)")?;
-//! let n = conn.execute_many(
-//!     "INSERT INTO cars (make, year, mileage) VALUES (?1, ?2, ?3)",
-//!     vec![params!["Honda Civic", 2012, 20_000], params!["Toyota Prius", 2020, 10_000]],
-//! )?;
-//! assert_eq!(n, 2);
-//! let rows = conn.query("SELECT * FROM cars WHERE mileage > :m", named_params! {":m" => 15_000})?;
-//! assert_eq!(rows.columns(), ["car_id", "make", "year", "mileage"]);
-//! let make: String = rows.iter().next().unwrap().get("make")?;
-//! assert_eq!(make, "Honda Civic");
-//! # Ok(()) }
+//! futures::executor::block_on(async {
+//!     let pool = Pool::open(&path).await?; // created if missing; WAL; 1 writer + N readers
+//!     pool.execute_batch("CREATE TABLE cars (car_id INTEGER PRIMARY KEY, make TEXT, year INTEGER, mileage INTEGER)")
+//!         .await?;
+//!     let n = pool
+//!         .execute_many(
+//!             "INSERT INTO cars (make, year, mileage) VALUES (?1, ?2, ?3)",
+//!             vec![params!["Honda Civic", 2012, 20_000], params!["Toyota Prius", 2020, 10_000]],
+//!         )
+//!         .await?;
+//!     assert_eq!(n, 2);
+//!
+//!     let rows = pool.query("SELECT * FROM cars WHERE mileage > :m", named_params! {":m" => 15_000}).await?;
+//!     assert_eq!(rows.columns(), ["car_id", "make", "year", "mileage"]);
+//!     println!("{rows}"); // an aligned text table
+//!
+//!     // Decode on the worker: only the tuples cross threads.
+//!     let cars: Vec<(i64, String)> =
+//!         pool.query_map("SELECT car_id, make FROM cars", params![], |r| Ok((r.get(0)?, r.get("make")?))).await?;
+//!     assert_eq!(cars[1].1, "Toyota Prius");
+//!
+//!     let tx = pool.begin().await?; // BEGIN IMMEDIATE on the writer; dropped = rolled back
+//!     tx.execute("DELETE FROM cars WHERE year < ?1", params![2015]).await?;
+//!     tx.commit().await?;
+//!     pool.close().await
+//! })
+//! # }
 //! ```
+//!
+//! ## How a call crosses threads
+//!
+//! An async call packs its SQL, owned parameters and a reply slot into a job and pushes it onto a bounded
+//! crossbeam queue: the writer's, or the one queue all readers share. If the queue is full the future waits
+//! (asynchronously) for room. The worker takes the job, checks that the caller still wants it, runs it on its
+//! connection (statements are prepared once and cached per connection), decodes the rows into owned values on the
+//! worker, puts the result in the slot and wakes the future. A batch (`execute_many`, `query_map`, `call`) is one
+//! trip however many rows it touches.
+//!
+//! ## When threads spin and when they park
+//!
+//! On small virtual machines waking a parked thread costs tens of microseconds, several times a point query. So
+//! both sides spin briefly before they sleep, and both adapt. A worker whose queue runs dry polls it for up to
+//! 200 µs, but only while jobs have been arriving in quick succession; an idle worker parks at once, so an idle
+//! pool uses no CPU a few hundred microseconds after its last job. Only one reader spins at a time; the others
+//! park on the shared queue. On the calling side, a future that finds its reply not ready spins for up to 50 µs,
+//! but only when recent replies came back within that time and it is the only call of the pool in flight; with
+//! other calls in flight the executor has other work, so it registers its waker and yields at once. Spinning can
+//! be turned off with [`PoolBuilder::spin`].
+//!
+//! ## Cancellation
+//!
+//! Dropping a future before its job starts makes the worker skip the job. Dropping it while the job runs
+//! interrupts that job only (`sqlite3_interrupt`, fenced by a per-job token so a neighbour's statement is never
+//! hit). A dropped [`RowStream`] resets its statement, releasing its read snapshot; a dropped [`Transaction`] rolls
+//! back. A panic in a user closure comes back as an error of kind [`ErrorKind::Panicked`], any transaction it had
+//! open is rolled back, and the worker lives on. Each method documents its cancel safety.
+//!
+//! ## Errors
+//!
+//! One [`Error`] type carries SQLite's primary and extended codes, its message, the SQL and the error offset, and
+//! an [`ErrorKind`] that names constraint violations, busy and locked databases, missing rows, bad parameters,
+//! type conversions and closed pools. Bad input is an error, never a panic.
+//!
+//! ## Features
+//!
+//! - `tracing`: each job runs in a span `asqlite.statement` with its SQL, worker, rows and duration; jobs slower
+//!   than [`PoolBuilder::slow_statement_threshold`] log a warning.
 #![warn(missing_docs)]
 
 pub mod blocking;
+mod client;
+mod connection;
 mod error;
 mod ffi;
 mod params;
+mod pool;
+mod stream;
+mod transaction;
 mod value;
+mod worker;
 
-pub use blocking::{Done, Row, RowRef, Rows};
+pub use blocking::{Done, Row, RowRef, Rows, TransactionBehavior};
+pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
 pub use ffi::sqlite_version;
 pub use params::Params;
+pub use pool::{Pool, PoolBuilder, PoolStats, Synchronous};
+pub use stream::RowStream;
+pub use transaction::{Savepoint, Transaction};
 pub use value::{FromSql, FromSqlError, ToSql, Type, Value, ValueRef};

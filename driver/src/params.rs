@@ -57,10 +57,7 @@ impl Params {
         K: Into<Cow<'static, str>>,
         V: Into<Value>,
     {
-        Params {
-            kind: ParamsKind::Named(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect()),
-            error: None,
-        }
+        Params { kind: ParamsKind::Named(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect()), error: None }
     }
 
     /// Append a positional value (used by [`params!`](crate::params)).
@@ -166,9 +163,7 @@ pub(crate) fn strip_prefix(name: &str) -> &str {
 
 impl Clone for Params {
     fn clone(&self) -> Self {
-        let error = self.error.as_ref().map(|e| {
-            Error::new(e.kind(), e.message().to_owned())
-        });
+        let error = self.error.as_ref().map(|e| Error::new(e.kind(), e.message().to_owned()));
         Params { kind: self.kind.clone(), error }
     }
 }

@@ -8,3 +8,6 @@ pub fn temp_db() -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().join("app.db");
     (dir, path)
 }
+
+/// Tests that change the process's working directory hold this lock.
+pub static CWD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());

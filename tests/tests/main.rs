@@ -2,3 +2,5 @@
 
 mod blocking;
 mod common;
+mod contract;
+mod pool;

@@ -59,6 +59,12 @@ impl StatementCache {
         }
     }
 
+    /// Whether the cached statement for `sql` is read-only, without checking it out or counting a hit.
+    #[inline]
+    pub fn peek_readonly(&self, sql: &str) -> Option<bool> {
+        self.map.get(sql).map(|e| e.cached.raw.readonly())
+    }
+
     /// Return (or add) a statement. It must be reset.
     pub fn put(&mut self, key: Box<str>, cached: Cached) {
         if self.capacity == 0 {

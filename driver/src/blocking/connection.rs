@@ -124,6 +124,15 @@ impl Connection {
         Ok(stmt)
     }
 
+    /// Whether `sql` (one statement) would write to the database, by `sqlite3_stmt_readonly`; the statement is
+    /// prepared into the cache if it is not there. SQL that does not prepare counts as not writing.
+    pub fn statement_writes(&self, sql: &str) -> bool {
+        if let Some(readonly) = self.cache.borrow().peek_readonly(sql) {
+            return !readonly;
+        }
+        self.prepare_cached(sql).is_ok_and(|s| !s.readonly())
+    }
+
     /// Run one statement; returns what it did.
     #[inline]
     pub fn execute(&self, sql: &str, params: impl Into<Params>) -> Result<Done> {
@@ -222,7 +231,12 @@ impl Connection {
     }
 
     /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`].
-    pub fn query_row<T>(&self, sql: &str, params: impl Into<Params>, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: impl Into<Params>,
+        f: impl FnOnce(&RowRef<'_>) -> Result<T>,
+    ) -> Result<T> {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 

@@ -359,7 +359,8 @@ mod tests {
 
     #[test]
     fn display_is_an_aligned_table() {
-        let expected = "   car_id          make  mileage\n0       1   Honda Civic    20000\n1       2  Toyota Prius    10000";
+        let expected =
+            "   car_id          make  mileage\n0       1   Honda Civic    20000\n1       2  Toyota Prius    10000";
         assert_eq!(rows().to_string(), expected);
     }
 

@@ -71,7 +71,10 @@ pub(crate) fn bind_params(raw: &RawStatement, params: &mut Params) -> Result<()>
         ParamsKind::Named(pairs) => {
             for i in 1..=expected {
                 let Some(name) = raw.parameter_name(i) else {
-                    return Err(name_error(raw, format!("parameter {i} is a nameless `?` and cannot be bound by name")));
+                    return Err(name_error(
+                        raw,
+                        format!("parameter {i} is a nameless `?` and cannot be bound by name"),
+                    ));
                 };
                 let bare = strip_prefix(name);
                 let Some((_, v)) = pairs.iter().find(|(k, _)| strip_prefix(k) == bare) else {
@@ -200,24 +203,30 @@ impl<'c> Statement<'c> {
 
     /// Run and return the first row, if any.
     pub fn query_opt(&mut self, params: impl Into<Params>) -> Result<Option<Row>> {
-        self.run(params, |raw, columns| {
-            if raw.step()? {
-                RowRef { stmt: raw, columns }.to_row().map(Some)
-            } else {
-                Ok(None)
-            }
-        })
+        self.run(
+            params,
+            |raw, columns| {
+                if raw.step()? {
+                    RowRef { stmt: raw, columns }.to_row().map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+        )
     }
 
     /// Run and decode the first row with `f`, or fail with [`ErrorKind::NoRows`].
     pub fn query_row<T>(&mut self, params: impl Into<Params>, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
-        self.run(params, |raw, columns| {
-            if raw.step()? {
-                f(&RowRef { stmt: raw, columns })
-            } else {
-                Err(no_rows(raw.sql()))
-            }
-        })
+        self.run(
+            params,
+            |raw, columns| {
+                if raw.step()? {
+                    f(&RowRef { stmt: raw, columns })
+                } else {
+                    Err(no_rows(raw.sql()))
+                }
+            },
+        )
     }
 
     /// Bind and start the statement, returning a cursor that yields rows one at a time.

@@ -168,16 +168,16 @@ impl RawConnection {
     /// Prepare the first statement of `sql`; returns the statement (None for an empty one) and the byte length
     /// consumed, so callers can walk a batch.
     pub fn prepare(&self, sql: &str, persistent: bool) -> Result<(Option<RawStatement>, usize)> {
-        let len = c_int::try_from(sql.len())
-            .map_err(|_| Error::new(ErrorKind::TooBig, "SQL text longer than 2 GiB").with_sql(&sql[..64.min(sql.len())]))?;
+        let len = c_int::try_from(sql.len()).map_err(|_| {
+            Error::new(ErrorKind::TooBig, "SQL text longer than 2 GiB").with_sql(&sql[..64.min(sql.len())])
+        })?;
         let mut stmt = ptr::null_mut();
         let mut tail = ptr::null();
         let flags = if persistent { ffi::SQLITE_PREPARE_PERSISTENT } else { 0 };
         // SAFETY: sql points at `len` valid bytes (no NUL terminator is needed when the length is given); stmt and
         // tail are out-pointers; the connection is live and used only by this thread.
-        let rc = unsafe {
-            ffi::sqlite3_prepare_v3(self.handle(), sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
-        };
+        let rc =
+            unsafe { ffi::sqlite3_prepare_v3(self.handle(), sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail) };
         if rc != ffi::SQLITE_OK {
             return Err(from_code(self.handle(), rc, Some(sql)));
         }
@@ -284,4 +284,3 @@ impl Drop for RawConnection {
         drop(st);
     }
 }
-

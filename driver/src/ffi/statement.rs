@@ -134,11 +134,6 @@ impl RawStatement {
         unsafe { ffi::sqlite3_reset(self.ptr()) };
     }
 
-    pub fn clear_bindings(&self) {
-        // SAFETY: clearing bindings of a live statement is always allowed.
-        unsafe { ffi::sqlite3_clear_bindings(self.ptr()) };
-    }
-
     pub fn column_count(&self) -> usize {
         // SAFETY: reads the statement's column count.
         usize::try_from(unsafe { ffi::sqlite3_column_count(self.ptr()) }).unwrap_or(0)
@@ -152,19 +147,6 @@ impl RawStatement {
                 String::new()
             } else {
                 CStr::from_ptr(p).to_string_lossy().into_owned()
-            }
-        }
-    }
-
-    /// The declared type of column `i` (`None` for expressions).
-    pub fn column_decltype(&self, i: usize) -> Option<String> {
-        // SAFETY: as in column_name.
-        unsafe {
-            let p = ffi::sqlite3_column_decltype(self.ptr(), cidx(i));
-            if p.is_null() {
-                None
-            } else {
-                Some(CStr::from_ptr(p).to_string_lossy().into_owned())
             }
         }
     }
@@ -200,7 +182,8 @@ impl RawStatement {
                 ffi::SQLITE_BLOB => {
                     let p = ffi::sqlite3_column_blob(self.ptr(), c);
                     let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
-                    let bytes = if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), n) };
+                    let bytes =
+                        if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), n) };
                     Ok(ValueRef::Blob(bytes))
                 }
                 _ => Ok(ValueRef::Null),
@@ -212,12 +195,6 @@ impl RawStatement {
     pub fn readonly(&self) -> bool {
         // SAFETY: reads a flag of the live statement.
         unsafe { ffi::sqlite3_stmt_readonly(self.ptr()) != 0 }
-    }
-
-    /// Whether the statement has been stepped and not reset (it holds a read snapshot or lock).
-    pub fn is_busy(&self) -> bool {
-        // SAFETY: reads a flag of the live statement.
-        unsafe { ffi::sqlite3_stmt_busy(self.ptr()) != 0 }
     }
 }
 

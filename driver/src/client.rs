@@ -1,0 +1,207 @@
+//! The methods `Pool`, `Connection`, `Transaction` and `Savepoint` share, written once.
+
+use crossbeam_channel::Sender;
+
+use crate::worker::{Job, Route};
+
+/// A route that a stream can keep.
+#[derive(Debug, Clone)]
+pub(crate) enum OwnedRoute {
+    Write,
+    Read,
+    Tx(Sender<Job>),
+}
+
+impl OwnedRoute {
+    pub fn as_route(&self) -> Route<'_> {
+        match self {
+            OwnedRoute::Write => Route::Write,
+            OwnedRoute::Read => Route::Read,
+            OwnedRoute::Tx(s) => Route::Tx(s),
+        }
+    }
+}
+
+/// Generates the shared async methods. The type must have `fn shared(&self) -> &Arc<Shared>`,
+/// `fn write_route(&self) -> OwnedRoute` and `fn read_route(&self) -> OwnedRoute`.
+macro_rules! async_methods {
+    ($what:literal) => {
+        /// Run one statement; returns the rows it changed and the last inserted rowid.
+        ///
+        /// # Cancel safety
+        ///
+        /// If the future is dropped before the statement starts, it does not run; dropped while it runs, the
+        /// statement is interrupted (a statement that already finished stays done).
+        pub async fn execute(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Done> {
+            let params = params.into();
+            self.shared()
+                .submit(self.write_route().as_route(), |reply| $crate::worker::Job::Execute {
+                    sql: sql.into(),
+                    params,
+                    reply,
+                })
+                .await
+        }
+
+        /// Run every `;`-separated statement of `sql`, without parameters.
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`execute`](Self::execute); an interrupted batch stops after the statements it finished.
+        pub async fn execute_batch(&self, sql: &str) -> $crate::Result<()> {
+            self.shared()
+                .submit(self.write_route().as_route(), |reply| $crate::worker::Job::ExecuteBatch {
+                    sql: sql.into(),
+                    reply,
+                })
+                .await
+        }
+
+        /// Run one statement once per parameter set, in one trip to the worker and all or nothing (inside a
+        /// transaction, or a savepoint when one is open). Returns the total rows changed.
+        ///
+        /// # Cancel safety
+        ///
+        /// Dropped before it starts, nothing runs; dropped while it runs, it is interrupted and rolled back.
+        pub async fn execute_many<I>(&self, sql: &str, param_sets: I) -> $crate::Result<u64>
+        where
+            I: IntoIterator,
+            I::IntoIter: Send + 'static,
+            I::Item: Into<$crate::Params> + 'static,
+        {
+            let sets: Box<dyn Iterator<Item = $crate::Params> + Send> =
+                Box::new(param_sets.into_iter().map(Into::into));
+            self.shared()
+                .submit(self.write_route().as_route(), |reply| $crate::worker::Job::ExecuteMany {
+                    sql: sql.into(),
+                    sets,
+                    reply,
+                })
+                .await
+        }
+
+        /// Run a query and collect its rows.
+        ///
+        /// # Cancel safety
+        ///
+        /// Dropped before it starts, the query does not run; dropped while it runs, it is interrupted.
+        pub async fn query(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Rows> {
+            let params = params.into();
+            self.shared()
+                .submit(self.read_route().as_route(), |reply| $crate::worker::Job::Query {
+                    sql: sql.into(),
+                    params,
+                    reply: $crate::worker::QueryReply::All(reply),
+                })
+                .await
+        }
+
+        /// Run a query and return its first row, or an error of kind
+        /// [`ErrorKind::NoRows`](crate::ErrorKind::NoRows).
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`query`](Self::query).
+        pub async fn query_one(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Row> {
+            let params = params.into();
+            self.shared()
+                .submit(self.read_route().as_route(), |reply| $crate::worker::Job::Query {
+                    sql: sql.into(),
+                    params,
+                    reply: $crate::worker::QueryReply::One(reply),
+                })
+                .await
+        }
+
+        /// Run a query and return its first row, if any.
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`query`](Self::query).
+        pub async fn query_opt(
+            &self,
+            sql: &str,
+            params: impl Into<$crate::Params>,
+        ) -> $crate::Result<Option<$crate::Row>> {
+            let params = params.into();
+            self.shared()
+                .submit(self.read_route().as_route(), |reply| $crate::worker::Job::Query {
+                    sql: sql.into(),
+                    params,
+                    reply: $crate::worker::QueryReply::Opt(reply),
+                })
+                .await
+        }
+
+        /// Run a query and decode each row with `f` on the worker, straight from SQLite's buffers; only the
+        /// decoded values cross back. A panic in `f` comes back as an error of kind
+        /// [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`query`](Self::query).
+        pub async fn query_map<T, F>(
+            &self,
+            sql: &str,
+            params: impl Into<$crate::Params>,
+            f: F,
+        ) -> $crate::Result<Vec<T>>
+        where
+            F: FnMut(&$crate::RowRef<'_>) -> $crate::Result<T> + Send + 'static,
+            T: Send + 'static,
+        {
+            let params = params.into();
+            self.shared()
+                .submit(self.read_route().as_route(), |reply| $crate::worker::Job::QueryMap {
+                    sql: sql.into(),
+                    params,
+                    job: Box::new($crate::worker::job::MapImpl { f, reply }),
+                })
+                .await
+        }
+
+        /// Stream the rows of a query. See [`RowStream`](crate::RowStream).
+        pub fn stream(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::RowStream {
+            $crate::RowStream::new(std::sync::Arc::clone(self.shared()), self.read_route(), sql, params.into())
+        }
+
+        /// Run a closure with the blocking connection on the worker: any number of statements, one trip. A panic
+        /// in `f` comes back as an error of kind [`ErrorKind::Panicked`](crate::ErrorKind::Panicked) and rolls back
+        /// the transaction it was in; the worker lives on.
+        ///
+        /// # Cancel safety
+        ///
+        /// Dropped before it starts, `f` does not run; dropped while it runs, its running statement is
+        /// interrupted (what `f` does with that error is up to it).
+        pub async fn call<T, F>(&self, f: F) -> $crate::Result<T>
+        where
+            F: FnOnce(&mut $crate::blocking::Connection) -> $crate::Result<T> + Send + 'static,
+            T: Send + 'static,
+        {
+            self.shared()
+                .submit(self.write_route().as_route(), |reply| {
+                    $crate::worker::Job::Call(Box::new($crate::worker::job::CallImpl { f, reply }))
+                })
+                .await
+        }
+
+        /// As [`call`](Self::call), on a read-only connection (a pool's reader): statements that write fail.
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`call`](Self::call).
+        pub async fn read<T, F>(&self, f: F) -> $crate::Result<T>
+        where
+            F: FnOnce(&mut $crate::blocking::Connection) -> $crate::Result<T> + Send + 'static,
+            T: Send + 'static,
+        {
+            self.shared()
+                .submit(self.read_route().as_route(), |reply| {
+                    $crate::worker::Job::Call(Box::new($crate::worker::job::CallImpl { f, reply }))
+                })
+                .await
+        }
+    };
+}
+
+pub(crate) use async_methods;

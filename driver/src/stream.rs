@@ -1,0 +1,116 @@
+//! [`RowStream`]: rows of a query as a `futures::Stream`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use futures::Stream;
+
+use crate::client::OwnedRoute;
+use crate::worker::reply::{self, Ticket};
+use crate::worker::stream::{StreamLink, StreamSink, CHUNKS_IN_FLIGHT};
+use crate::worker::{Job, Shared};
+use crate::{Params, Result, Row};
+
+/// The rows of a query, produced on the worker in chunks over a bounded channel and yielded one at a time.
+///
+/// Nothing is sent until the stream is first polled. Memory stays flat however many rows the query returns: the
+/// worker waits while the consumer has two unread chunks. While a stream is open it keeps its worker (a reader of a
+/// pool, or the connection) busy, so drain or drop streams promptly.
+///
+/// # Cancel safety
+///
+/// Dropping the stream at any point is safe: a query not yet started is skipped, a running one is interrupted, and
+/// its statement is reset, releasing its read snapshot.
+#[must_use = "streams do nothing unless polled"]
+pub struct RowStream {
+    shared: Arc<Shared>,
+    route: OwnedRoute,
+    pending: Option<Job>,
+    rx: Receiver<Result<Vec<Row>>>,
+    link: Arc<StreamLink>,
+    ticket: Ticket<()>,
+    buf: std::vec::IntoIter<Row>,
+    done: bool,
+}
+
+impl std::fmt::Debug for RowStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowStream").field("done", &self.done).finish_non_exhaustive()
+    }
+}
+
+impl RowStream {
+    pub(crate) fn new(shared: Arc<Shared>, route: OwnedRoute, sql: &str, params: Params) -> Self {
+        let (tx, rx) = crossbeam_channel::bounded(CHUNKS_IN_FLIGHT);
+        let link = Arc::new(StreamLink::default());
+        let (completer, ticket) = reply::channel();
+        let sink = StreamSink { reply: completer, tx, link: Arc::clone(&link) };
+        let job = Job::Stream { sql: sql.into(), params, sink };
+        RowStream { shared, route, pending: Some(job), rx, link, ticket, buf: Vec::new().into_iter(), done: false }
+    }
+
+    fn finish(&mut self, item: Option<Result<Row>>) -> Poll<Option<Result<Row>>> {
+        if !matches!(item, Some(Ok(_))) {
+            self.done = true;
+        }
+        Poll::Ready(item)
+    }
+
+    /// Take the next row from the buffer or the channel, without registering interest.
+    fn try_next(&mut self) -> Option<Option<Result<Row>>> {
+        loop {
+            if let Some(row) = self.buf.next() {
+                return Some(Some(Ok(row)));
+            }
+            match self.rx.try_recv() {
+                Ok(Ok(chunk)) => self.buf = chunk.into_iter(),
+                Ok(Err(e)) => return Some(Some(Err(e))),
+                Err(TryRecvError::Empty) => return None,
+                Err(TryRecvError::Disconnected) => {
+                    // Finished, or dropped unrun because the pool closed: the ticket tells which.
+                    return Some(match self.ticket.try_take() {
+                        Some(Err(e)) => Some(Err(e)),
+                        _ => None,
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Stream for RowStream {
+    type Item = Result<Row>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Row>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if this.pending.is_some() {
+            let shared = Arc::clone(&this.shared);
+            match shared.poll_send(this.route.as_route(), &mut this.pending, cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return this.finish(Some(Err(e))),
+                Poll::Ready(Ok(())) => {}
+            }
+        }
+        if let Some(item) = this.try_next() {
+            return this.finish(item);
+        }
+        this.link.waker.register(cx.waker());
+        match this.try_next() {
+            Some(item) => this.finish(item),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for RowStream {
+    fn drop(&mut self) {
+        if self.pending.is_none() {
+            self.ticket.cancel(&self.shared);
+        }
+    }
+}

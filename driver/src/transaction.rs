@@ -1,0 +1,163 @@
+//! [`Transaction`] and [`Savepoint`]: a transaction pinned to the writer.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+
+use crate::blocking::TransactionBehavior;
+use crate::client::{async_methods, OwnedRoute};
+use crate::worker::{reply, Job, Route, Shared};
+use crate::Result;
+
+/// A transaction on the writer (or the connection's worker). While it is open the worker serves only it, so
+/// other writes wait; reads on a pool's readers go on, and do not see its changes until it commits.
+///
+/// It has the methods of [`Pool`](crate::Pool), all running inside the transaction (reads too, so they see its
+/// writes). End it with [`commit`](Transaction::commit) or [`rollback`](Transaction::rollback); dropping it rolls
+/// it back. `Send + Sync`: it may move between tasks.
+#[derive(Debug)]
+pub struct Transaction {
+    shared: Arc<Shared>,
+    tx: Sender<Job>,
+    depth: AtomicU32,
+}
+
+impl Transaction {
+    pub(crate) async fn begin(shared: Arc<Shared>, behavior: TransactionBehavior) -> Result<Transaction> {
+        let (tx, jobs) = crossbeam_channel::unbounded();
+        shared.submit(Route::Write, |reply| Job::Begin { behavior, jobs, reply }).await?;
+        Ok(Transaction { shared, tx, depth: AtomicU32::new(0) })
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    fn write_route(&self) -> OwnedRoute {
+        OwnedRoute::Tx(self.tx.clone())
+    }
+
+    fn read_route(&self) -> OwnedRoute {
+        OwnedRoute::Tx(self.tx.clone())
+    }
+
+    async_methods!("transaction");
+
+    async fn end(self, commit: bool) -> Result<()> {
+        self.shared.submit(Route::Tx(&self.tx), |reply| Job::EndTx { commit, reply }).await
+    }
+
+    /// Commit. If `COMMIT` fails, the transaction is rolled back and the error returned.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before the worker takes it, the transaction rolls back; dropped after, the commit may or may not
+    /// have happened (as with a lost connection).
+    pub async fn commit(self) -> Result<()> {
+        self.end(true).await
+    }
+
+    /// Roll back.
+    ///
+    /// # Cancel safety
+    ///
+    /// The transaction is rolled back whether or not the future completes.
+    pub async fn rollback(self) -> Result<()> {
+        self.end(false).await
+    }
+
+    /// Open a savepoint inside the transaction. Release it, roll back to it, or drop it to roll back to it.
+    ///
+    /// # Cancel safety
+    ///
+    /// If the future is dropped after the savepoint opened, it stays open until the transaction ends.
+    pub async fn savepoint(&self) -> Result<Savepoint<'_>> {
+        Savepoint::open(self).await
+    }
+}
+
+/// A savepoint inside a [`Transaction`], with the same methods, all running inside it.
+#[derive(Debug)]
+pub struct Savepoint<'t> {
+    txn: &'t Transaction,
+    name: String,
+    done: bool,
+}
+
+impl<'t> Savepoint<'t> {
+    async fn open(txn: &'t Transaction) -> Result<Savepoint<'t>> {
+        let depth = txn.depth.fetch_add(1, Ordering::AcqRel) + 1;
+        let name = format!("asqlite_async_sp{depth}");
+        if let Err(e) = txn.execute_batch(&format!("SAVEPOINT {name}")).await {
+            txn.depth.fetch_sub(1, Ordering::AcqRel);
+            return Err(e);
+        }
+        Ok(Savepoint { txn, name, done: false })
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        &self.txn.shared
+    }
+
+    fn write_route(&self) -> OwnedRoute {
+        self.txn.write_route()
+    }
+
+    fn read_route(&self) -> OwnedRoute {
+        self.txn.read_route()
+    }
+
+    async_methods!("savepoint");
+
+    /// A savepoint nested in this one.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Transaction::savepoint`].
+    pub async fn savepoint(&self) -> Result<Savepoint<'t>> {
+        Savepoint::open(self.txn).await
+    }
+
+    /// Keep the savepoint's changes (they commit with the transaction).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it runs, the savepoint is rolled back instead.
+    pub async fn release(mut self) -> Result<()> {
+        self.done = true;
+        self.txn.depth.fetch_sub(1, Ordering::AcqRel);
+        self.txn.execute_batch(&format!("RELEASE {}", self.name)).await
+    }
+
+    /// Undo everything since the savepoint.
+    ///
+    /// # Cancel safety
+    ///
+    /// The savepoint is rolled back whether or not the future completes.
+    pub async fn rollback(mut self) -> Result<()> {
+        self.done = true;
+        self.txn.depth.fetch_sub(1, Ordering::AcqRel);
+        self.txn.execute_batch(&rollback_sql(&self.name)).await
+    }
+}
+
+fn rollback_sql(name: &str) -> String {
+    format!("ROLLBACK TO {name}; RELEASE {name}")
+}
+
+impl Drop for Savepoint<'_> {
+    /// Roll back to the savepoint: the job is queued on the transaction's channel, ahead of any later call.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        self.txn.depth.fetch_sub(1, Ordering::AcqRel);
+        let (completer, _ticket) = reply::channel();
+        let sql = rollback_sql(&self.name).into_boxed_str();
+        self.txn.shared.core.in_flight.fetch_add(1, Ordering::AcqRel);
+        if self.txn.tx.send(Job::ExecuteBatch { sql, reply: completer }).is_err() {
+            self.txn.shared.core.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}

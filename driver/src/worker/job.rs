@@ -1,0 +1,123 @@
+//! The worker protocol: one enum, every variant carrying its reply channel.
+
+use crossbeam_channel::Receiver;
+
+use super::reply::Completer;
+use super::stream::StreamSink;
+use super::Ctx;
+use crate::blocking::{Connection, Done, Row, Rows, TransactionBehavior};
+use crate::{Params, Result};
+
+/// A closure job with its typed reply, behind one vtable.
+pub(crate) trait CallJob: Send {
+    fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>);
+}
+
+/// A `query_map` job: decodes rows of a prepared statement with the user's closure.
+pub(crate) trait MapJob: Send {
+    fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>, sql: &str, params: Params);
+}
+
+/// What a read-shaped query replies with.
+pub(crate) enum QueryReply {
+    All(Completer<Rows>),
+    One(Completer<Row>),
+    Opt(Completer<Option<Row>>),
+}
+
+pub(crate) enum Job {
+    Execute {
+        sql: Box<str>,
+        params: Params,
+        reply: Completer<Done>,
+    },
+    ExecuteBatch {
+        sql: Box<str>,
+        reply: Completer<()>,
+    },
+    ExecuteMany {
+        sql: Box<str>,
+        sets: Box<dyn Iterator<Item = Params> + Send>,
+        reply: Completer<u64>,
+    },
+    Query {
+        sql: Box<str>,
+        params: Params,
+        reply: QueryReply,
+    },
+    QueryMap {
+        sql: Box<str>,
+        params: Params,
+        job: Box<dyn MapJob>,
+    },
+    Stream {
+        sql: Box<str>,
+        params: Params,
+        sink: StreamSink,
+    },
+    Call(Box<dyn CallJob>),
+    /// Begin a transaction, then take jobs only from `jobs` until it ends.
+    Begin {
+        behavior: TransactionBehavior,
+        jobs: Receiver<Job>,
+        reply: Completer<()>,
+    },
+    /// End the open transaction (valid only on a transaction's channel).
+    EndTx {
+        commit: bool,
+        reply: Completer<()>,
+    },
+    /// Finish the queued jobs before this one, close the connection, and stop.
+    Close {
+        reply: Completer<()>,
+    },
+}
+
+impl Job {
+    /// The SQL the job runs, for tracing.
+    pub fn sql(&self) -> Option<&str> {
+        match self {
+            Job::Execute { sql, .. }
+            | Job::ExecuteBatch { sql, .. }
+            | Job::ExecuteMany { sql, .. }
+            | Job::Query { sql, .. }
+            | Job::QueryMap { sql, .. }
+            | Job::Stream { sql, .. } => Some(sql),
+            _ => None,
+        }
+    }
+}
+
+/// A typed closure job.
+pub(crate) struct CallImpl<F, T> {
+    pub f: F,
+    pub reply: Completer<T>,
+}
+
+impl<F, T> CallJob for CallImpl<F, T>
+where
+    F: FnOnce(&mut Connection) -> Result<T> + Send,
+    T: Send,
+{
+    fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>) {
+        let CallImpl { f, reply } = *self;
+        ctx.exec(conn, reply, f);
+    }
+}
+
+/// A typed `query_map` job.
+pub(crate) struct MapImpl<F, T> {
+    pub f: F,
+    pub reply: Completer<Vec<T>>,
+}
+
+impl<F, T> MapJob for MapImpl<F, T>
+where
+    F: FnMut(&crate::RowRef<'_>) -> Result<T> + Send,
+    T: Send,
+{
+    fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>, sql: &str, params: Params) {
+        let MapImpl { f, reply } = *self;
+        ctx.exec_counted(conn, reply, |c| c.query_map(sql, params, f), |v| u64::try_from(v.len()).ok());
+    }
+}

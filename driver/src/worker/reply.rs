@@ -1,0 +1,191 @@
+//! The reply slot: a one-shot channel from a worker back to the awaiting future, which also carries the job's
+//! cancellation state.
+//!
+//! One allocation per job holds the state, the value and the waker. The future may spin on the state for a short,
+//! adaptive while before it registers its waker (see [`super::park`]); the worker checks the state before running
+//! a job, so a future dropped while its job is queued makes the worker skip it, and a future dropped while its job
+//! runs interrupts exactly that job.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures::task::AtomicWaker;
+
+use super::park::SpinPolicy;
+use super::Shared;
+use crate::{Error, ErrorKind, Result};
+
+const QUEUED: u8 = 0;
+const RUNNING: u8 = 1;
+const READY: u8 = 2;
+const CANCELLED: u8 = 3;
+const ABANDONED: u8 = 4;
+
+struct Slot<T> {
+    state: AtomicU8,
+    /// The index of the worker running the job, for interrupting it.
+    runner: AtomicUsize,
+    sent_at: Instant,
+    value: Mutex<Option<Result<T>>>,
+    waker: AtomicWaker,
+}
+
+/// The worker's end: start the job, then complete it. Dropping it without completing tells the caller the worker
+/// is gone.
+pub(crate) struct Completer<T> {
+    slot: Arc<Slot<T>>,
+}
+
+/// The caller's end, without a borrow of the pool: polls the result and cancels.
+pub(crate) struct Ticket<T> {
+    slot: Arc<Slot<T>>,
+    finished: bool,
+}
+
+pub(crate) fn channel<T>() -> (Completer<T>, Ticket<T>) {
+    let slot = Arc::new(Slot {
+        state: AtomicU8::new(QUEUED),
+        runner: AtomicUsize::new(usize::MAX),
+        sent_at: Instant::now(),
+        value: Mutex::new(None),
+        waker: AtomicWaker::new(),
+    });
+    (Completer { slot: Arc::clone(&slot) }, Ticket { slot, finished: false })
+}
+
+impl<T> Completer<T> {
+    /// Claim the job for worker `runner`. False if the caller has gone: skip the job.
+    #[inline]
+    pub fn start(&self, runner: usize) -> bool {
+        self.slot.runner.store(runner, Ordering::Relaxed);
+        self.slot.state.compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// A token naming this job to the connection's interrupt handle while it runs.
+    pub fn token(&self) -> u64 {
+        token_of(&self.slot)
+    }
+
+    /// Hand the result over, note the latency in `spin`, and wake the caller.
+    #[inline]
+    pub fn complete(self, value: Result<T>, spin: &SpinPolicy) {
+        spin.record(self.slot.sent_at.elapsed());
+        *self.slot.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
+        let s = &self.slot.state;
+        if s.compare_exchange(RUNNING, READY, Ordering::AcqRel, Ordering::Acquire).is_ok()
+            || s.compare_exchange(QUEUED, READY, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        {
+            self.slot.waker.wake();
+        }
+        // Otherwise the caller cancelled, and the value goes with the slot. Either way the job is settled, so the
+        // drop below must not mark it abandoned: it only finds READY or CANCELLED now and does nothing.
+    }
+}
+
+fn token_of<T>(slot: &Arc<Slot<T>>) -> u64 {
+    // The slot's address is unique among live jobs, and the slot lives while the worker holds the completer.
+    Arc::as_ptr(slot) as usize as u64
+}
+
+impl<T> Drop for Completer<T> {
+    fn drop(&mut self) {
+        let s = &self.slot.state;
+        if s.compare_exchange(RUNNING, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+            || s.compare_exchange(QUEUED, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        {
+            self.slot.waker.wake();
+        }
+    }
+}
+
+impl<T> Ticket<T> {
+    /// The result, if the worker has settled the job.
+    #[inline]
+    pub fn try_take(&mut self) -> Option<Result<T>> {
+        match self.slot.state.load(Ordering::Acquire) {
+            READY => {
+                self.finished = true;
+                let v = self.slot.value.lock().unwrap_or_else(PoisonError::into_inner).take();
+                Some(v.unwrap_or_else(|| Err(Error::new(ErrorKind::Closed, "the worker gave no reply"))))
+            }
+            ABANDONED => {
+                self.finished = true;
+                Some(Err(Error::new(
+                    ErrorKind::Closed,
+                    "the connection closed before the job finished (the pool was closed or its worker stopped)",
+                )))
+            }
+            _ => None,
+        }
+    }
+
+    /// Register the waker, then look once more (so a completion in between is not missed).
+    pub fn poll_registered(&mut self, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        if let Some(v) = self.try_take() {
+            return Poll::Ready(v);
+        }
+        self.slot.waker.register(cx.waker());
+        match self.try_take() {
+            Some(v) => Poll::Ready(v),
+            None => Poll::Pending,
+        }
+    }
+
+    /// The caller is going away: skip the job if it is queued, interrupt it if it runs.
+    pub fn cancel(&mut self, shared: &Shared) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let s = &self.slot.state;
+        if s.compare_exchange(QUEUED, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            return; // the worker will skip the job
+        }
+        if s.compare_exchange(RUNNING, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            shared.interrupt(self.slot.runner.load(Ordering::Relaxed), token_of(&self.slot));
+        }
+    }
+}
+
+/// A future of a job's result, borrowing the pool it was sent to.
+pub(crate) struct Reply<'a, T> {
+    pub ticket: Ticket<T>,
+    pub shared: &'a Shared,
+}
+
+impl<T> Future for Reply<'_, T> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = self.get_mut();
+        if let Some(v) = this.ticket.try_take() {
+            return Poll::Ready(v);
+        }
+        // Spin briefly when the policy expects the reply soon: waking a parked task costs more than a point query.
+        if let Some(budget) = this.shared.spin_budget() {
+            let deadline = this.ticket.slot.sent_at + budget;
+            let mut i = 0u32;
+            loop {
+                std::hint::spin_loop();
+                if let Some(v) = this.ticket.try_take() {
+                    return Poll::Ready(v);
+                }
+                i += 1;
+                if i % 64 == 0 && Instant::now() >= deadline {
+                    break;
+                }
+            }
+        }
+        this.ticket.poll_registered(cx)
+    }
+}
+
+impl<T> Drop for Reply<'_, T> {
+    fn drop(&mut self) {
+        self.ticket.cancel(self.shared);
+    }
+}

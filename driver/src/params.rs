@@ -150,6 +150,12 @@ impl Params {
         }
     }
 
+    /// The conversion error building the parameters hit, if any (a `u64` above `i64::MAX`, say); binding
+    /// reports it.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
     /// Take the conversion error, if building the parameters hit one.
     pub(crate) fn take_error(&mut self) -> Option<Error> {
         self.error.take()

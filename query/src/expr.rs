@@ -416,7 +416,11 @@ impl Expr {
 
     /// `self IN (a, b, ...)`, one parameter per item; an empty list is always false.
     pub fn in_<E: IntoExpr>(self, items: impl IntoIterator<Item = E>) -> Expr {
-        Expr::InList { expr: Box::new(self), list: items.into_iter().map(IntoExpr::into_expr).collect(), negated: false }
+        Expr::InList {
+            expr: Box::new(self),
+            list: items.into_iter().map(IntoExpr::into_expr).collect(),
+            negated: false,
+        }
     }
 
     /// `self NOT IN (a, b, ...)`; an empty list is always true.

@@ -59,7 +59,13 @@ pub struct Insert {
 /// `INSERT INTO table`. Without values, the columns are the keys of the parameters it is executed with, so
 /// `execute_many(insert(&cars), rows)` inserts each row.
 pub fn insert(table: &Table) -> Insert {
-    Insert { table: table.clone(), source: InsertSource::FromParams, returning: Vec::new(), on_conflict: None, or: None }
+    Insert {
+        table: table.clone(),
+        source: InsertSource::FromParams,
+        returning: Vec::new(),
+        on_conflict: None,
+        or: None,
+    }
 }
 
 impl Insert {
@@ -76,7 +82,10 @@ impl Insert {
                 }
             },
             InsertSource::FromParams => self.source = InsertSource::Rows(vec![Arc::from(column)], vec![vec![v]]),
-            _ => self.source = InsertSource::Invalid("value() on an insert that already has several rows or a select".into()),
+            _ => {
+                self.source =
+                    InsertSource::Invalid("value() on an insert that already has several rows or a select".into())
+            }
         }
         self
     }

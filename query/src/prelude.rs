@@ -5,6 +5,7 @@
 
 pub use crate::compile::{Compiled, Executable};
 pub use crate::delete::delete;
+pub use crate::engine::{create_async_engine, AsyncConnection, Engine};
 pub use crate::expr::{
     and_, bindparam, case, cast, excluded, exists, func, json, lit, not_, null, or_, tuple, Expr, IntoExpr,
 };

@@ -111,8 +111,7 @@ fn reflect_table(meta: &MetaData, conn: &Connection, name: &str) -> Result<Table
         if origin == "pk" {
             continue;
         }
-        let cols: Vec<String> =
-            conn.pragma("index_info", Some(&iname))?.iter().map(|r| text(&r.values()[2])).collect();
+        let cols: Vec<String> = conn.pragma("index_info", Some(&iname))?.iter().map(|r| text(&r.values()[2])).collect();
         match origin.as_str() {
             "u" => constraints.push(Constraint::unique(cols)),
             _ => indexes.push((iname, cols, unique)),

@@ -89,8 +89,9 @@ impl QueryResult {
     pub fn scalar<T: FromSql>(&self) -> Result<T> {
         match self.rows.first() {
             Some(r) => Ok(r.get(0)?),
-            None => T::from_sql(ValueRef::Null)
-                .map_err(|_| Error::Rows("scalar(): the statement returned no rows".into())),
+            None => {
+                T::from_sql(ValueRef::Null).map_err(|_| Error::Rows("scalar(): the statement returned no rows".into()))
+            }
         }
     }
 

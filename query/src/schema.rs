@@ -465,8 +465,7 @@ impl Table {
 
     /// The primary-key column names (from columns and from a table-level primary key).
     pub fn primary_key(&self) -> Vec<String> {
-        let mut pk: Vec<String> =
-            self.inner.columns.iter().filter(|c| c.primary_key).map(|c| c.name.clone()).collect();
+        let mut pk: Vec<String> = self.inner.columns.iter().filter(|c| c.primary_key).map(|c| c.name.clone()).collect();
         for con in &self.inner.constraints {
             if let Constraint::PrimaryKey(cols) = con {
                 for c in cols {

@@ -574,7 +574,12 @@ impl Cte {
     fn with_part(&self, op: SetOp, q: Query) -> Cte {
         let mut parts: Vec<(SetOp, Query)> = self.0.parts.clone();
         parts.push((op, q));
-        Cte(Arc::new(CteInner { name: self.0.name.clone(), query: self.0.query.clone(), recursive: self.0.recursive, parts }))
+        Cte(Arc::new(CteInner {
+            name: self.0.name.clone(),
+            query: self.0.query.clone(),
+            recursive: self.0.recursive,
+            parts,
+        }))
     }
 
     /// The CTE with `UNION ALL recursive_part` added (the recursive step refers to `self`'s columns).

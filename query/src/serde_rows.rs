@@ -119,8 +119,7 @@ impl ValueDe<'_> {
     fn json<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.0 {
             Value::Text(s) => {
-                let v: serde_json::Value =
-                    serde_json::from_str(s).map_err(|e| DeError(format!("JSON column: {e}")))?;
+                let v: serde_json::Value = serde_json::from_str(s).map_err(|e| DeError(format!("JSON column: {e}")))?;
                 de::Deserializer::deserialize_any(v, visitor).map_err(|e| DeError(format!("JSON column: {e}")))
             }
             _ => de::Deserializer::deserialize_any(self, visitor),

@@ -167,7 +167,15 @@ pub fn date_text(year: i32, month: u32, day: u32) -> Option<String> {
 /// Format a date and time as SQLAlchemy stores it on SQLite: `YYYY-MM-DD HH:MM:SS.ffffff`.
 ///
 /// Returns `None` for an impossible date or time.
-pub fn datetime_text(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32, micro: u32) -> Option<String> {
+pub fn datetime_text(
+    year: i32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    micro: u32,
+) -> Option<String> {
     let date = date_text(year, month, day)?;
     if hour > 23 || minute > 59 || second > 59 || micro > 999_999 {
         return None;

@@ -103,8 +103,7 @@ impl EngineUrl {
                     out.readers = Some(usize::try_from(num("readers")?).map_err(|_| bad(url, "readers too large"))?);
                 }
                 "timeout" => {
-                    let secs: f64 =
-                        v.parse().map_err(|_| bad(url, &format!("timeout must be seconds, not {v:?}")))?;
+                    let secs: f64 = v.parse().map_err(|_| bad(url, &format!("timeout must be seconds, not {v:?}")))?;
                     if !(0.0..=86_400.0).contains(&secs) {
                         return Err(bad(url, "timeout must be between 0 and 86400 seconds"));
                     }
@@ -141,9 +140,18 @@ mod tests {
 
     #[test]
     fn malformed_urls_are_clear_errors() {
-        for url in ["", "postgres://x", "sqlite:/x.db", "sqlite+foo:///x", "sqlite://host/x.db", "sqlite:///x?mode=zz",
-            "sqlite:///x?what=1", "sqlite:///x?readers=-1", "sqlite:///%zz", "sqlite:///x?mode"]
-        {
+        for url in [
+            "",
+            "postgres://x",
+            "sqlite:/x.db",
+            "sqlite+foo:///x",
+            "sqlite://host/x.db",
+            "sqlite:///x?mode=zz",
+            "sqlite:///x?what=1",
+            "sqlite:///x?readers=-1",
+            "sqlite:///%zz",
+            "sqlite:///x?mode",
+        ] {
             let e = EngineUrl::parse(url).unwrap_err();
             assert!(matches!(e, Error::Url(_)), "{url}: {e}");
         }

@@ -124,10 +124,9 @@ pub(crate) fn bind_slots(slots: &[Slot], literals: &[Value], params: &Params) ->
             Slot::Literal(i) => {
                 literals.get(*i).cloned().ok_or_else(|| Error::compile(format!("literal {i} missing (internal)")))
             }
-            Slot::Named(n) => params
-                .get_named(n)
-                .cloned()
-                .ok_or_else(|| Error::params(format!("no value given for parameter {n:?}"))),
+            Slot::Named(n) => {
+                params.get_named(n).cloned().ok_or_else(|| Error::params(format!("no value given for parameter {n:?}")))
+            }
             Slot::Positional(i) => params
                 .positional_values()
                 .get(*i)
@@ -304,7 +303,9 @@ fn precedence(e: &Expr) -> u8 {
             BinOp::Mul | BinOp::Div | BinOp::Rem => 8,
             BinOp::Concat => 9,
         },
-        Expr::Like { .. } | Expr::IsNull { .. } | Expr::InList { .. } | Expr::InQuery { .. } | Expr::Between { .. } => 4,
+        Expr::Like { .. } | Expr::IsNull { .. } | Expr::InList { .. } | Expr::InQuery { .. } | Expr::Between { .. } => {
+            4
+        }
         Expr::Neg(_) => 10,
         Expr::Text(_) => 0,
         _ => 11,

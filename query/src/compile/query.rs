@@ -78,9 +78,8 @@ fn col(source: &Source, name: &str) -> Expr {
 
 /// The ON condition of a join from the foreign key between `right` and one of `left`.
 fn fk_on(left: &[Source], right: &Source) -> Result<Expr> {
-    let rt = table_of(right).ok_or_else(|| {
-        Error::compile(format!("joining {:?} needs an explicit ON clause (join_on)", right.name()))
-    })?;
+    let rt = table_of(right)
+        .ok_or_else(|| Error::compile(format!("joining {:?} needs an explicit ON clause (join_on)", right.name())))?;
     let mut found = Vec::new();
     for l in left {
         let Some(lt) = table_of(l) else { continue };

@@ -1,0 +1,440 @@
+//! [`AsyncConnection`]: statements on an engine, commit-as-you-go, and nested savepoints.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use asqlite::{blocking, FromSql, Params, Row, RowStream, Rows, Transaction, Value};
+use futures::lock::{Mutex as AsyncMutex, MutexGuard};
+use futures::stream::{Map, StreamExt};
+
+use super::Engine;
+use crate::compile::{Compiled, Executable, Slot, Stmt};
+use crate::error::{Error, Result};
+use crate::result::QueryResult;
+use crate::schema::lock;
+use crate::serde_rows::ParamSet;
+use crate::text::strip_param_prefix;
+
+/// The rows of a streamed query, each a `Result<Row>` of this crate.
+pub type ResultStream = Map<RowStream, fn(asqlite::Result<Row>) -> Result<Row>>;
+
+fn map_row(r: asqlite::Result<Row>) -> Result<Row> {
+    r.map_err(Error::from)
+}
+
+pub(crate) struct ConnInner {
+    engine: Engine,
+    tx: AsyncMutex<Option<Transaction>>,
+    in_tx: AtomicBool,
+    depth: AtomicU32,
+    /// Savepoint rollbacks queued by dropped [`NestedTransaction`]s, run before the next statement.
+    pending: Mutex<Vec<String>>,
+}
+
+/// A connection of an [`Engine`]: SQLAlchemy's `AsyncConnection`.
+///
+/// Commit-as-you-go: reads run on the pool's readers until the first write (or `run_sync`, or
+/// `begin_nested`), which begins a transaction on the writer; from then on every statement runs in it, until
+/// [`commit`](AsyncConnection::commit) or [`rollback`](AsyncConnection::rollback). Dropping the last handle
+/// rolls an open transaction back. A cheap handle: clones share the connection and its transaction.
+#[derive(Clone)]
+pub struct AsyncConnection {
+    inner: Arc<ConnInner>,
+}
+
+impl std::fmt::Debug for AsyncConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncConnection").field("in_transaction", &self.in_transaction()).finish()
+    }
+}
+
+enum TextOutcome {
+    Rows(Rows),
+    Done(u64, i64),
+}
+
+impl AsyncConnection {
+    pub(crate) fn new(engine: Engine) -> Self {
+        AsyncConnection {
+            inner: Arc::new(ConnInner {
+                engine,
+                tx: AsyncMutex::new(None),
+                in_tx: AtomicBool::new(false),
+                depth: AtomicU32::new(0),
+                pending: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The engine this connection belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Whether a transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.inner.in_tx.load(Ordering::Acquire)
+    }
+
+    /// Lock the connection's state, failing if the engine was disposed, and run queued savepoint rollbacks.
+    async fn state(&self) -> Result<MutexGuard<'_, Option<Transaction>>> {
+        self.inner.engine.check_open()?;
+        let guard = self.inner.tx.lock().await;
+        let pending = std::mem::take(&mut *lock(&self.inner.pending));
+        if let Some(tx) = guard.as_ref() {
+            for sql in pending {
+                tx.execute_batch(&sql).await?;
+            }
+        }
+        Ok(guard)
+    }
+
+    async fn ensure_tx<'g>(&self, guard: &'g mut MutexGuard<'_, Option<Transaction>>) -> Result<&'g Transaction> {
+        if guard.is_none() {
+            let tx = self.inner.engine.inner.pool.begin().await?;
+            **guard = Some(tx);
+            self.inner.in_tx.store(true, Ordering::Release);
+        }
+        match guard.as_ref() {
+            Some(tx) => Ok(tx),
+            None => Err(Error::Closed("the transaction could not begin".into())),
+        }
+    }
+
+    /// Begin a transaction now (`BEGIN IMMEDIATE`); an error if one is open.
+    ///
+    /// # Cancel safety
+    ///
+    /// If the future is dropped after the transaction began, it stays open on this connection.
+    pub async fn begin(&self) -> Result<()> {
+        let mut guard = self.state().await?;
+        if guard.is_some() {
+            return Err(Error::Closed("a transaction is already open on this connection".into()));
+        }
+        self.ensure_tx(&mut guard).await?;
+        Ok(())
+    }
+
+    async fn end(&self, commit: bool) -> Result<()> {
+        let mut guard = self.state().await?;
+        self.inner.depth.store(0, Ordering::Release);
+        self.inner.in_tx.store(false, Ordering::Release);
+        match guard.take() {
+            Some(tx) if commit => Ok(tx.commit().await?),
+            Some(tx) => Ok(tx.rollback().await?),
+            None => Ok(()),
+        }
+    }
+
+    /// Commit the open transaction (if any). The connection stays usable; the next write begins a new one.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before the commit is taken, the transaction rolls back; after, it may or may not have committed.
+    pub async fn commit(&self) -> Result<()> {
+        self.end(true).await
+    }
+
+    /// Roll back the open transaction (if any).
+    ///
+    /// # Cancel safety
+    ///
+    /// The transaction is rolled back whether or not the future completes.
+    pub async fn rollback(&self) -> Result<()> {
+        self.end(false).await
+    }
+
+    /// Open a savepoint (beginning the transaction if needed). Commit it to keep its changes, roll it back or drop
+    /// it to undo them; savepoints nest.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped after the savepoint opened, it stays open until the transaction ends.
+    pub async fn begin_nested(&self) -> Result<NestedTransaction<'_>> {
+        let mut guard = self.state().await?;
+        let tx = self.ensure_tx(&mut guard).await?;
+        let depth = self.inner.depth.fetch_add(1, Ordering::AcqRel) + 1;
+        let name = format!("sa_savepoint_{depth}");
+        if let Err(e) = tx.execute_batch(&format!("SAVEPOINT {name}")).await {
+            self.inner.depth.fetch_sub(1, Ordering::AcqRel);
+            return Err(e.into());
+        }
+        Ok(NestedTransaction { conn: self, name, done: false })
+    }
+
+    /// Compile through the engine's cache and check the parameters against the statement.
+    fn prepare(&self, stmt: Stmt<'_>, params: &Params) -> Result<Compiled> {
+        if let Some(e) = params.error() {
+            return Err(Error::Params(e.to_string()));
+        }
+        let keys: Option<Vec<Arc<str>>> = match stmt {
+            Stmt::Insert(i) if i.columns_from_params() => {
+                if !params.is_empty() && !params.is_named() {
+                    return Err(Error::params("an insert without values takes named parameters (column => value)"));
+                }
+                Some(params.names().map(|n| Arc::from(strip_param_prefix(n))).collect())
+            }
+            _ => None,
+        };
+        let compiled = self.inner.engine.inner.cache.compile(stmt, keys.as_deref())?;
+        for name in params.names() {
+            let bare = strip_param_prefix(name);
+            if !compiled.slots().iter().any(|s| matches!(s, Slot::Named(n) if &**n == bare)) {
+                return Err(Error::params(format!("the statement has no parameter named {bare:?}")));
+            }
+        }
+        Ok(compiled)
+    }
+
+    /// Run a statement: a `select`, `insert`, `update`, `delete` (by value or by reference), a compiled statement
+    /// or `text(...)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before the statement starts, it does not run; dropped while it runs, it is interrupted. A
+    /// transaction it began stays open on the connection.
+    pub async fn execute<S: Executable>(&self, stmt: S) -> Result<QueryResult> {
+        self.execute_with(stmt, Params::none()).await
+    }
+
+    /// Run a statement with parameters for its `bindparam`s / `:name`s (or, for an insert without values, the
+    /// row to insert): `named_params!` or a reference to a `Serialize` struct.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`execute`](AsyncConnection::execute).
+    pub async fn execute_with<S: Executable, P: ParamSet>(&self, stmt: S, params: P) -> Result<QueryResult> {
+        let params = params.into_params()?;
+        let compiled = self.prepare(stmt.as_stmt(), &params)?;
+        let values = compiled.bind(&params)?;
+        self.run(&compiled, values).await
+    }
+
+    async fn run(&self, compiled: &Compiled, values: Vec<Value>) -> Result<QueryResult> {
+        let shape = &compiled.shape;
+        let sql: &str = &shape.sql;
+        let mut guard = self.state().await?;
+        if guard.is_none() {
+            let pool = &self.inner.engine.inner.pool;
+            if shape.readonly {
+                return Ok(QueryResult::from_rows(pool.query(sql, values).await?));
+            }
+            if shape.is_text {
+                let (s, v) = (shape.sql.clone(), values.clone());
+                let rows = pool
+                    .read(move |c| {
+                        let mut st = c.prepare_cached(&s)?;
+                        if !st.readonly() {
+                            return Ok(None);
+                        }
+                        st.query(v).map(Some)
+                    })
+                    .await?;
+                if let Some(rows) = rows {
+                    return Ok(QueryResult::from_rows(rows));
+                }
+            }
+        }
+        let tx = self.ensure_tx(&mut guard).await?;
+        if shape.is_text {
+            let s = shape.sql.clone();
+            let out = tx
+                .call(move |c| {
+                    let mut st = c.prepare_cached(&s)?;
+                    if st.columns().is_empty() {
+                        let d = st.execute(values)?;
+                        Ok(TextOutcome::Done(d.rows_affected(), d.last_insert_rowid()))
+                    } else {
+                        st.query(values).map(TextOutcome::Rows)
+                    }
+                })
+                .await?;
+            return Ok(match out {
+                TextOutcome::Rows(r) => QueryResult::from_rows(r),
+                TextOutcome::Done(n, id) => QueryResult::from_done(n, id),
+            });
+        }
+        if shape.returns_rows {
+            Ok(QueryResult::from_rows(tx.query(sql, values).await?))
+        } else {
+            let d = tx.execute(sql, values).await?;
+            Ok(QueryResult::from_done(d.rows_affected(), d.last_insert_rowid()))
+        }
+    }
+
+    /// Run a statement once per parameter set, compiled once and sent to the worker in one trip, all or nothing.
+    /// Every set must have the same keys (an insert without values takes its columns from them).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it starts, nothing runs; dropped while it runs, it is interrupted and its rows rolled back.
+    pub async fn execute_many<S, I>(&self, stmt: S, sets: I) -> Result<QueryResult>
+    where
+        S: Executable,
+        I: IntoIterator,
+        I::Item: ParamSet,
+    {
+        let sets: Vec<Params> = sets.into_iter().map(ParamSet::into_params).collect::<Result<_>>()?;
+        let Some(first) = sets.first() else {
+            return Ok(QueryResult::from_done(0, 0));
+        };
+        let key_set = |p: &Params| {
+            let mut k: Vec<String> = p.names().map(|n| strip_param_prefix(n).to_owned()).collect();
+            k.sort();
+            k
+        };
+        let first_keys = key_set(first);
+        for (i, p) in sets.iter().enumerate().skip(1) {
+            let keys = key_set(p);
+            if keys != first_keys || p.is_named() != first.is_named() || p.len() != first.len() {
+                return Err(Error::params(format!(
+                    "parameter set {} has keys [{}] but set 0 has [{}]: every set must have the same keys",
+                    i,
+                    keys.join(", "),
+                    first_keys.join(", ")
+                )));
+            }
+        }
+        let compiled = self.prepare(stmt.as_stmt(), first)?;
+        if compiled.returns_rows() {
+            return Err(Error::compile("execute_many cannot return rows: run RETURNING statements with execute"));
+        }
+        let values: Vec<Params> = sets
+            .iter()
+            .map(|p| {
+                if let Some(e) = p.error() {
+                    return Err(Error::Params(e.to_string()));
+                }
+                compiled.bind(p).map(Params::from)
+            })
+            .collect::<Result<_>>()?;
+        let mut guard = self.state().await?;
+        let tx = self.ensure_tx(&mut guard).await?;
+        let n = tx.execute_many(compiled.sql(), values).await?;
+        Ok(QueryResult::from_done(n, 0))
+    }
+
+    /// The first column of the first row as `T` (no rows reads as NULL, so use `Option<T>` when there may be
+    /// none).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`execute`](AsyncConnection::execute).
+    pub async fn scalar<T: FromSql, S: Executable>(&self, stmt: S) -> Result<T> {
+        self.execute(stmt).await?.scalar()
+    }
+
+    /// [`scalar`](AsyncConnection::scalar) with parameters.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`execute`](AsyncConnection::execute).
+    pub async fn scalar_with<T: FromSql, S: Executable, P: ParamSet>(&self, stmt: S, params: P) -> Result<T> {
+        self.execute_with(stmt, params).await?.scalar()
+    }
+
+    /// Stream the rows of a query, in bounded chunks (memory stays flat however many rows).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the stream stops the query.
+    pub async fn stream<S: Executable>(&self, stmt: S) -> Result<ResultStream> {
+        self.stream_with(stmt, Params::none()).await
+    }
+
+    /// [`stream`](AsyncConnection::stream) with parameters.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`stream`](AsyncConnection::stream).
+    pub async fn stream_with<S: Executable, P: ParamSet>(&self, stmt: S, params: P) -> Result<ResultStream> {
+        let params = params.into_params()?;
+        let compiled = self.prepare(stmt.as_stmt(), &params)?;
+        let values = compiled.bind(&params)?;
+        let guard = self.state().await?;
+        let f: fn(asqlite::Result<Row>) -> Result<Row> = map_row;
+        let s = match guard.as_ref() {
+            Some(tx) => tx.stream(compiled.sql(), values),
+            None => self.inner.engine.inner.pool.stream(compiled.sql(), values),
+        };
+        Ok(s.map(f))
+    }
+
+    /// Run a closure with the driver's blocking connection on the writer, inside this connection's transaction
+    /// (begun if needed): `conn.run_sync(move |c| meta.create_all(c))`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it starts, `f` does not run; dropped while it runs, its running statement is interrupted.
+    pub async fn run_sync<F, T, E>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut blocking::Connection) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<Error> + Send + 'static,
+    {
+        let mut guard = self.state().await?;
+        let tx = self.ensure_tx(&mut guard).await?;
+        let r = tx.call(move |c| Ok(f(c))).await?;
+        r.map_err(Into::into)
+    }
+
+    /// Close the connection: roll back an open transaction.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`rollback`](AsyncConnection::rollback).
+    pub async fn close(&self) -> Result<()> {
+        self.rollback().await
+    }
+}
+
+/// A savepoint on an [`AsyncConnection`] (SQLAlchemy's `begin_nested()`). Statements run on the connection as
+/// usual; [`commit`](NestedTransaction::commit) releases the savepoint, [`rollback`](NestedTransaction::rollback)
+/// or dropping it undoes everything since it opened.
+#[derive(Debug)]
+pub struct NestedTransaction<'c> {
+    conn: &'c AsyncConnection,
+    name: String,
+    done: bool,
+}
+
+impl NestedTransaction<'_> {
+    async fn finish(mut self, sql: String) -> Result<()> {
+        self.done = true;
+        self.conn.inner.depth.fetch_sub(1, Ordering::AcqRel);
+        let guard = self.conn.state().await?;
+        match guard.as_ref() {
+            Some(tx) => Ok(tx.execute_batch(&sql).await?),
+            None => Err(Error::Closed("the transaction of this savepoint has ended".into())),
+        }
+    }
+
+    /// Keep the changes made since the savepoint (they commit with the transaction).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it runs, the savepoint is rolled back instead.
+    pub async fn commit(self) -> Result<()> {
+        let sql = format!("RELEASE {}", self.name);
+        self.finish(sql).await
+    }
+
+    /// Undo the changes made since the savepoint.
+    ///
+    /// # Cancel safety
+    ///
+    /// The savepoint is rolled back whether or not the future completes.
+    pub async fn rollback(self) -> Result<()> {
+        let sql = format!("ROLLBACK TO {0}; RELEASE {0}", self.name);
+        self.finish(sql).await
+    }
+}
+
+impl Drop for NestedTransaction<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.conn.inner.depth.fetch_sub(1, Ordering::AcqRel);
+            lock(&self.conn.inner.pending).push(format!("ROLLBACK TO {0}; RELEASE {0}", self.name));
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The async [`Engine`] over an `asqlite::Pool`, and its connections.
+//!
+//! `create_async_engine(url)` opens a pool (one writer and N readers under WAL, one connection in memory) and a
+//! compiled-statement cache shared by every connection. [`Engine::connect`] gives a commit-as-you-go
+//! [`AsyncConnection`]: reads run on the pool's readers until the first write, which begins a transaction on the
+//! writer that everything then goes through until `commit()` / `rollback()`; dropping the connection rolls it
+//! back. [`Engine::begin`] gives a connection with its transaction already begun, and
+//! [`Engine::transaction`] runs a closure in one, committing on `Ok` and rolling back on `Err`.
+
+mod connection;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use asqlite::Pool;
+
+pub use self::connection::{AsyncConnection, NestedTransaction};
+use crate::cache::{CacheStats, StatementCache, DEFAULT_CAPACITY};
+use crate::error::{Error, Result};
+use crate::schema::MetaData;
+use crate::url::EngineUrl;
+
+pub(crate) struct EngineInner {
+    pub(crate) pool: Pool,
+    pub(crate) cache: StatementCache,
+    pub(crate) url: Option<EngineUrl>,
+    pub(crate) disposed: AtomicBool,
+}
+
+/// An async engine: a pool of SQLite connections and a cache of compiled statements. A cheap handle:
+/// `Clone + Send + Sync`.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("url", &self.inner.url)
+            .field("cache", &self.inner.cache.stats())
+            .field("disposed", &self.inner.disposed.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// Open an engine from a URL: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (in memory), also
+/// spelled `sqlite+aiosqlite://...`, with options such as `?mode=ro` (see [`crate::url`]).
+///
+/// # Cancel safety
+///
+/// Dropping the future before it resolves closes whatever it had opened.
+pub async fn create_async_engine(url: &str) -> Result<Engine> {
+    let parsed = EngineUrl::parse(url)?;
+    let mut builder = Pool::builder().read_only(parsed.read_only).create(parsed.create);
+    if let Some(n) = parsed.readers {
+        builder = builder.readers(n);
+    }
+    if let Some(t) = parsed.busy_timeout {
+        builder = builder.busy_timeout(t);
+    }
+    let pool = match &parsed.path {
+        Some(p) => builder.open(p).await?,
+        None => builder.open(":memory:").await?,
+    };
+    let cache = StatementCache::new(parsed.cache_size.unwrap_or(DEFAULT_CAPACITY));
+    Ok(Engine { inner: Arc::new(EngineInner { pool, cache, url: Some(parsed), disposed: AtomicBool::new(false) }) })
+}
+
+impl Engine {
+    /// An engine over a pool you opened yourself.
+    pub fn from_pool(pool: Pool) -> Engine {
+        Engine {
+            inner: Arc::new(EngineInner {
+                pool,
+                cache: StatementCache::default(),
+                url: None,
+                disposed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.inner.disposed.load(Ordering::Acquire) {
+            Err(Error::Closed("the engine has been disposed".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A commit-as-you-go connection: reads run on the pool's readers; the first write begins a transaction,
+    /// which `commit()` commits and dropping the connection rolls back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Nothing is held until it resolves.
+    pub async fn connect(&self) -> Result<AsyncConnection> {
+        self.check_open()?;
+        Ok(AsyncConnection::new(self.clone()))
+    }
+
+    /// A connection whose transaction has begun (`BEGIN IMMEDIATE` on the writer). Commit it with `commit()`;
+    /// dropped without, it rolls back.
+    ///
+    /// # Cancel safety
+    ///
+    /// If the future is dropped after the transaction began, it is rolled back.
+    pub async fn begin(&self) -> Result<AsyncConnection> {
+        self.check_open()?;
+        let conn = AsyncConnection::new(self.clone());
+        conn.begin().await?;
+        Ok(conn)
+    }
+
+    /// Run `f` in a transaction: commit if it returns `Ok`, roll back if it returns `Err` (or panics, or is
+    /// dropped).
+    ///
+    /// ```
+    /// # use asqlite_query::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), asqlite_query::Error> {
+    /// let engine = create_async_engine("sqlite://").await?;
+    /// let n: i64 = engine
+    ///     .transaction(|conn| async move {
+    ///         conn.execute(text("CREATE TABLE t (x INTEGER)")).await?;
+    ///         conn.execute(text("INSERT INTO t VALUES (1), (2)")).await?;
+    ///         conn.scalar(text("SELECT count(*) FROM t")).await
+    ///     })
+    ///     .await?;
+    /// assert_eq!(n, 2);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it finishes, the transaction rolls back.
+    pub async fn transaction<F, Fut, T, E>(&self, f: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(AsyncConnection) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        let conn = self.begin().await?;
+        match f(conn.clone()).await {
+            Ok(v) => {
+                conn.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The closure's error wins over a failed rollback.
+                let _ = conn.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Create every missing table of `meta`, in a transaction.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`transaction`](Engine::transaction).
+    pub async fn create_all(&self, meta: &MetaData) -> Result<()> {
+        let m = meta.clone();
+        self.transaction(|c| async move { c.run_sync(move |conn| m.create_all(conn)).await }).await
+    }
+
+    /// Drop every existing table of `meta`, in a transaction.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`transaction`](Engine::transaction).
+    pub async fn drop_all(&self, meta: &MetaData) -> Result<()> {
+        let m = meta.clone();
+        self.transaction(|c| async move { c.run_sync(move |conn| m.drop_all(conn)).await }).await
+    }
+
+    /// Read every table of the database into `meta`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future loses nothing but the reflection.
+    pub async fn reflect(&self, meta: &MetaData) -> Result<()> {
+        self.check_open()?;
+        let m = meta.clone();
+        self.inner.pool.read(move |c| Ok(m.reflect(c))).await?
+    }
+
+    /// Close the pool. Every later use of this engine, its clones and their connections is an error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Once polled, the engine is disposed whether or not the future completes.
+    pub async fn dispose(&self) -> Result<()> {
+        self.inner.disposed.store(true, Ordering::Release);
+        self.inner.pool.close().await?;
+        Ok(())
+    }
+
+    /// Whether [`dispose`](Engine::dispose) was called.
+    pub fn is_disposed(&self) -> bool {
+        self.inner.disposed.load(Ordering::Acquire)
+    }
+
+    /// Hits and misses of the compiled-statement cache.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache.stats()
+    }
+
+    /// The driver's pool (its own statistics include the prepared-statement cache).
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// The URL the engine was made from, if any.
+    pub fn url(&self) -> Option<&EngineUrl> {
+        self.inner.url.as_ref()
+    }
+}

@@ -162,7 +162,7 @@ pub enum Expr {
     /// `*`.
     Star,
     /// An ordering: `expr ASC|DESC [NULLS FIRST|LAST]` (only valid in ORDER BY).
-    Ordered { expr: Box<Expr>, desc: bool, nulls: Option<bool> },
+    Ordered { expr: Box<Expr>, desc: Option<bool>, nulls: Option<bool> },
     /// An expression that cannot compile (an unknown column, ...): compiling it reports the message.
     Invalid(String),
 }
@@ -529,12 +529,12 @@ impl Expr {
 
     /// Ascending order, for `order_by`.
     pub fn asc(self) -> Expr {
-        Expr::Ordered { expr: Box::new(self.unordered()), desc: false, nulls: None }
+        Expr::Ordered { expr: Box::new(self.unordered()), desc: Some(false), nulls: None }
     }
 
     /// Descending order, for `order_by`.
     pub fn desc(self) -> Expr {
-        Expr::Ordered { expr: Box::new(self.unordered()), desc: true, nulls: None }
+        Expr::Ordered { expr: Box::new(self.unordered()), desc: Some(true), nulls: None }
     }
 
     /// `NULLS FIRST`.
@@ -550,7 +550,7 @@ impl Expr {
     fn with_nulls(self, first: bool) -> Expr {
         match self {
             Expr::Ordered { expr, desc, .. } => Expr::Ordered { expr, desc, nulls: Some(first) },
-            e => Expr::Ordered { expr: Box::new(e), desc: false, nulls: Some(first) },
+            e => Expr::Ordered { expr: Box::new(e), desc: None, nulls: Some(first) },
         }
     }
 

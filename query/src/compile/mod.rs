@@ -480,7 +480,7 @@ impl Compiler {
             }
             Expr::Not(inner) => {
                 self.w("NOT ");
-                self.child(inner, prec + 1, false)?;
+                self.child(inner, 11, false)?;
             }
             Expr::Neg(inner) => {
                 self.w("-");
@@ -584,8 +584,10 @@ impl Compiler {
                     return Err(Error::compile("asc()/desc()/nulls_first()/nulls_last() belong in ORDER BY"));
                 }
                 self.expr(expr, Ctx::OrderBy)?;
-                if *desc {
-                    self.w(" DESC");
+                match desc {
+                    Some(true) => self.w(" DESC"),
+                    Some(false) => self.w(" ASC"),
+                    None => {}
                 }
                 match nulls {
                     Some(true) => self.w(" NULLS FIRST"),

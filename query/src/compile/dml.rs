@@ -82,7 +82,6 @@ impl Compiler {
                 })
                 .collect()
         };
-        let mut is_select = false;
         match &ins.source {
             InsertSource::Invalid(msg) => return Err(Error::compile(msg.clone())),
             InsertSource::FromParams => {
@@ -133,7 +132,6 @@ impl Compiler {
                 }
             }
             InsertSource::Select(cols, q) => {
-                is_select = true;
                 self.w(" ");
                 self.column_list(table, cols)?;
                 self.w(" ");
@@ -145,7 +143,6 @@ impl Compiler {
                 }
             }
         }
-        let _ = is_select;
         if let Some(oc) = &ins.on_conflict {
             self.w(" ON CONFLICT");
             if !oc.target.is_empty() {

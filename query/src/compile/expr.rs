@@ -1,0 +1,261 @@
+//! Writing expressions: operators with SQLite's precedence, functions, `CASE`, subqueries, parameters.
+
+use asqlite::Value;
+
+use super::{literal_sql, Compiler, Ctx, Slot};
+use crate::error::{Error, Result};
+use crate::expr::{BinOp, Expr, Source};
+
+fn precedence(e: &Expr) -> u8 {
+    match e {
+        Expr::Or(v) if v.len() > 1 => 1,
+        Expr::And(v) if v.len() > 1 => 2,
+        Expr::Not(_) => 3,
+        Expr::Binary(_, op, _) => match op {
+            BinOp::Eq | BinOp::Ne | BinOp::Is | BinOp::IsNot | BinOp::Like | BinOp::NotLike | BinOp::Glob => 4,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
+            BinOp::BitAnd | BinOp::BitOr => 6,
+            BinOp::Add | BinOp::Sub => 7,
+            BinOp::Mul | BinOp::Div | BinOp::Rem => 8,
+            BinOp::Concat => 9,
+        },
+        Expr::Like { .. } | Expr::IsNull { .. } | Expr::InList { .. } | Expr::InQuery { .. } | Expr::Between { .. } => {
+            4
+        }
+        Expr::Neg(_) => 10,
+        Expr::Text(_) => 0,
+        _ => 11,
+    }
+}
+
+impl Compiler {
+    pub(crate) fn column(&mut self, source: &Source, name: &str) {
+        if self.unqualified.as_deref() != Some(source.name()) {
+            self.ident(source.name());
+            self.w(".");
+        }
+        self.ident(name);
+    }
+
+    fn child(&mut self, e: &Expr, parent: u8, right: bool) -> Result<()> {
+        let p = precedence(e);
+        if p < parent || (right && p == parent && p >= 4) {
+            self.w("(");
+            self.expr(e, Ctx::Plain)?;
+            self.w(")");
+            Ok(())
+        } else {
+            self.expr(e, Ctx::Plain)
+        }
+    }
+
+    fn list(&mut self, items: &[Expr], ctx: Ctx) -> Result<()> {
+        for (i, e) in items.iter().enumerate() {
+            if i > 0 {
+                self.w(", ");
+            }
+            self.expr(e, ctx)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn expr(&mut self, e: &Expr, ctx: Ctx) -> Result<()> {
+        let prec = precedence(e);
+        match e {
+            Expr::Column(c) => self.column(&c.source, &c.name),
+            Expr::Value(l) => self.literal(&l.0),
+            Expr::BindParam(n) => self.slot(Slot::Named(n.clone())),
+            Expr::Null => self.w("NULL"),
+            Expr::Binary(a, op, b) => {
+                self.child(a, prec, false)?;
+                self.w(" ");
+                self.w(op.sql());
+                self.w(" ");
+                self.child(b, prec, true)?;
+            }
+            Expr::Like { expr, pattern, negated, case_insensitive, escape } => {
+                if *case_insensitive {
+                    self.w("lower(");
+                    self.expr(expr, Ctx::Plain)?;
+                    self.w(")");
+                } else {
+                    self.child(expr, prec, false)?;
+                }
+                self.w(if *negated { " NOT LIKE " } else { " LIKE " });
+                if *case_insensitive {
+                    self.w("lower(");
+                    self.expr(pattern, Ctx::Plain)?;
+                    self.w(")");
+                } else {
+                    self.child(pattern, prec, true)?;
+                }
+                if let Some(c) = escape {
+                    self.w(" ESCAPE ");
+                    let lit = literal_sql(&Value::Text(c.to_string()));
+                    self.w(&lit);
+                }
+            }
+            Expr::And(items) | Expr::Or(items) => {
+                let and = matches!(e, Expr::And(_));
+                match items.len() {
+                    0 => self.w(if and { "1" } else { "0" }),
+                    1 => self.expr(&items[0], Ctx::Plain)?,
+                    _ => {
+                        for (i, item) in items.iter().enumerate() {
+                            if i > 0 {
+                                self.w(if and { " AND " } else { " OR " });
+                            }
+                            self.child(item, prec, false)?;
+                        }
+                    }
+                }
+            }
+            Expr::Not(inner) => {
+                self.w("NOT ");
+                self.child(inner, 11, false)?;
+            }
+            Expr::Neg(inner) => {
+                self.w("-");
+                self.child(inner, prec, false)?;
+            }
+            Expr::IsNull { expr, negated } => {
+                self.child(expr, prec + 1, false)?;
+                self.w(if *negated { " IS NOT NULL" } else { " IS NULL" });
+            }
+            Expr::InList { expr, list, negated } => self.in_list(expr, list, *negated, prec)?,
+            Expr::InQuery { expr, query, negated } => {
+                self.child(expr, prec + 1, false)?;
+                self.w(if *negated { " NOT IN (" } else { " IN (" });
+                self.query(query, true)?;
+                self.w(")");
+            }
+            Expr::Between { expr, low, high, negated } => {
+                self.child(expr, prec + 1, false)?;
+                self.w(if *negated { " NOT BETWEEN " } else { " BETWEEN " });
+                self.child(low, prec + 1, false)?;
+                self.w(" AND ");
+                self.child(high, prec + 1, false)?;
+            }
+            Expr::Func { name, args, distinct } => {
+                if !is_plain_name(name) {
+                    return Err(Error::compile(format!("{name:?} is not a function name")));
+                }
+                self.w(name);
+                self.w(if *distinct { "(DISTINCT " } else { "(" });
+                self.list(args, Ctx::Plain)?;
+                self.w(")");
+            }
+            Expr::CountStar => self.w("count(*)"),
+            Expr::Label(inner, name) => match ctx {
+                Ctx::SelectList => {
+                    self.expr(inner, Ctx::Plain)?;
+                    self.w(" AS ");
+                    self.ident(name);
+                }
+                Ctx::OrderBy => self.ident(name),
+                Ctx::Plain => self.expr(inner, Ctx::Plain)?,
+            },
+            Expr::Cast(inner, ty) => {
+                self.w("CAST(");
+                self.expr(inner, Ctx::Plain)?;
+                self.w(" AS ");
+                let ddl = ty.ddl();
+                if !ddl.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '(' | ')' | ',' | '_')) {
+                    return Err(Error::compile(format!("{ddl:?} is not a type name")));
+                }
+                self.w(&ddl);
+                self.w(")");
+            }
+            Expr::Case { value, whens, else_ } => {
+                if whens.is_empty() {
+                    return Err(Error::compile("CASE needs at least one WHEN"));
+                }
+                self.w("CASE");
+                if let Some(v) = value {
+                    self.w(" ");
+                    self.expr(v, Ctx::Plain)?;
+                }
+                for (c, r) in whens {
+                    self.w(" WHEN ");
+                    self.expr(c, Ctx::Plain)?;
+                    self.w(" THEN ");
+                    self.expr(r, Ctx::Plain)?;
+                }
+                if let Some(el) = else_ {
+                    self.w(" ELSE ");
+                    self.expr(el, Ctx::Plain)?;
+                }
+                self.w(" END");
+            }
+            Expr::Exists(q) => {
+                self.w("EXISTS (");
+                self.query(q, true)?;
+                self.w(")");
+            }
+            Expr::Scalar(q) => {
+                self.w("(");
+                self.query(q, true)?;
+                self.w(")");
+            }
+            Expr::Text(sql) => {
+                let sql = sql.clone();
+                self.text(&sql)?;
+            }
+            Expr::Tuple(items) => {
+                self.w("(");
+                self.list(items, Ctx::Plain)?;
+                self.w(")");
+            }
+            Expr::Excluded(name) => {
+                self.w("excluded.");
+                self.ident(name);
+            }
+            Expr::Star => self.w("*"),
+            Expr::Ordered { expr, desc, nulls } => {
+                if ctx != Ctx::OrderBy {
+                    return Err(Error::compile("asc()/desc()/nulls_first()/nulls_last() belong in ORDER BY"));
+                }
+                self.expr(expr, Ctx::OrderBy)?;
+                match desc {
+                    Some(true) => self.w(" DESC"),
+                    Some(false) => self.w(" ASC"),
+                    None => {}
+                }
+                match nulls {
+                    Some(true) => self.w(" NULLS FIRST"),
+                    Some(false) => self.w(" NULLS LAST"),
+                    None => {}
+                }
+            }
+            Expr::Invalid(msg) => return Err(Error::compile(msg.clone())),
+        }
+        Ok(())
+    }
+
+    fn in_list(&mut self, expr: &Expr, list: &[Expr], negated: bool, prec: u8) -> Result<()> {
+        let tuple = matches!(expr, Expr::Tuple(_));
+        if list.is_empty() && (tuple || !self.dialect.supports_empty_in()) {
+            // Still visit the expression for its literals, then write a constant.
+            let emit = std::mem::replace(&mut self.emit, false);
+            let r = self.expr(expr, Ctx::Plain);
+            self.emit = emit;
+            r?;
+            self.w(if negated { "1" } else { "0" });
+            return Ok(());
+        }
+        self.child(expr, prec + 1, false)?;
+        self.w(if negated { " NOT IN (" } else { " IN (" });
+        if tuple {
+            self.w("VALUES ");
+        }
+        self.list(list, Ctx::Plain)?;
+        self.w(")");
+        Ok(())
+    }
+}
+
+/// Whether a name is a plain identifier (letters, digits, `_`; not starting with a digit).
+pub(crate) fn is_plain_name(name: &str) -> bool {
+    let mut cs = name.chars();
+    cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

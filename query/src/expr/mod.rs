@@ -1,0 +1,356 @@
+//! Expressions: column references, literals (always bound), operators, functions, `CASE`, subqueries.
+//!
+//! Expressions are plain data; [`compile`](crate::compile) turns them into SQL. Literals are kept as values and
+//! become `?` parameters, so a statement's shape (and its cached SQL) does not depend on them.
+
+pub mod func;
+mod ops;
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use asqlite::{ToSql, Value};
+
+use crate::schema::{Alias, Table};
+use crate::select::{Cte, Query, Subquery};
+use crate::types::SqlType;
+
+/// A literal value, bound as a parameter. It does not take part in the statement's shape (its hash is empty).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Literal(pub Value);
+
+impl Hash for Literal {
+    fn hash<H: Hasher>(&self, _state: &mut H) {}
+}
+
+/// Where a column comes from: a table, an alias, a subquery or a CTE.
+#[derive(Debug, Clone, Hash)]
+pub enum Source {
+    /// A table.
+    Table(Table),
+    /// An aliased table.
+    Alias(Alias),
+    /// A named subquery in FROM.
+    Subquery(Subquery),
+    /// A common table expression.
+    Cte(Cte),
+}
+
+impl Source {
+    /// The name the source is known by in the statement (the table name or the alias).
+    pub fn name(&self) -> &str {
+        match self {
+            Source::Table(t) => t.name(),
+            Source::Alias(a) => a.name(),
+            Source::Subquery(s) => s.name(),
+            Source::Cte(c) => c.name(),
+        }
+    }
+}
+
+/// A column of a source.
+#[derive(Debug, Clone, Hash)]
+pub struct ColumnRef {
+    /// Its source.
+    pub source: Source,
+    /// Its name.
+    pub name: Arc<str>,
+}
+
+/// A binary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum BinOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Concat,
+    Like,
+    NotLike,
+    Glob,
+    Is,
+    IsNot,
+    BitAnd,
+    BitOr,
+}
+
+impl BinOp {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            BinOp::Eq => "=",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Concat => "||",
+            BinOp::Like => "LIKE",
+            BinOp::NotLike => "NOT LIKE",
+            BinOp::Glob => "GLOB",
+            BinOp::Is => "IS",
+            BinOp::IsNot => "IS NOT",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+        }
+    }
+}
+
+/// An expression.
+#[derive(Debug, Clone, Hash)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum Expr {
+    /// A column.
+    Column(ColumnRef),
+    /// A bound literal.
+    Value(Literal),
+    /// A named parameter given at execution (`bindparam("name")`).
+    BindParam(Arc<str>),
+    /// `NULL`.
+    Null,
+    /// `a op b`.
+    Binary(Box<Expr>, BinOp, Box<Expr>),
+    /// `a LIKE b ESCAPE c` and friends, with an optional escape and case-insensitivity.
+    Like { expr: Box<Expr>, pattern: Box<Expr>, negated: bool, case_insensitive: bool, escape: Option<char> },
+    /// `a AND b AND ...`.
+    And(Vec<Expr>),
+    /// `a OR b OR ...`.
+    Or(Vec<Expr>),
+    /// `NOT a`.
+    Not(Box<Expr>),
+    /// `-a`.
+    Neg(Box<Expr>),
+    /// `a IS NULL` / `a IS NOT NULL`.
+    IsNull { expr: Box<Expr>, negated: bool },
+    /// `a IN (x, y)` / `a NOT IN (...)`; an empty list is SQLite's `IN ()` (always false; `NOT IN ()` always true).
+    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
+    /// `a IN (SELECT ...)`.
+    InQuery { expr: Box<Expr>, query: Box<Query>, negated: bool },
+    /// `a BETWEEN x AND y`.
+    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr>, negated: bool },
+    /// `name(args)`, `count(DISTINCT x)`.
+    Func { name: Arc<str>, args: Vec<Expr>, distinct: bool },
+    /// `count(*)`.
+    CountStar,
+    /// `expr AS name`.
+    Label(Box<Expr>, Arc<str>),
+    /// `CAST(expr AS type)`.
+    Cast(Box<Expr>, SqlType),
+    /// `CASE [value] WHEN ... THEN ... ELSE ... END`.
+    Case { value: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, else_: Option<Box<Expr>> },
+    /// `EXISTS (SELECT ...)`.
+    Exists(Box<Query>),
+    /// `(SELECT ...)` used as a value.
+    Scalar(Box<Query>),
+    /// Trusted SQL text with `:name` parameters.
+    Text(Arc<str>),
+    /// `(a, b)`.
+    Tuple(Vec<Expr>),
+    /// `excluded.col` in an upsert.
+    Excluded(Arc<str>),
+    /// `*`.
+    Star,
+    /// An ordering: `expr ASC|DESC [NULLS FIRST|LAST]` (only valid in ORDER BY).
+    Ordered { expr: Box<Expr>, desc: Option<bool>, nulls: Option<bool> },
+    /// An expression that cannot compile (an unknown column, ...): compiling it reports the message.
+    Invalid(String),
+}
+
+/// Anything that can stand where an expression is expected: expressions, columns, literal values.
+pub trait IntoExpr {
+    /// Convert.
+    fn into_expr(self) -> Expr;
+}
+
+impl IntoExpr for Expr {
+    fn into_expr(self) -> Expr {
+        self
+    }
+}
+
+impl IntoExpr for &Expr {
+    fn into_expr(self) -> Expr {
+        self.clone()
+    }
+}
+
+impl IntoExpr for Value {
+    fn into_expr(self) -> Expr {
+        match self {
+            Value::Null => Expr::Null,
+            v => Expr::Value(Literal(v)),
+        }
+    }
+}
+
+impl IntoExpr for &Value {
+    fn into_expr(self) -> Expr {
+        self.clone().into_expr()
+    }
+}
+
+/// `None` is SQL `NULL`, so `col.eq(None)` renders `col IS NULL`.
+impl IntoExpr for Option<Value> {
+    fn into_expr(self) -> Expr {
+        self.unwrap_or(Value::Null).into_expr()
+    }
+}
+
+macro_rules! into_expr_via_to_sql {
+    ($($t:ty),*) => {$(
+        impl IntoExpr for $t {
+            fn into_expr(self) -> Expr {
+                lit(self)
+            }
+        }
+    )*};
+}
+into_expr_via_to_sql!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool, &str, String, &String);
+into_expr_via_to_sql!(&[u8]);
+
+impl IntoExpr for serde_json::Value {
+    fn into_expr(self) -> Expr {
+        Expr::Value(Literal(Value::Text(self.to_string())))
+    }
+}
+
+impl IntoExpr for crate::select::Select {
+    fn into_expr(self) -> Expr {
+        Expr::Scalar(Box::new(Query::Select(Box::new(self))))
+    }
+}
+
+impl IntoExpr for &crate::select::Select {
+    fn into_expr(self) -> Expr {
+        self.clone().into_expr()
+    }
+}
+
+impl IntoExpr for crate::text::TextClause {
+    fn into_expr(self) -> Expr {
+        Expr::Text(self.sql)
+    }
+}
+
+/// A literal value, bound as a parameter: `lit(5)`, `lit("x")`, `lit(None::<i64>)`.
+///
+/// A value that cannot convert (a `u64` above `i64::MAX`) gives an expression that fails to compile.
+pub fn lit<T: ToSql>(v: T) -> Expr {
+    match v.to_sql() {
+        Ok(Value::Null) => Expr::Null,
+        Ok(v) => Expr::Value(Literal(v)),
+        Err(e) => Expr::Invalid(e.to_string()),
+    }
+}
+
+/// SQL `NULL`.
+pub fn null() -> Expr {
+    Expr::Null
+}
+
+/// A named parameter bound at execution: `execute_with(stmt, named_params! {"m" => 5})`.
+pub fn bindparam(name: &str) -> Expr {
+    Expr::BindParam(Arc::from(crate::text::strip_param_prefix(name)))
+}
+
+/// `excluded.name`: the row an upsert tried to insert.
+pub fn excluded(name: &str) -> Expr {
+    Expr::Excluded(Arc::from(name))
+}
+
+/// A literal JSON value stored as JSON text.
+pub fn json<T: serde::Serialize>(v: &T) -> Expr {
+    match serde_json::to_string(v) {
+        Ok(s) => Expr::Value(Literal(Value::Text(s))),
+        Err(e) => Expr::Invalid(format!("cannot serialize JSON: {e}")),
+    }
+}
+
+/// All of the conditions (`a AND b`); empty is `true`.
+pub fn and_<E: IntoExpr>(conds: impl IntoIterator<Item = E>) -> Expr {
+    Expr::And(conds.into_iter().map(IntoExpr::into_expr).collect())
+}
+
+/// Any of the conditions (`a OR b`); empty is `false`.
+pub fn or_<E: IntoExpr>(conds: impl IntoIterator<Item = E>) -> Expr {
+    Expr::Or(conds.into_iter().map(IntoExpr::into_expr).collect())
+}
+
+/// `NOT cond`.
+pub fn not_(cond: impl IntoExpr) -> Expr {
+    Expr::Not(Box::new(cond.into_expr()))
+}
+
+/// `EXISTS (query)`.
+pub fn exists(query: impl Into<Query>) -> Expr {
+    Expr::Exists(Box::new(query.into()))
+}
+
+/// A tuple `(a, b)`, for row-value comparisons and `IN`.
+pub fn tuple<E: IntoExpr>(items: impl IntoIterator<Item = E>) -> Expr {
+    Expr::Tuple(items.into_iter().map(IntoExpr::into_expr).collect())
+}
+
+/// `CAST(expr AS type)`.
+pub fn cast(expr: impl IntoExpr, ty: impl Into<SqlType>) -> Expr {
+    Expr::Cast(Box::new(expr.into_expr()), ty.into())
+}
+
+/// `CASE WHEN cond THEN value ... END`; add `.else_(v)` with [`Case::else_`].
+pub fn case<C: IntoExpr, V: IntoExpr>(whens: impl IntoIterator<Item = (C, V)>) -> Case {
+    Case { value: None, whens: whens.into_iter().map(|(c, v)| (c.into_expr(), v.into_expr())).collect(), else_: None }
+}
+
+/// A `CASE` expression being built.
+#[derive(Debug, Clone)]
+pub struct Case {
+    value: Option<Expr>,
+    whens: Vec<(Expr, Expr)>,
+    else_: Option<Expr>,
+}
+
+impl Case {
+    /// The simple form, `CASE value WHEN x THEN ...`: `whens` then hold values to compare with.
+    #[must_use]
+    pub fn value(mut self, v: impl IntoExpr) -> Self {
+        self.value = Some(v.into_expr());
+        self
+    }
+
+    /// Add a `WHEN cond THEN value`.
+    #[must_use]
+    pub fn when(mut self, cond: impl IntoExpr, then: impl IntoExpr) -> Self {
+        self.whens.push((cond.into_expr(), then.into_expr()));
+        self
+    }
+
+    /// The `ELSE` value.
+    pub fn else_(mut self, v: impl IntoExpr) -> Expr {
+        self.else_ = Some(v.into_expr());
+        self.into_expr()
+    }
+
+    /// Finish without an `ELSE`.
+    pub fn end(self) -> Expr {
+        self.into_expr()
+    }
+}
+
+impl IntoExpr for Case {
+    fn into_expr(self) -> Expr {
+        Expr::Case { value: self.value.map(Box::new), whens: self.whens, else_: self.else_.map(Box::new) }
+    }
+}

@@ -32,6 +32,41 @@
 //! assert_eq!(rows.first().unwrap().get::<String>("make")?, "Honda Civic");
 //! # Ok(()) }
 //! ```
+//!
+//! The async engine runs the same statements on a pool, with commit-as-you-go connections and transactions:
+//!
+//! ```
+//! use asqlite_query::prelude::*;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let engine = create_async_engine("sqlite://").await?; // in memory; "sqlite:///app.db" for a file
+//! let meta = MetaData::new();
+//! let cars = Table::new("cars", &meta, [
+//!     Column::new("car_id", Integer).primary_key(),
+//!     Column::new("make", Text),
+//!     Column::new("mileage", Integer),
+//! ]);
+//! engine.create_all(&meta).await?;
+//!
+//! let conn = engine.begin().await?;
+//! conn.execute_many(cars.insert(), vec![
+//!     named_params! {"make" => "Honda Civic", "mileage" => 20_000},
+//!     named_params! {"make" => "Tesla Model 3", "mileage" => 5_000},
+//! ]).await?;
+//! conn.commit().await?;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Car { make: String, mileage: i64 }
+//! let conn = engine.connect().await?;
+//! let r = conn.execute(select(&cars).where_(cars.c("mileage").gt(6000))).await?;
+//! let found: Vec<Car> = r.deserialize()?;
+//! assert_eq!((found[0].make.as_str(), found[0].mileage), ("Honda Civic", 20_000));
+//! let n: i64 = conn.scalar(select(func::count_star()).select_from(&cars)).await?;
+//! assert_eq!(n, 2);
+//! engine.dispose().await?;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

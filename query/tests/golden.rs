@@ -653,3 +653,61 @@ fn injection_through_values_and_identifiers_stays_data() {
     let r = run(&d, select(lit(1).label("x\" FROM cars; --")), "SELECT ? AS \"x\"\" FROM cars; --\"");
     assert_eq!(r.columns(), ["x\" FROM cars; --"]);
 }
+
+#[test]
+fn more_shapes_tuple_in_or_replace_glob_distinct_count() {
+    let d = db();
+    let c = |n: &str| d.cars.c(n);
+    let r = run(
+        &d,
+        select(c("car_id")).where_(tuple([c("owner_id"), c("year")]).in_([tuple([1, 2019]), tuple([2, 2020])])),
+        "SELECT cars.car_id FROM cars WHERE (cars.owner_id, cars.year) IN (VALUES (?, ?), (?, ?))",
+    );
+    assert_eq!(ints(&r, 0), [2, 3]);
+    let r = run(
+        &d,
+        select(c("car_id")).where_(tuple([c("owner_id"), c("year")]).in_(Vec::<Expr>::new())),
+        "SELECT cars.car_id FROM cars WHERE 0",
+    );
+    assert!(r.is_empty());
+    let r = run(
+        &d,
+        select(func::count_distinct(c("owner_id"))).where_(c("make").glob("T*")),
+        "SELECT count(DISTINCT cars.owner_id) FROM cars WHERE cars.make GLOB ?",
+    );
+    assert_eq!(ints(&r, 0), [2]);
+    run(
+        &d,
+        insert(&d.owners).value("id", 3).value("name", "Cyd").or(OrAction::Replace),
+        "INSERT OR REPLACE INTO owners (id, name) VALUES (?, ?)",
+    );
+    let r = run(
+        &d,
+        select(d.owners.c("name")).where_(d.owners.c("id").is(3)),
+        "SELECT owners.name FROM owners WHERE owners.id IS ?",
+    );
+    assert_eq!(texts(&r, 0), ["Cyd"]);
+}
+
+#[test]
+fn cte_feeding_an_update_and_compound_subquery() {
+    let d = db();
+    let old = select(d.cars.c("car_id").label("id")).where_(d.cars.c("year").lt(2015)).cte("old");
+    run(
+        &d,
+        update(&d.cars)
+            .set("make", d.cars.c("make").concat(" (old)"))
+            .where_(d.cars.c("car_id").in_query(select(old.c("id")))),
+        "WITH old AS (SELECT cars.car_id AS id FROM cars WHERE cars.year < ?) UPDATE cars SET make = cars.make || ? \
+         WHERE cars.car_id IN (SELECT old.id FROM old)",
+    );
+    let r = d.conn.query("SELECT make FROM cars WHERE make LIKE '%(old)' ORDER BY car_id", ()).unwrap();
+    assert_eq!(texts(&r, 0), ["Honda Civic (old)", "Ford T (old)"]);
+    let both = union_all(select(d.cars.c("car_id").label("x")), select(d.owners.c("id"))).subquery("both");
+    let r = run(
+        &d,
+        select(func::count_star()).select_from(&both),
+        "SELECT count(*) FROM (SELECT cars.car_id AS x FROM cars UNION ALL SELECT owners.id FROM owners) AS both",
+    );
+    assert_eq!(ints(&r, 0), [7]);
+}

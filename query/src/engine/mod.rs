@@ -175,6 +175,26 @@ impl Engine {
         self.transaction(|c| async move { c.run_sync(move |conn| m.drop_all(conn)).await }).await
     }
 
+    /// `CREATE TABLE` for one table (and its indexes) unless it exists; returns whether it was created.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`transaction`](Engine::transaction).
+    pub async fn create_table(&self, table: &crate::schema::Table) -> Result<bool> {
+        let t = table.clone();
+        self.transaction(|c| async move { c.run_sync(move |conn| t.create_if_missing(conn)).await }).await
+    }
+
+    /// `DROP TABLE` for one table if it exists; returns whether it was dropped.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`transaction`](Engine::transaction).
+    pub async fn drop_table(&self, table: &crate::schema::Table) -> Result<bool> {
+        let t = table.clone();
+        self.transaction(|c| async move { c.run_sync(move |conn| t.drop_if_exists(conn)).await }).await
+    }
+
     /// Read every table of the database into `meta`.
     ///
     /// # Cancel safety

@@ -3,4 +3,5 @@
 mod blocking;
 mod common;
 mod contract;
+mod faults;
 mod pool;

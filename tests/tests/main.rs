@@ -4,4 +4,5 @@ mod blocking;
 mod common;
 mod contract;
 mod faults;
+mod load;
 mod pool;

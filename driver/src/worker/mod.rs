@@ -319,6 +319,9 @@ pub(crate) struct Ctx<'a> {
     guard_file: bool,
     /// Whether the job now running writes.
     write_job: Cell<bool>,
+    /// The span of the job now running.
+    #[cfg(feature = "tracing")]
+    span: std::cell::RefCell<tracing::Span>,
 }
 
 /// What became of a job.
@@ -339,7 +342,15 @@ impl<'a> Ctx<'a> {
             settled: Cell::new(false),
             guard_file,
             write_job: Cell::new(false),
+            #[cfg(feature = "tracing")]
+            span: std::cell::RefCell::new(tracing::Span::none()),
         }
+    }
+
+    /// Record a field on the running job's span.
+    #[cfg(feature = "tracing")]
+    fn record(&self, field: &str, value: u64) {
+        self.span.borrow().record(field, value);
     }
 
     /// Run `f` for the job answering to `reply`, unless its caller has gone.
@@ -363,7 +374,7 @@ impl<'a> Ctx<'a> {
         let out = self.guarded(conn, reply.token(), f);
         #[cfg(feature = "tracing")]
         if let Some(n) = out.as_ref().ok().and_then(rows) {
-            tracing::Span::current().record("rows", n);
+            self.record("rows", n);
         }
         #[cfg(not(feature = "tracing"))]
         let _ = rows;
@@ -454,8 +465,7 @@ impl<'a> Ctx<'a> {
             }
         }
         #[cfg(feature = "tracing")]
-        tracing::Span::current()
-            .record("duration_us", u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        self.record("duration_us", u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
         if let Some(threshold) = self.core.config.slow_threshold {
             let took = started.elapsed();
             if took >= threshold {
@@ -481,14 +491,17 @@ impl<'a> Ctx<'a> {
             }
         }
         #[cfg(feature = "tracing")]
-        let _span = tracing::info_span!(
-            "asqlite.statement",
-            sql = job.sql().unwrap_or("<closure>"),
-            worker = self.id,
-            rows = tracing::field::Empty,
-            duration_us = tracing::field::Empty,
-        )
-        .entered();
+        let _entered = {
+            let span = tracing::info_span!(
+                "asqlite.statement",
+                sql = job.sql().unwrap_or("<closure>"),
+                worker = self.id,
+                rows = tracing::field::Empty,
+                duration_us = tracing::field::Empty,
+            );
+            *self.span.borrow_mut() = span.clone();
+            span.entered()
+        };
         let len = |n: usize| u64::try_from(n).ok();
         self.write_job.set(matches!(
             job,

@@ -4,5 +4,6 @@ mod blocking;
 mod common;
 mod contract;
 mod faults;
+mod fuzz_replay;
 mod load;
 mod pool;

@@ -70,7 +70,8 @@ impl Connection {
         Transaction::begin(Arc::clone(&self.shared), behavior).await
     }
 
-    /// Finish queued jobs, close the connection and stop its thread; later calls fail.
+    /// Finish queued jobs, close the connection and stop its thread; later calls fail. It waits for an open
+    /// transaction or stream to end, so end those first.
     ///
     /// # Cancel safety
     ///

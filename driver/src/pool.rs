@@ -382,7 +382,8 @@ impl Pool {
     }
 
     /// Finish the jobs queued so far, close every connection and stop the workers. Calls made after it, on any
-    /// clone, fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed). Closing twice is fine.
+    /// clone, fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed). Closing twice is fine. It waits for open
+    /// transactions and streams to end, so end those first (awaiting `close` while holding one never returns).
     ///
     /// # Cancel safety
     ///

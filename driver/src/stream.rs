@@ -93,7 +93,8 @@ impl Stream for RowStream {
             match shared.poll_send(this.route.as_route(), &mut this.pending, cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) => return this.finish(Some(Err(e))),
-                Poll::Ready(Ok(())) => {}
+                // Sent: let go of the route, so a stream does not keep a transaction's channel open.
+                Poll::Ready(Ok(())) => this.route = OwnedRoute::Write,
             }
         }
         if let Some(item) = this.try_next() {

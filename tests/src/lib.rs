@@ -1,1 +1,3 @@
-//! End-to-end tests live in `tests/`.
+//! Support code for the end-to-end tests: fuzz entry points shared with the fuzz targets in `fuzz/`.
+
+pub mod fuzz;

@@ -3,4 +3,7 @@
 mod blocking;
 mod common;
 mod contract;
+mod faults;
+mod fuzz_replay;
+mod load;
 mod pool;

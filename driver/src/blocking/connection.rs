@@ -319,6 +319,19 @@ impl Connection {
         self.raw.set_busy_timeout(timeout)
     }
 
+    /// Set the longest string or blob, in bytes, this connection accepts (SQLite's default is 1,000,000,000);
+    /// returns the previous limit. Longer values fail with [`ErrorKind::TooBig`].
+    pub fn set_length_limit(&self, bytes: usize) -> usize {
+        let n = i32::try_from(bytes).unwrap_or(i32::MAX);
+        usize::try_from(self.raw.set_length_limit(n)).unwrap_or(0)
+    }
+
+    /// Whether the database file was deleted or renamed since the connection opened it. Writes made after that
+    /// would be lost when the connection closes; the async writer refuses them.
+    pub fn file_has_moved(&self) -> bool {
+        self.raw.has_moved()
+    }
+
     /// A handle that interrupts this connection's running statement from another thread.
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle(self.raw.interrupt_handle())

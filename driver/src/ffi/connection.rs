@@ -241,6 +241,31 @@ impl RawConnection {
         self.progress.fired.get()
     }
 
+    /// Set the longest string or blob (in bytes) the connection accepts; returns the previous limit. Negative
+    /// values only read it. SQLite caps the value at its compile-time maximum.
+    pub fn set_length_limit(&self, bytes: c_int) -> c_int {
+        // SAFETY: sqlite3_limit only reads or writes a field of the live connection, on its owning thread.
+        unsafe { ffi::sqlite3_limit(self.handle(), ffi::SQLITE_LIMIT_LENGTH, bytes) }
+    }
+
+    /// Whether the main database file was deleted or renamed since it was opened (`SQLITE_FCNTL_HAS_MOVED`).
+    /// SQLite checks this itself only in rollback-journal mode; in WAL mode writes would go on into the unlinked
+    /// file and be lost at close.
+    pub fn has_moved(&self) -> bool {
+        let mut moved: c_int = 0;
+        // SAFETY: "main" is NUL-terminated; SQLITE_FCNTL_HAS_MOVED writes one int through the pointer, which points
+        // at a live local. The call runs on the owning thread.
+        let rc = unsafe {
+            ffi::sqlite3_file_control(
+                self.handle(),
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_HAS_MOVED,
+                (&mut moved as *mut c_int).cast(),
+            )
+        };
+        rc == ffi::SQLITE_OK && moved != 0
+    }
+
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle { state: Arc::clone(&self.interrupt) }
     }

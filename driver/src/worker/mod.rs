@@ -315,6 +315,13 @@ pub(crate) struct Ctx<'a> {
     pub in_tx: bool,
     panicked: Cell<bool>,
     settled: Cell<bool>,
+    /// Refuse writes once the database file is deleted or moved (the writer of a file database).
+    guard_file: bool,
+    /// Whether the job now running writes.
+    write_job: Cell<bool>,
+    /// The span of the job now running.
+    #[cfg(feature = "tracing")]
+    span: std::cell::RefCell<tracing::Span>,
 }
 
 /// What became of a job.
@@ -325,8 +332,25 @@ enum Outcome {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(core: &'a Core, id: usize, reader: bool, in_tx: bool) -> Self {
-        Ctx { core, id, reader, in_tx, panicked: Cell::new(false), settled: Cell::new(false) }
+    fn new(core: &'a Core, id: usize, reader: bool, in_tx: bool, guard_file: bool) -> Self {
+        Ctx {
+            core,
+            id,
+            reader,
+            in_tx,
+            panicked: Cell::new(false),
+            settled: Cell::new(false),
+            guard_file,
+            write_job: Cell::new(false),
+            #[cfg(feature = "tracing")]
+            span: std::cell::RefCell::new(tracing::Span::none()),
+        }
+    }
+
+    /// Record a field on the running job's span.
+    #[cfg(feature = "tracing")]
+    fn record(&self, field: &str, value: u64) {
+        self.span.borrow().record(field, value);
     }
 
     /// Run `f` for the job answering to `reply`, unless its caller has gone.
@@ -350,7 +374,7 @@ impl<'a> Ctx<'a> {
         let out = self.guarded(conn, reply.token(), f);
         #[cfg(feature = "tracing")]
         if let Some(n) = out.as_ref().ok().and_then(rows) {
-            tracing::Span::current().record("rows", n);
+            self.record("rows", n);
         }
         #[cfg(not(feature = "tracing"))]
         let _ = rows;
@@ -407,6 +431,9 @@ impl<'a> Ctx<'a> {
         timeout: Option<Duration>,
         f: impl FnOnce(&mut Connection) -> Result<R>,
     ) -> Result<R> {
+        if self.guard_file && self.write_job.get() && conn.raw.has_moved() {
+            return Err(moved_error(conn));
+        }
         let started = Instant::now();
         conn.raw.set_interrupt_token(token);
         if let Some(t) = timeout {
@@ -438,8 +465,7 @@ impl<'a> Ctx<'a> {
             }
         }
         #[cfg(feature = "tracing")]
-        tracing::Span::current()
-            .record("duration_us", u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        self.record("duration_us", u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
         if let Some(threshold) = self.core.config.slow_threshold {
             let took = started.elapsed();
             if took >= threshold {
@@ -465,15 +491,22 @@ impl<'a> Ctx<'a> {
             }
         }
         #[cfg(feature = "tracing")]
-        let _span = tracing::info_span!(
-            "asqlite.statement",
-            sql = job.sql().unwrap_or("<closure>"),
-            worker = self.id,
-            rows = tracing::field::Empty,
-            duration_us = tracing::field::Empty,
-        )
-        .entered();
+        let _entered = {
+            let span = tracing::info_span!(
+                "asqlite.statement",
+                sql = job.sql().unwrap_or("<closure>"),
+                worker = self.id,
+                rows = tracing::field::Empty,
+                duration_us = tracing::field::Empty,
+            );
+            *self.span.borrow_mut() = span.clone();
+            span.entered()
+        };
         let len = |n: usize| u64::try_from(n).ok();
+        self.write_job.set(matches!(
+            job,
+            Job::Execute { .. } | Job::ExecuteBatch { .. } | Job::ExecuteMany { .. } | Job::Call(_)
+        ));
         match job {
             Job::Execute { sql, params, reply } => {
                 self.exec_counted(conn, reply, |c| c.execute(&sql, params), |d| Some(d.rows_affected()));
@@ -508,6 +541,7 @@ impl<'a> Ctx<'a> {
         if !reply.start(self.id) {
             return;
         }
+        self.write_job.set(true);
         let begun = self.guarded(conn, reply.token(), |c| c.execute_batch(begin_sql));
         let ok = begun.is_ok();
         self.settle(conn);
@@ -515,7 +549,7 @@ impl<'a> Ctx<'a> {
         if !ok {
             return;
         }
-        let tx = Ctx::new(self.core, self.id, false, true);
+        let tx = Ctx::new(self.core, self.id, false, true, self.guard_file);
         let mut spin = WorkerSpin::new(self.core.config.spin);
         loop {
             let job = match spin.next(&jobs, None) {
@@ -527,6 +561,7 @@ impl<'a> Ctx<'a> {
                     // Started or not, the transaction ends here: the handle is consumed by commit/rollback.
                     let run = reply.start(self.id);
                     let sql = if commit && run { "COMMIT" } else { "ROLLBACK" };
+                    tx.write_job.set(sql == "COMMIT");
                     let mut out = tx.guarded(conn, reply.token(), |c| c.execute_batch(sql));
                     if out.is_ok() && !conn.is_autocommit() {
                         out = Err(Error::new(ErrorKind::Sqlite, "the transaction is still open after COMMIT"));
@@ -555,6 +590,19 @@ impl<'a> Ctx<'a> {
 }
 
 #[cold]
+fn moved_error(conn: &Connection) -> Error {
+    Error::from_sqlite(
+        libsqlite3_sys::SQLITE_READONLY_DBMOVED,
+        format!(
+            "the database file {} was deleted or moved while open; writes are refused because they would be lost",
+            conn.path().unwrap_or_default()
+        ),
+        None,
+        None,
+    )
+}
+
+#[cold]
 fn slow(took: Duration, threshold: Duration) {
     #[cfg(feature = "tracing")]
     tracing::warn!(?took, ?threshold, "slow statement");
@@ -564,7 +612,8 @@ fn slow(took: Duration, threshold: Duration) {
 
 /// The thread body of a worker.
 pub(crate) fn run(mut conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usize, reader: bool) {
-    let ctx = Ctx::new(&core, id, reader, false);
+    let guard_file = !reader && conn.path().is_some();
+    let ctx = Ctx::new(&core, id, reader, false, guard_file);
     let mut spin = WorkerSpin::new(core.config.spin);
     let token = reader.then_some(&core.reader_token);
     loop {

@@ -402,12 +402,15 @@ async fn ddl_order_and_reflection() {
     let err = conn.execute(cars.insert().value("year", 1800)).await.unwrap_err();
     assert_eq!(err.driver_kind(), Some(ErrorKind::CheckViolation));
     drop(conn);
+    assert!(engine.drop_table(&links).await.unwrap());
+    assert!(!engine.drop_table(&links).await.unwrap());
+    assert!(engine.create_table(&links).await.unwrap());
+    assert!(!engine.create_table(&links).await.unwrap());
     engine.drop_all(&meta).await.unwrap();
     engine.drop_all(&meta).await.unwrap();
     let left = MetaData::new();
     engine.reflect(&left).await.unwrap();
     assert!(left.tables().is_empty());
-    let _ = links;
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Compilation: statements (plain data) become SQLite SQL and a list of parameter slots.
 //!
-//! The [`Compiler`] writes SQL and numbers parameters; the [`Dialect`] answers what differs between databases.
+//! The compiler writes SQL and numbers parameters; the [`Dialect`] answers what differs between databases.
 //! Every literal becomes a `?` whose value is kept aside, so the SQL depends only on the statement's shape: the
 //! engine caches it by that shape (see [`cache`](crate::cache)). The same walk runs in a "collect" mode that
 //! writes nothing and only gathers the literals, in the same order, for a statement whose SQL is cached.

@@ -30,6 +30,9 @@ pub(crate) struct EngineInner {
 
 /// An async engine: a pool of SQLite connections and a cache of compiled statements. A cheap handle:
 /// `Clone + Send + Sync`.
+///
+/// An in-memory engine (`sqlite://`) has a single connection: while one of its connections holds a transaction,
+/// the others wait for it to end (as with SQLAlchemy's single-connection pools).
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) inner: Arc<EngineInner>,

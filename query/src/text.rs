@@ -121,4 +121,13 @@ mod tests {
         assert!(parse("SELECT ?1").is_err());
         assert!(parse("SELECT 'unterminated").is_ok());
     }
+
+    #[test]
+    fn odd_input_never_panics() {
+        for s in ["", ":", "?", "é:ñ", "'é", "[é", "/*é", "--é", "é:a", ":a:b", "\"é\":x", "x::y", "$", "@", "?é"] {
+            let _ = parse(s);
+        }
+        let p = parse("é = :a").unwrap();
+        assert_eq!(p, [Piece::Sql("é = "), Piece::Named("a")]);
+    }
 }

@@ -192,6 +192,13 @@ impl Error {
         self
     }
 
+    /// Put `context` in front of the message, keeping the codes, the SQL and the offset.
+    #[must_use]
+    pub(crate) fn context(mut self, context: impl std::fmt::Display) -> Self {
+        self.inner.message = format!("{context}: {}", self.inner.message);
+        self
+    }
+
     /// Attach an underlying error.
     #[must_use]
     pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {

@@ -189,7 +189,11 @@ impl PoolBuilder {
         let open_writer = move || -> Result<blocking::Connection> {
             let conn = writer_opts.open(&writer_path)?;
             if !memory && !settings.read_only {
-                let mode: String = conn.pragma_update_and_check("journal_mode", "WAL")?;
+                let mode: String = conn.pragma_update_and_check("journal_mode", "WAL").map_err(|e| {
+                    let hint =
+                        if e.kind() == ErrorKind::ReadOnly { " (open it with read_only(true) to read it)" } else { "" };
+                    e.context(format_args!("cannot switch {} to WAL mode{hint}", writer_path.display()))
+                })?;
                 if !mode.eq_ignore_ascii_case("wal") {
                     return Err(Error::new(
                         ErrorKind::Sqlite,

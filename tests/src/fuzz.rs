@@ -110,6 +110,10 @@ pub fn bind_params(data: &[u8]) {
                 }
             }
         }
+        // Concatenating a blob into text can make invalid UTF-8, which reads back as a clear conversion error.
+        Err(e) if e.kind() == ErrorKind::TypeConversion && sql.contains("||") => {
+            assert!(e.message().contains("UTF-8"), "{e}");
+        }
         Err(e) => assert!(
             matches!(e.kind(), ErrorKind::ParameterCount | ErrorKind::ParameterName | ErrorKind::TooBig),
             "{sql}: unexpected error {e:?}"

@@ -162,3 +162,48 @@ fn a_busy_writer_gets_a_busy_error_not_a_hang() {
         b.close().await.unwrap();
     });
 }
+
+/// Run `fault_probe` as an unprivileged user when we are root (root bypasses file permissions).
+fn probe(scenario: &str, path: &std::path::Path) -> String {
+    let exe = env!("CARGO_BIN_EXE_fault_probe");
+    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+    let mut cmd = if root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", exe]);
+        c
+    } else {
+        Command::new(exe)
+    };
+    let out = cmd.arg(scenario).arg(path).output().expect("run fault_probe");
+    assert!(out.status.success(), "fault_probe failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn read_only_files_and_directories_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    chmod(dir.path(), 0o777);
+
+    // A read-only database file in a writable directory: writing fails clearly; read-only mode reads.
+    let ro_file = dir.path().join("ro.db");
+    SyncConnection::open(&ro_file).unwrap().execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (0)").unwrap();
+    chmod(&ro_file, 0o444);
+    let out = probe("open", &ro_file);
+    assert!(out.starts_with("err ReadOnly"), "{out}");
+    assert!(out.contains("readonly") || out.contains("read-only"), "{out}");
+    let out = probe("read_only_read", &ro_file);
+    assert_eq!(out, "ok read 1; write ReadOnly");
+
+    // A read-only directory: a new database cannot be created there.
+    let ro_dir = dir.path().join("locked");
+    std::fs::create_dir(&ro_dir).unwrap();
+    chmod(&ro_dir, 0o555);
+    let out = probe("open", &ro_dir.join("new.db"));
+    assert!(out.starts_with("err CantOpen"), "{out}");
+    assert!(out.contains("new.db"), "the error names the file: {out}");
+}

@@ -70,10 +70,8 @@ impl Connection {
     pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
         let cpath = path_to_cstring(path)?;
-        let raw = RawConnection::open(&cpath, options.flags(false)).map_err(|e| {
-            let msg = format!("{} (opening {})", e.message(), path.display());
-            Error::new(e.kind(), msg).with_source(e)
-        })?;
+        let raw = RawConnection::open(&cpath, options.flags(false))
+            .map_err(|e| e.context(format_args!("cannot open {}", path.display())))?;
         raw.set_busy_timeout(options.busy_timeout)?;
         Ok(Connection {
             cache: RefCell::new(StatementCache::new(options.cache_capacity)),

@@ -5,8 +5,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
-
 use crate::blocking::{self, OpenOptions, TransactionBehavior};
 use crate::client::{async_methods, OwnedRoute};
 use crate::ffi::InterruptHandle;
@@ -179,8 +177,8 @@ impl PoolBuilder {
         let readers = if memory { 0 } else { readers };
         let config =
             Config { statement_timeout: self.statement_timeout, slow_threshold: self.slow_threshold, spin: self.spin };
-        let (wtx, wrx) = crossbeam_channel::bounded(self.queue_capacity);
-        let core = Arc::new(Core::new(config, 1 + readers, wtx.clone()));
+        let (core, wrx, rrx) = Core::new(config, readers, self.queue_capacity);
+        let core = Arc::new(core);
         let deadline_checks = self.statement_timeout.map(|_| 1000);
 
         let writer_opts = self.options(self.read_only);
@@ -215,9 +213,7 @@ impl PoolBuilder {
         };
         let mut handles = vec![spawn(format!("asqlite-{what}-writer"), open_writer, wrx, &core, 0, false).await?];
 
-        let mut reader_tx = None;
-        if readers > 0 {
-            let (rtx, rrx) = crossbeam_channel::bounded(self.queue_capacity);
+        if let Some(rrx) = rrx {
             for id in 1..=readers {
                 let opts = self.options(true);
                 let p = path.to_path_buf();
@@ -229,15 +225,22 @@ impl PoolBuilder {
                 match spawn(format!("asqlite-{what}-reader-{id}"), open_reader, rrx.clone(), &core, id, true).await {
                     Ok(h) => handles.push(h),
                     Err(e) => {
-                        stop(&wtx, 1);
-                        stop(&rtx, id - 1);
+                        // The readers that never started count as gone; the started ones get close jobs; the last
+                        // to stop closes the writer.
+                        for _ in id..=readers {
+                            core.reader_gone();
+                        }
+                        if let Some(q) = &core.reader_queue {
+                            for _ in 1..id {
+                                let _ = q.force_send(Job::Close);
+                            }
+                        }
                         return Err(e);
                     }
                 }
             }
-            reader_tx = Some(rtx);
         }
-        Ok(Shared::new(core, wtx, reader_tx, readers, handles.into_boxed_slice(), what))
+        Ok(Shared::new(core, handles.into_boxed_slice(), what))
     }
 }
 
@@ -248,14 +251,6 @@ fn default_readers() -> usize {
 fn is_memory(path: &Path) -> bool {
     let s = path.to_string_lossy();
     s.is_empty() || s == ":memory:" || s.starts_with("file::memory:") || s.contains("mode=memory")
-}
-
-/// Tell `n` workers on `queue` to stop, without waiting.
-fn stop(queue: &Sender<Job>, n: usize) {
-    for _ in 0..n {
-        let (completer, _ticket) = worker::reply::channel();
-        let _ = queue.send(Job::Close { reply: completer });
-    }
 }
 
 /// Start a worker thread that opens its connection with `open`; resolves once it is open.

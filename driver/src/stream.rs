@@ -9,7 +9,7 @@ use futures::Stream;
 
 use crate::client::OwnedRoute;
 use crate::worker::reply::{self, Ticket};
-use crate::worker::stream::{StreamLink, StreamSink, CHUNKS_IN_FLIGHT};
+use crate::worker::stream::{StreamLink, StreamSink, WakeOnDrop, CHUNKS_IN_FLIGHT};
 use crate::worker::{Job, Shared};
 use crate::{Params, Result, Row};
 
@@ -46,7 +46,7 @@ impl RowStream {
         let (tx, rx) = crossbeam_channel::bounded(CHUNKS_IN_FLIGHT);
         let link = Arc::new(StreamLink::default());
         let (completer, ticket) = reply::channel();
-        let sink = StreamSink { reply: completer, tx, link: Arc::clone(&link) };
+        let sink = StreamSink { reply: completer, tx, link: WakeOnDrop(Arc::clone(&link)) };
         let job = Job::Stream { sql: sql.into(), params, sink };
         RowStream { shared, route, pending: Some(job), rx, link, ticket, buf: Vec::new().into_iter(), done: false }
     }

@@ -20,14 +20,16 @@ use crate::Result;
 pub struct Transaction {
     shared: Arc<Shared>,
     tx: Sender<Job>,
-    depth: AtomicU32,
+    /// Savepoint names come from this counter, never reused within the transaction.
+    savepoints: AtomicU32,
+    ended: bool,
 }
 
 impl Transaction {
     pub(crate) async fn begin(shared: Arc<Shared>, behavior: TransactionBehavior) -> Result<Transaction> {
         let (tx, jobs) = crossbeam_channel::unbounded();
         shared.submit(Route::Write, |reply| Job::Begin { behavior, jobs, reply }).await?;
-        Ok(Transaction { shared, tx, depth: AtomicU32::new(0) })
+        Ok(Transaction { shared, tx, savepoints: AtomicU32::new(0), ended: false })
     }
 
     fn shared(&self) -> &Arc<Shared> {
@@ -44,8 +46,14 @@ impl Transaction {
 
     async_methods!("transaction");
 
-    async fn end(self, commit: bool) -> Result<()> {
-        self.shared.submit(Route::Tx(&self.tx), |reply| Job::EndTx { commit, reply }).await
+    async fn end(mut self, commit: bool) -> Result<()> {
+        self.ended = true;
+        let make = |reply| Job::EndTx { commit, reply };
+        if commit {
+            self.shared.submit(Route::Tx(&self.tx), make).await
+        } else {
+            self.shared.submit_uncancellable(Route::Tx(&self.tx), make).await
+        }
     }
 
     /// Commit. If `COMMIT` fails, the transaction is rolled back and the error returned.
@@ -87,13 +95,17 @@ pub struct Savepoint<'t> {
 
 impl<'t> Savepoint<'t> {
     async fn open(txn: &'t Transaction) -> Result<Savepoint<'t>> {
-        let depth = txn.depth.fetch_add(1, Ordering::AcqRel) + 1;
-        let name = format!("asqlite_async_sp{depth}");
-        if let Err(e) = txn.execute_batch(&format!("SAVEPOINT {name}")).await {
-            txn.depth.fetch_sub(1, Ordering::AcqRel);
-            return Err(e);
-        }
+        let n = txn.savepoints.fetch_add(1, Ordering::AcqRel) + 1;
+        let name = format!("asqlite_async_sp{n}");
+        txn.execute_batch(&format!("SAVEPOINT {name}")).await?;
         Ok(Savepoint { txn, name, done: false })
+    }
+
+    /// Run `sql` to end the savepoint; it runs even if the future is dropped.
+    async fn end(&mut self, sql: String) -> Result<()> {
+        self.done = true;
+        let sql = sql.into_boxed_str();
+        self.txn.shared.submit_uncancellable(Route::Tx(&self.txn.tx), |reply| Job::ExecuteBatch { sql, reply }).await
     }
 
     fn shared(&self) -> &Arc<Shared> {
@@ -123,22 +135,20 @@ impl<'t> Savepoint<'t> {
     ///
     /// # Cancel safety
     ///
-    /// Dropped before it runs, the savepoint is rolled back instead.
+    /// Once called, the release happens whether or not the future completes.
     pub async fn release(mut self) -> Result<()> {
-        self.done = true;
-        self.txn.depth.fetch_sub(1, Ordering::AcqRel);
-        self.txn.execute_batch(&format!("RELEASE {}", self.name)).await
+        let sql = format!("RELEASE {}", self.name);
+        self.end(sql).await
     }
 
     /// Undo everything since the savepoint.
     ///
     /// # Cancel safety
     ///
-    /// The savepoint is rolled back whether or not the future completes.
+    /// Once called, the roll-back happens whether or not the future completes.
     pub async fn rollback(mut self) -> Result<()> {
-        self.done = true;
-        self.txn.depth.fetch_sub(1, Ordering::AcqRel);
-        self.txn.execute_batch(&rollback_sql(&self.name)).await
+        let sql = rollback_sql(&self.name);
+        self.end(sql).await
     }
 }
 
@@ -152,12 +162,21 @@ impl Drop for Savepoint<'_> {
         if self.done {
             return;
         }
-        self.txn.depth.fetch_sub(1, Ordering::AcqRel);
         let (completer, _ticket) = reply::channel();
         let sql = rollback_sql(&self.name).into_boxed_str();
-        self.txn.shared.core.in_flight.fetch_add(1, Ordering::AcqRel);
-        if self.txn.tx.send(Job::ExecuteBatch { sql, reply: completer }).is_err() {
-            self.txn.shared.core.in_flight.fetch_sub(1, Ordering::AcqRel);
+        // If the transaction has ended there is nothing left to roll back.
+        let _ = self.txn.tx.send(Job::ExecuteBatch { sql, reply: completer });
+    }
+}
+
+impl Drop for Transaction {
+    /// Roll back: an explicit job on the transaction's channel, so a stream still holding the channel cannot keep
+    /// the transaction (and the writer) open.
+    fn drop(&mut self) {
+        if self.ended {
+            return;
         }
+        let (completer, _ticket) = reply::channel();
+        let _ = self.tx.send(Job::EndTx { commit: false, reply: completer });
     }
 }

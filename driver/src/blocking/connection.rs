@@ -141,6 +141,9 @@ impl Connection {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         let mut offset = 0;
         while offset < sql.len() {
+            if self.raw.cancel_requested() {
+                return Err(super::statement::cancelled(sql));
+            }
             let rest = &sql[offset..];
             let (stmt, used) = self.raw.prepare(rest, false).map_err(|e| e.rebase(sql, offset))?;
             if let Some(stmt) = stmt {

@@ -1,5 +1,6 @@
 //! Prepared statements: binding, stepping and decoding.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::cache::Cached;
@@ -7,7 +8,7 @@ use super::row::{Row, RowRef, Rows};
 use super::Connection;
 use crate::ffi::RawStatement;
 use crate::params::{strip_prefix, Params, ParamsKind};
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result, Value};
 
 /// What a statement that ran to completion did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,11 +77,7 @@ pub(crate) fn bind_params(raw: &RawStatement, params: &mut Params) -> Result<()>
                         format!("parameter {i} is a nameless `?` and cannot be bound by name"),
                     ));
                 };
-                let bare = strip_prefix(name);
-                let Some((_, v)) = pairs.iter().find(|(k, _)| strip_prefix(k) == bare) else {
-                    return Err(name_error(raw, format!("no value given for parameter {name}")));
-                };
-                raw.bind(i, v)?;
+                raw.bind(i, named_value(raw, pairs, name)?)?;
             }
             if let Some((k, _)) = pairs.iter().find(|(k, _)| {
                 let bare = strip_prefix(k);
@@ -90,6 +87,25 @@ pub(crate) fn bind_params(raw: &RawStatement, params: &mut Params) -> Result<()>
             }
             Ok(())
         }
+    }
+}
+
+/// The value for placeholder `name` (with its prefix): a key spelled exactly so wins; otherwise the one key with
+/// the same bare name. Two keys that differ only in prefix, matching no placeholder exactly, are ambiguous.
+fn named_value<'p>(raw: &RawStatement, pairs: &'p [(Cow<'static, str>, Value)], name: &str) -> Result<&'p Value> {
+    let mut exact = pairs.iter().filter(|(k, _)| k == name);
+    if let Some((_, v)) = exact.next() {
+        if exact.next().is_some() {
+            return Err(name_error(raw, format!("the value of {name} is given twice")));
+        }
+        return Ok(v);
+    }
+    let bare = strip_prefix(name);
+    let mut loose = pairs.iter().filter(|(k, _)| strip_prefix(k) == bare);
+    match (loose.next(), loose.next()) {
+        (Some((_, v)), None) => Ok(v),
+        (Some(_), Some(_)) => Err(name_error(raw, format!("more than one value given for {name}"))),
+        (None, _) => Err(name_error(raw, format!("no value given for parameter {name}"))),
     }
 }
 
@@ -149,6 +165,9 @@ impl<'c> Statement<'c> {
         f: impl FnOnce(&RawStatement, &Arc<[String]>) -> Result<R>,
     ) -> Result<R> {
         let mut params = params.into();
+        if self.conn.raw.cancel_requested() {
+            return Err(cancelled(self.sql()));
+        }
         let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
         if cached.raw.column_count() != cached.columns.len() {
             // The schema changed and SQLite re-prepared the statement with other columns.
@@ -232,6 +251,9 @@ impl<'c> Statement<'c> {
     /// Bind and start the statement, returning a cursor that yields rows one at a time.
     pub fn cursor(&mut self, params: impl Into<Params>) -> Result<Cursor<'_, 'c>> {
         let mut params = params.into();
+        if self.conn.raw.cancel_requested() {
+            return Err(cancelled(self.sql()));
+        }
         if let Some(cached) = self.inner.as_mut() {
             if cached.raw.column_count() != cached.columns.len() {
                 cached.columns = column_names(&cached.raw);
@@ -243,6 +265,12 @@ impl<'c> Statement<'c> {
         }
         Ok(Cursor { stmt: self, done: false })
     }
+}
+
+/// The caller of the running job went away: the job stops before its next statement.
+#[cold]
+pub(crate) fn cancelled(sql: &str) -> Error {
+    Error::new(ErrorKind::Interrupted, "the call was cancelled (its future was dropped)").with_sql(sql)
 }
 
 #[cold]

@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::ffi::{c_int, c_void, CStr};
 use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -56,10 +57,18 @@ struct InterruptState {
     token: u64,
 }
 
+/// What interrupt handles share with their connection.
+struct InterruptShared {
+    state: Mutex<InterruptState>,
+    /// Set (under the lock) when the running job was cancelled: `sqlite3_interrupt` only stops statements running
+    /// at that moment, so the owner also checks this flag before each statement it starts.
+    cancelled: AtomicBool,
+}
+
 /// Interrupts the statements of one connection from any thread, and is safe against a concurrent close.
 #[derive(Clone)]
 pub(crate) struct InterruptHandle {
-    state: Arc<Mutex<InterruptState>>,
+    shared: Arc<InterruptShared>,
 }
 
 impl std::fmt::Debug for InterruptHandle {
@@ -71,7 +80,7 @@ impl std::fmt::Debug for InterruptHandle {
 impl InterruptHandle {
     /// Interrupt whatever runs on the connection now; a no-op once it is closed.
     pub fn interrupt(&self) {
-        let st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let st = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
         if !st.db.0.is_null() {
             // SAFETY: the pointer is non-null, so the connection is open: the owner nulls it under this lock
             // before sqlite3_close. sqlite3_interrupt may be called from any thread.
@@ -81,8 +90,9 @@ impl InterruptHandle {
 
     /// Interrupt the connection only if the job marked with `token` is the one running; returns whether it was.
     pub fn interrupt_token(&self, token: u64) -> bool {
-        let st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let st = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
         if token != 0 && st.token == token && !st.db.0.is_null() {
+            self.shared.cancelled.store(true, Ordering::SeqCst);
             // SAFETY: as in `interrupt`; the owner clears the token under this lock only after every statement
             // of the job has been reset, so the interrupt cannot reach a later job's statements.
             unsafe { ffi::sqlite3_interrupt(st.db.0) };
@@ -102,7 +112,7 @@ struct Progress {
 /// Owns one `sqlite3*`: opened with `NOMUTEX`, used by one thread at a time, closed in `Drop`.
 pub(crate) struct RawConnection {
     db: NonNull<ffi::sqlite3>,
-    interrupt: Arc<Mutex<InterruptState>>,
+    interrupt: Arc<InterruptShared>,
     progress: Box<Progress>,
 }
 
@@ -156,7 +166,10 @@ impl RawConnection {
         unsafe { ffi::sqlite3_extended_result_codes(db, 1) };
         Ok(RawConnection {
             db: nn,
-            interrupt: Arc::new(Mutex::new(InterruptState { db: DbPtr(db), token: 0 })),
+            interrupt: Arc::new(InterruptShared {
+                state: Mutex::new(InterruptState { db: DbPtr(db), token: 0 }),
+                cancelled: AtomicBool::new(false),
+            }),
             progress: Box::new(Progress { deadline: Cell::new(None), fired: Cell::new(false) }),
         })
     }
@@ -169,7 +182,8 @@ impl RawConnection {
     /// consumed, so callers can walk a batch.
     pub fn prepare(&self, sql: &str, persistent: bool) -> Result<(Option<RawStatement>, usize)> {
         let len = c_int::try_from(sql.len()).map_err(|_| {
-            Error::new(ErrorKind::TooBig, "SQL text longer than 2 GiB").with_sql(&sql[..64.min(sql.len())])
+            let head: String = sql.chars().take(64).collect();
+            Error::new(ErrorKind::TooBig, "SQL text longer than 2 GiB").with_sql(&head)
         })?;
         let mut stmt = ptr::null_mut();
         let mut tail = ptr::null();
@@ -267,12 +281,21 @@ impl RawConnection {
     }
 
     pub fn interrupt_handle(&self) -> InterruptHandle {
-        InterruptHandle { state: Arc::clone(&self.interrupt) }
+        InterruptHandle { shared: Arc::clone(&self.interrupt) }
     }
 
-    /// Mark the job now running, for [`InterruptHandle::interrupt_token`]; 0 marks none.
+    /// Mark the job now running, for [`InterruptHandle::interrupt_token`]; 0 marks none. Clears the cancelled
+    /// flag, under the same lock the interrupter holds, so a late cancel of one job never marks the next.
     pub fn set_interrupt_token(&self, token: u64) {
-        self.interrupt.lock().unwrap_or_else(PoisonError::into_inner).token = token;
+        let mut st = self.interrupt.state.lock().unwrap_or_else(PoisonError::into_inner);
+        st.token = token;
+        self.interrupt.cancelled.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the running job was cancelled by its caller.
+    #[inline]
+    pub fn cancel_requested(&self) -> bool {
+        self.interrupt.cancelled.load(Ordering::Relaxed)
     }
 
     /// The file name of the main database ("" for a memory or temporary database).
@@ -300,12 +323,13 @@ impl RawConnection {
 
 impl Drop for RawConnection {
     fn drop(&mut self) {
-        let mut st = self.interrupt.lock().unwrap_or_else(PoisonError::into_inner);
-        st.db = DbPtr(ptr::null_mut());
+        // Interrupt handles see the null pointer from now on; the lock is released before the close, which may
+        // checkpoint the WAL and take a while.
+        self.interrupt.state.lock().unwrap_or_else(PoisonError::into_inner).db = DbPtr(ptr::null_mut());
         // SAFETY: every statement of this connection is owned by a RawStatement that borrows the connection's
         // lifetime through the safe layer (the cache is dropped first), so none is left and sqlite3_close
-        // succeeds. Interrupt handles saw the null pointer above under the lock.
-        unsafe { ffi::sqlite3_close(self.handle()) };
-        drop(st);
+        // succeeds; no interrupt handle can reach the pointer any more.
+        let rc = unsafe { ffi::sqlite3_close(self.handle()) };
+        debug_assert_eq!(rc, ffi::SQLITE_OK, "sqlite3_close failed: a statement outlived its connection");
     }
 }

@@ -68,9 +68,7 @@ pub(crate) enum Job {
         reply: Completer<()>,
     },
     /// Finish the queued jobs before this one, close the connection, and stop.
-    Close {
-        reply: Completer<()>,
-    },
+    Close,
 }
 
 impl Job {

@@ -10,8 +10,11 @@
 //! - The **caller's future**, on its first poll, spins on the reply for up to [`MAX_WAITER_SPIN`] when recent
 //!   replies came back within that time and no other call of the same pool is in flight. With other calls in
 //!   flight the executor has other work, so the future registers its waker and returns `Pending` at once.
+//! - Both sides back off: after a spin that found nothing, the next `2^n` chances to spin are skipped (`n` fruitless
+//!   spins in a row, capped at 1024). On a machine too busy to run the other side promptly, spinning would only
+//!   steal its time.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
@@ -30,12 +33,31 @@ fn nanos(d: Duration) -> u64 {
 pub(crate) struct SpinPolicy {
     /// Moving average of the time from send to reply, in nanoseconds.
     latency_ns: AtomicU64,
+    /// Spins in a row that ran out without a reply, and how many calls to skip spinning for because of them.
+    fails: AtomicU32,
+    skip: AtomicU32,
     enabled: bool,
+}
+
+/// After `fails` fruitless spins in a row, skip spinning for this many calls (doubling, capped): on a machine
+/// where the worker cannot get a core, spinning only steals the time it needs.
+fn backoff(fails: u32) -> u32 {
+    1u32 << fails.min(10)
 }
 
 impl SpinPolicy {
     pub fn new(enabled: bool) -> Self {
-        SpinPolicy { latency_ns: AtomicU64::new(0), enabled }
+        SpinPolicy { latency_ns: AtomicU64::new(0), fails: AtomicU32::new(0), skip: AtomicU32::new(0), enabled }
+    }
+
+    /// Whether the last spin found its reply.
+    pub fn spun(&self, found: bool) {
+        if found {
+            self.fails.store(0, Ordering::Relaxed);
+        } else {
+            let fails = self.fails.fetch_add(1, Ordering::Relaxed) + 1;
+            self.skip.store(backoff(fails), Ordering::Relaxed);
+        }
     }
 
     /// Fold one observed reply latency into the average (racy updates are fine: it is a hint).
@@ -51,6 +73,10 @@ impl SpinPolicy {
         if !self.enabled || in_flight > 1 {
             return None;
         }
+        if self.skip.load(Ordering::Relaxed) > 0 {
+            self.skip.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
         let avg = Duration::from_nanos(self.latency_ns.load(Ordering::Relaxed));
         (avg < MAX_WAITER_SPIN).then(|| (avg * 2 + Duration::from_micros(5)).min(MAX_WAITER_SPIN))
     }
@@ -61,6 +87,9 @@ impl SpinPolicy {
 pub(crate) struct WorkerSpin {
     /// Moving average of the idle gap between jobs, in nanoseconds.
     gap_ns: u64,
+    /// Fruitless spins in a row, and idle periods left to park at once because of them.
+    fails: u32,
+    skip: u32,
     enabled: bool,
 }
 
@@ -86,7 +115,7 @@ pub(crate) enum Next<T> {
 impl WorkerSpin {
     pub fn new(enabled: bool) -> Self {
         // Start as if idle: the first jobs after start-up teach the worker to spin.
-        WorkerSpin { gap_ns: nanos(MAX_WORKER_SPIN) * 4, enabled }
+        WorkerSpin { gap_ns: nanos(MAX_WORKER_SPIN) * 4, fails: 0, skip: 0, enabled }
     }
 
     fn record_gap(&mut self, gap: Duration) {
@@ -105,7 +134,12 @@ impl WorkerSpin {
             Err(TryRecvError::Empty) => {}
         }
         let idle_since = Instant::now();
-        let spin = self.enabled && self.gap_ns < nanos(MAX_WORKER_SPIN) && token.is_none_or(SpinToken::acquire);
+        let mut spin = self.enabled && self.gap_ns < nanos(MAX_WORKER_SPIN);
+        if spin && self.skip > 0 {
+            self.skip -= 1;
+            spin = false;
+        }
+        let spin = spin && token.is_none_or(SpinToken::acquire);
         if spin {
             let deadline = idle_since + MAX_WORKER_SPIN;
             let mut i = 0u32;
@@ -126,11 +160,15 @@ impl WorkerSpin {
             }
             match found {
                 Some(Ok(job)) => {
+                    self.fails = 0;
                     self.record_gap(idle_since.elapsed());
                     return Next::Job(job);
                 }
                 Some(Err(())) => return Next::Disconnected,
-                None => {}
+                None => {
+                    self.fails += 1;
+                    self.skip = backoff(self.fails);
+                }
             }
         }
         match rx.recv() {

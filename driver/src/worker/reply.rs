@@ -152,9 +152,37 @@ impl<T> Ticket<T> {
 }
 
 /// A future of a job's result, borrowing the pool it was sent to.
+///
+/// Once the job is sent it counts as a call in flight (which the spin policy reads) until the reply settles or
+/// the future is dropped.
 pub(crate) struct Reply<'a, T> {
-    pub ticket: Ticket<T>,
-    pub shared: &'a Shared,
+    ticket: Ticket<T>,
+    shared: &'a Shared,
+    cancel_on_drop: bool,
+    counted: bool,
+}
+
+impl<'a, T> Reply<'a, T> {
+    pub fn new(ticket: Ticket<T>, shared: &'a Shared, cancel_on_drop: bool) -> Self {
+        Reply { ticket, shared, cancel_on_drop, counted: false }
+    }
+
+    /// The job is on its way: count the call in flight.
+    pub fn sent(&mut self) {
+        self.shared.core.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.counted = true;
+    }
+
+    fn uncount(&mut self) {
+        if std::mem::take(&mut self.counted) {
+            self.shared.core.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    fn settled(&mut self, v: Result<T>) -> Poll<Result<T>> {
+        self.uncount();
+        Poll::Ready(v)
+    }
 }
 
 impl<T> Future for Reply<'_, T> {
@@ -163,7 +191,7 @@ impl<T> Future for Reply<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
         if let Some(v) = this.ticket.try_take() {
-            return Poll::Ready(v);
+            return this.settled(v);
         }
         // Spin briefly when the policy expects the reply soon: waking a parked task costs more than a point query.
         if let Some(budget) = this.shared.spin_budget() {
@@ -172,20 +200,28 @@ impl<T> Future for Reply<'_, T> {
             loop {
                 std::hint::spin_loop();
                 if let Some(v) = this.ticket.try_take() {
-                    return Poll::Ready(v);
+                    this.shared.core.spin.spun(true);
+                    return this.settled(v);
                 }
                 i += 1;
                 if i % 64 == 0 && Instant::now() >= deadline {
+                    this.shared.core.spin.spun(false);
                     break;
                 }
             }
         }
-        this.ticket.poll_registered(cx)
+        match this.ticket.poll_registered(cx) {
+            Poll::Ready(v) => this.settled(v),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
 impl<T> Drop for Reply<'_, T> {
     fn drop(&mut self) {
-        self.ticket.cancel(self.shared);
+        self.uncount();
+        if self.cancel_on_drop {
+            self.ticket.cancel(self.shared);
+        }
     }
 }

@@ -22,12 +22,21 @@ pub(crate) struct StreamLink {
     pub waker: AtomicWaker,
 }
 
-/// The worker's end of a stream. `reply` is declared first so that, dropped unrun, the stream is marked
-/// abandoned before its channel disconnects.
+/// Wakes the consumer when dropped, however the sink goes (run, skipped, or discarded with a closed queue).
+pub(crate) struct WakeOnDrop(pub Arc<StreamLink>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.waker.wake();
+    }
+}
+
+/// The worker's end of a stream. Fields drop in order: the reply is marked abandoned (if unrun), the channel
+/// disconnects, then the consumer is woken to see both.
 pub(crate) struct StreamSink {
     pub reply: Completer<()>,
     pub tx: Sender<Result<Vec<Row>>>,
-    pub link: Arc<StreamLink>,
+    pub link: WakeOnDrop,
 }
 
 /// Run the query and feed its rows to the consumer. The worker blocks while both chunks are unread; a consumer
@@ -48,7 +57,7 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
                 if tx.send(Ok(full)).is_err() {
                     return Ok(()); // the consumer is gone
                 }
-                link.waker.wake();
+                link.0.waker.wake();
             }
         }
         if !chunk.is_empty() {
@@ -63,5 +72,5 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
     ctx.settle(conn);
     reply.complete(Ok(()), &ctx.core.spin);
     drop(tx);
-    link.waker.wake();
+    drop(link); // wakes the consumer to see the end
 }

@@ -1,0 +1,329 @@
+//! What a worker does with one job: run it guarded (interrupt token, deadline, panics, leftover transactions),
+//! pass writes found on a reader to the writer, and serve a transaction's own channel.
+
+use std::cell::Cell;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+
+use super::park::{Next, WorkerSpin};
+use super::{catch, stream, Completer, Core, Job, QueryReply};
+use crate::blocking::Connection;
+use crate::{Error, ErrorKind, Result};
+
+/// What a worker knows while it runs one job.
+pub(crate) struct Ctx<'a> {
+    pub core: &'a Core,
+    pub id: usize,
+    pub reader: bool,
+    pub in_tx: bool,
+    pub(super) panicked: Cell<bool>,
+    pub(super) settled: Cell<bool>,
+    /// Refuse writes once the database file is deleted or moved (the writer of a file database).
+    guard_file: bool,
+    /// Whether the job now running writes.
+    write_job: Cell<bool>,
+    /// The span of the job now running.
+    #[cfg(feature = "tracing")]
+    span: std::cell::RefCell<tracing::Span>,
+}
+
+/// What became of a job.
+#[derive(PartialEq, Eq)]
+pub(super) enum Outcome {
+    Done,
+    Forwarded,
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) fn new(core: &'a Core, id: usize, reader: bool, in_tx: bool, guard_file: bool) -> Self {
+        Ctx {
+            core,
+            id,
+            reader,
+            in_tx,
+            panicked: Cell::new(false),
+            settled: Cell::new(false),
+            guard_file,
+            write_job: Cell::new(false),
+            #[cfg(feature = "tracing")]
+            span: std::cell::RefCell::new(tracing::Span::none()),
+        }
+    }
+
+    /// Record a field on the running job's span.
+    #[cfg(feature = "tracing")]
+    fn record(&self, field: &str, value: u64) {
+        self.span.borrow().record(field, value);
+    }
+
+    /// Run `f` for the job answering to `reply`, unless its caller has gone.
+    #[inline]
+    pub fn exec<R>(&self, conn: &mut Connection, reply: Completer<R>, f: impl FnOnce(&mut Connection) -> Result<R>) {
+        self.exec_counted(conn, reply, f, |_| None);
+    }
+
+    /// As [`Ctx::exec`]; `rows` tells how many rows the result holds, for the tracing span.
+    #[inline]
+    pub fn exec_counted<R>(
+        &self,
+        conn: &mut Connection,
+        reply: Completer<R>,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+        rows: impl FnOnce(&R) -> Option<u64>,
+    ) {
+        if !reply.start(self.id) {
+            return;
+        }
+        let out = self.guarded(conn, reply.token(), f);
+        #[cfg(feature = "tracing")]
+        if let Some(n) = out.as_ref().ok().and_then(rows) {
+            self.record("rows", n);
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = rows;
+        self.settle(conn);
+        reply.complete(out, &self.core.spin);
+    }
+
+    /// Account for the finished job (once): counters first, so they are exact when the caller wakes.
+    pub(super) fn settle(&self, conn: &Connection) {
+        if self.settled.replace(true) {
+            return;
+        }
+        if let Some(stats) = self.core.stats.get(self.id) {
+            let c = conn.cache_stats();
+            stats.hits.store(c.hits, Ordering::Relaxed);
+            stats.misses.store(c.misses, Ordering::Relaxed);
+            stats.jobs.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Settle the job if its handler did not, and get ready for the next.
+    pub(super) fn finish_job(&self, conn: &Connection) {
+        self.settle(conn);
+        self.settled.set(false);
+        self.panicked.set(false);
+    }
+
+    /// Run `f` with the job's interrupt token and deadline set, catching panics. After a panic outside an explicit
+    /// transaction, any transaction the closure left open is rolled back.
+    pub fn guarded<R>(
+        &self,
+        conn: &mut Connection,
+        token: u64,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+    ) -> Result<R> {
+        self.guarded_with(conn, token, self.core.config.statement_timeout, f)
+    }
+
+    /// As [`Ctx::guarded`], without the statement timeout: a stream's time includes its consumer's.
+    pub fn guarded_without_deadline<R>(
+        &self,
+        conn: &mut Connection,
+        token: u64,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+    ) -> Result<R> {
+        self.guarded_with(conn, token, None, f)
+    }
+
+    fn guarded_with<R>(
+        &self,
+        conn: &mut Connection,
+        token: u64,
+        timeout: Option<Duration>,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+    ) -> Result<R> {
+        if self.guard_file && self.write_job.get() && conn.raw.has_moved() {
+            return Err(moved_error(conn));
+        }
+        let started = Instant::now();
+        conn.raw.set_interrupt_token(token);
+        if let Some(t) = timeout {
+            conn.raw.set_deadline(Some(started + t));
+        }
+        let mut out = catch(|| f(conn));
+        conn.raw.set_interrupt_token(0);
+        if let Some(t) = timeout {
+            if conn.raw.deadline_fired() {
+                if let Err(e) = &out {
+                    if e.kind() == ErrorKind::Interrupted {
+                        let sql = e.sql().unwrap_or("").to_owned();
+                        out = Err(Error::new(
+                            ErrorKind::Timeout,
+                            format!("the statement ran longer than the statement timeout of {t:?} and was stopped"),
+                        )
+                        .with_sql(&sql));
+                    }
+                }
+            }
+            conn.raw.set_deadline(None);
+        }
+        if let Err(e) = &out {
+            if e.kind() == ErrorKind::Panicked {
+                self.panicked.set(true);
+            }
+        }
+        // Outside an explicit transaction a job must leave the connection as it found it: a transaction left open
+        // (a panicking closure, `execute("BEGIN")`) would pin a reader's snapshot or leak into other callers' jobs.
+        if !self.in_tx && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+            if out.is_ok() {
+                out = Err(Error::new(
+                    ErrorKind::Misuse,
+                    "the call left a transaction open, so it was rolled back; use begin() for transactions",
+                ));
+            }
+        }
+        #[cfg(feature = "tracing")]
+        self.record("duration_us", u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        if let Some(threshold) = self.core.config.slow_threshold {
+            let took = started.elapsed();
+            if took >= threshold {
+                slow(took, threshold);
+            }
+        }
+        out
+    }
+
+    /// Whether a reader should pass the statement to the writer because it writes.
+    fn must_forward(&self, conn: &Connection, sql: &str) -> bool {
+        self.reader && conn.statement_writes(sql)
+    }
+
+    pub(super) fn handle(&self, conn: &mut Connection, job: Job) -> Outcome {
+        if let Some(sql) = job.sql() {
+            if self.must_forward(conn, sql) {
+                // Past the writer queue's bound, so a reader never blocks on it.
+                return match self.core.writer.force_send(job) {
+                    Ok(()) => Outcome::Forwarded,
+                    Err(_) => Outcome::Done, // the writer is gone: dropping the job tells its caller
+                };
+            }
+        }
+        #[cfg(feature = "tracing")]
+        let _entered = {
+            let span = tracing::info_span!(
+                "asqlite.statement",
+                sql = job.sql().unwrap_or("<closure>"),
+                worker = self.id,
+                rows = tracing::field::Empty,
+                duration_us = tracing::field::Empty,
+            );
+            *self.span.borrow_mut() = span.clone();
+            span.entered()
+        };
+        let len = |n: usize| u64::try_from(n).ok();
+        self.write_job.set(matches!(
+            job,
+            Job::Execute { .. } | Job::ExecuteBatch { .. } | Job::ExecuteMany { .. } | Job::Call(_)
+        ));
+        match job {
+            Job::Execute { sql, params, reply } => {
+                self.exec_counted(conn, reply, |c| c.execute(&sql, params), |d| Some(d.rows_affected()));
+            }
+            Job::ExecuteBatch { sql, reply } => self.exec(conn, reply, |c| c.execute_batch(&sql)),
+            Job::ExecuteMany { sql, sets, reply } => {
+                self.exec_counted(conn, reply, |c| c.execute_many(&sql, sets), |n| Some(*n));
+            }
+            Job::Query { sql, params, reply } => match reply {
+                QueryReply::All(r) => self.exec_counted(conn, r, |c| c.query(&sql, params), |rs| len(rs.len())),
+                QueryReply::One(r) => self.exec_counted(conn, r, |c| c.query_one(&sql, params), |_| Some(1)),
+                QueryReply::Opt(r) => {
+                    self.exec_counted(conn, r, |c| c.query_opt(&sql, params), |o| Some(u64::from(o.is_some())));
+                }
+            },
+            Job::QueryMap { sql, params, job } => job.run(conn, self, &sql, params),
+            Job::Stream { sql, params, sink } => stream::run(self, conn, &sql, params, sink),
+            Job::Call(job) => job.run(conn, self),
+            Job::Begin { reply, .. } => {
+                self.exec(conn, reply, |_| Err(Error::new(ErrorKind::Misuse, "a transaction is already open")))
+            }
+            Job::EndTx { reply, .. } => {
+                self.exec(conn, reply, |_| Err(Error::new(ErrorKind::Misuse, "no transaction is open")))
+            }
+            Job::Close => {}
+        }
+        Outcome::Done
+    }
+
+    /// Begin a transaction and serve its channel until it commits, rolls back or its handle is dropped.
+    pub(super) fn transaction(
+        &self,
+        conn: &mut Connection,
+        begin_sql: &str,
+        jobs: Receiver<Job>,
+        reply: Completer<()>,
+    ) {
+        if !reply.start(self.id) {
+            return;
+        }
+        let tx = Ctx::new(self.core, self.id, false, true, self.guard_file);
+        tx.write_job.set(true);
+        let begun = tx.guarded(conn, reply.token(), |c| c.execute_batch(begin_sql));
+        let ok = begun.is_ok();
+        self.settle(conn);
+        reply.complete(begun, &self.core.spin);
+        if !ok {
+            return;
+        }
+        let mut spin = WorkerSpin::new(self.core.config.spin);
+        loop {
+            let job = match spin.next(&jobs, None) {
+                Next::Job(job) => job,
+                Next::Disconnected => break,
+            };
+            match job {
+                Job::EndTx { commit, reply } => {
+                    // Started or not, the transaction ends here: the handle is consumed by commit/rollback.
+                    let run = reply.start(self.id);
+                    let sql = if commit && run { "COMMIT" } else { "ROLLBACK" };
+                    tx.write_job.set(sql == "COMMIT");
+                    let mut out = tx.guarded(conn, reply.token(), |c| c.execute_batch(sql));
+                    if out.is_ok() && !conn.is_autocommit() {
+                        out = Err(Error::new(ErrorKind::Sqlite, "the transaction is still open after COMMIT"));
+                    }
+                    tx.settle(conn);
+                    if run {
+                        reply.complete(out, &self.core.spin);
+                    }
+                    break;
+                }
+                other => {
+                    tx.handle(conn, other);
+                    let panicked = tx.panicked.get();
+                    tx.finish_job(conn);
+                    if panicked {
+                        break;
+                    }
+                }
+            }
+        }
+        // Dropped handle, failed COMMIT or a panic: whatever is still open is rolled back.
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+#[cold]
+fn moved_error(conn: &Connection) -> Error {
+    Error::from_sqlite(
+        libsqlite3_sys::SQLITE_READONLY_DBMOVED,
+        format!(
+            "the database file {} was deleted or moved while open; writes are refused because they would be lost",
+            conn.path().unwrap_or_default()
+        ),
+        None,
+        None,
+    )
+}
+
+#[cold]
+fn slow(took: Duration, threshold: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(?took, ?threshold, "slow statement");
+    #[cfg(not(feature = "tracing"))]
+    let _ = (took, threshold);
+}

@@ -1,0 +1,157 @@
+//! The handle side of a pool: routing jobs, admission, the calls in flight, and closing.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+
+use super::reply::{self, Completer};
+use super::{Core, Job};
+use crate::ffi::InterruptHandle;
+use crate::{Error, ErrorKind, Result};
+
+/// Where a job goes.
+#[derive(Clone, Copy)]
+pub(crate) enum Route<'a> {
+    /// The writer: writes, closures, transactions.
+    Write,
+    /// Any idle reader (the writer when the pool has none).
+    Read,
+    /// An open transaction's channel.
+    Tx(&'a Sender<Job>),
+}
+
+/// What every handle of one pool (or connection) shares.
+pub(crate) struct Shared {
+    pub core: Arc<Core>,
+    interrupts: Box<[InterruptHandle]>,
+    closed: AtomicBool,
+    /// Senders between their check of `closed` and the end of their send.
+    sending: AtomicUsize,
+    what: &'static str,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("readers", &self.readers()).field("closed", &self.is_closed()).finish()
+    }
+}
+
+impl Shared {
+    pub fn new(core: Arc<Core>, interrupts: Box<[InterruptHandle]>, what: &'static str) -> Self {
+        Shared { core, interrupts, closed: AtomicBool::new(false), sending: AtomicUsize::new(0), what }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub fn readers(&self) -> usize {
+        self.core.readers
+    }
+
+    pub fn closed_error(&self) -> Error {
+        Error::closed(self.what)
+    }
+
+    /// Interrupt the job with `token` if it still runs on worker `runner`.
+    pub fn interrupt(&self, runner: usize, token: u64) {
+        if let Some(h) = self.interrupts.get(runner) {
+            h.interrupt_token(token);
+        }
+    }
+
+    /// Interrupt whatever runs on every worker.
+    pub fn interrupt_all(&self) {
+        self.interrupts.iter().for_each(InterruptHandle::interrupt);
+    }
+
+    #[inline]
+    pub fn spin_budget(&self) -> Option<Duration> {
+        self.core.spin.waiter_budget(self.core.in_flight.load(Ordering::Relaxed))
+    }
+
+    pub fn queue_depths(&self) -> (usize, usize) {
+        (self.core.writer.len(), self.core.reader_queue.as_ref().map_or(0, super::queue::Queue::len))
+    }
+
+    /// Try to enqueue `job` on `route`; `Pending` (with the waker registered) while the queue is full. On success
+    /// the call counts as in flight until its ticket settles.
+    pub fn poll_send(&self, route: Route<'_>, job: &mut Option<Job>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if let Route::Tx(tx) = route {
+            let Some(j) = job.take() else { return Poll::Ready(Ok(())) };
+            return Poll::Ready(tx.send(j).map_err(|_| {
+                Error::new(
+                    ErrorKind::Closed,
+                    "the transaction is no longer open (it ended, or was rolled back after a panic)",
+                )
+            }));
+        }
+        let queue = match (route, &self.core.reader_queue) {
+            (Route::Read, Some(r)) => r,
+            _ => &self.core.writer,
+        };
+        self.sending.fetch_add(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            self.sending.fetch_sub(1, Ordering::SeqCst);
+            return Poll::Ready(Err(self.closed_error()));
+        }
+        let sent = queue.poll_send(job, cx);
+        self.sending.fetch_sub(1, Ordering::SeqCst);
+        match sent {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(_)) => Poll::Ready(Err(self.closed_error())),
+        }
+    }
+
+    /// Send a job made around a fresh reply, and await the reply. Dropping the future cancels the job.
+    pub async fn submit<T>(&self, route: Route<'_>, make: impl FnOnce(Completer<T>) -> Job) -> Result<T> {
+        self.submit_with(route, make, true).await
+    }
+
+    /// As [`Shared::submit`], but the job runs even if the future is dropped (ending a transaction or a savepoint
+    /// must not depend on the caller staying).
+    pub async fn submit_uncancellable<T>(&self, route: Route<'_>, make: impl FnOnce(Completer<T>) -> Job) -> Result<T> {
+        self.submit_with(route, make, false).await
+    }
+
+    async fn submit_with<T>(
+        &self,
+        route: Route<'_>,
+        make: impl FnOnce(Completer<T>) -> Job,
+        cancel: bool,
+    ) -> Result<T> {
+        let (completer, ticket) = reply::channel();
+        let mut reply = reply::Reply::new(ticket, self, cancel);
+        let mut job = Some(make(completer));
+        futures::future::poll_fn(|cx| self.poll_send(route, &mut job, cx)).await?;
+        reply.sent();
+        reply.await
+    }
+
+    /// Close: stop new calls, let every job queued so far finish, and wait until every worker has closed its
+    /// connection and stopped. Concurrent and repeated calls all wait for the same end.
+    pub async fn close(&self) -> Result<()> {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            // Wait out senders that checked `closed` before we set it, so their jobs queue before the close jobs.
+            while self.sending.load(Ordering::SeqCst) != 0 {
+                std::thread::yield_now();
+            }
+            self.core.send_close();
+        }
+        futures::future::poll_fn(|cx| self.core.poll_stopped(cx)).await;
+        Ok(())
+    }
+}
+
+impl Drop for Shared {
+    /// The last handle is gone without `close`: the workers stop once their queues drain.
+    fn drop(&mut self) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.core.send_close();
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Regression tests, each named after what broke (found in review of the async driver).
+//!
+//! Each guards a promise users rely on: cancelled work does not commit, ending a savepoint or transaction does
+//! not depend on the caller staying, no caller hangs when its job is discarded, and every job leaves its
+//! connection as it found it.
+
+use std::time::Duration;
+
+use asqlite::{named_params, params, ErrorKind, Pool};
+use futures::StreamExt;
+
+use crate::common::temp_db;
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+async fn pool_with_table(path: &std::path::Path) -> Pool {
+    let pool = Pool::open(path).await.unwrap();
+    pool.execute_batch("CREATE TABLE t (x)").await.unwrap();
+    pool
+}
+
+async fn count(pool: &Pool) -> i64 {
+    pool.query_one("SELECT count(*) FROM t", params![]).await.unwrap().get(0).unwrap()
+}
+
+#[test]
+fn cancelled_execute_many_mid_run_commits_nothing() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = pool_with_table(&path).await;
+        let mut cancelled = 0;
+        for _ in 0..5 {
+            let sets: Vec<_> = (0..300_000).map(|i| params![i]).collect();
+            let run = pool.execute_many("INSERT INTO t VALUES (?1)", sets);
+            if tokio::time::timeout(Duration::from_millis(30), run).await.is_err() {
+                cancelled += 1;
+                // Whatever the worker did with it is settled before the next call on the writer.
+                let n: i64 = pool.call(|c| c.query_one("SELECT count(*) FROM t", params![])?.get(0)).await.unwrap();
+                assert_eq!(n, 0, "a cancelled execute_many committed rows");
+            } else {
+                pool.execute_batch("DELETE FROM t").await.unwrap();
+            }
+        }
+        assert!(cancelled > 0, "the calls were never cancelled mid-run");
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn savepoint_rollback_dropped_before_it_runs_still_rolls_back() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = pool_with_table(&path).await;
+        let tx = pool.begin().await.unwrap();
+        let sp = tx.savepoint().await.unwrap();
+        sp.execute("INSERT INTO t VALUES (1)", params![]).await.unwrap();
+        drop(sp.rollback()); // never polled
+
+        let sp = tx.savepoint().await.unwrap();
+        sp.execute("INSERT INTO t VALUES (2)", params![]).await.unwrap();
+        // Keep the writer busy, then give up on the rollback while it is queued.
+        let busy = tx.call(|_| {
+            std::thread::sleep(Duration::from_millis(150));
+            Ok(())
+        });
+        let _ = tokio::time::timeout(Duration::from_millis(10), busy).await;
+        let _ = tokio::time::timeout(Duration::from_millis(10), sp.rollback()).await;
+        tx.commit().await.unwrap();
+        assert_eq!(count(&pool).await, 0, "a rolled-back savepoint's rows were committed");
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn sibling_savepoints_never_share_a_name() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = pool_with_table(&path).await;
+        let tx = pool.begin().await.unwrap();
+        let a = tx.savepoint().await.unwrap();
+        let b = tx.savepoint().await.unwrap();
+        a.release().await.unwrap();
+        let c = tx.savepoint().await.unwrap();
+        c.execute("INSERT INTO t VALUES (42)", params![]).await.unwrap();
+        // Releasing `a` released `b` with it (SQLite releases inner savepoints too); dropping `b` must not roll
+        // back `c`, which reused `b`'s name before names were unique.
+        drop(b);
+        c.release().await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(count(&pool).await, 1, "dropping a released savepoint rolled back a newer one");
+
+        // With distinct names, releasing in order keeps everything.
+        let tx = pool.begin().await.unwrap();
+        let a = tx.savepoint().await.unwrap();
+        a.release().await.unwrap();
+        let c = tx.savepoint().await.unwrap();
+        c.execute("INSERT INTO t VALUES (43)", params![]).await.unwrap();
+        c.release().await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(count(&pool).await, 2);
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn jobs_discarded_after_a_panic_in_a_transaction_leave_no_call_in_flight() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = pool_with_table(&path).await;
+        let tx = pool.begin().await.unwrap();
+        let (a, b) = tokio::join!(
+            tx.call(|_| -> asqlite::Result<()> {
+                std::thread::sleep(Duration::from_millis(20));
+                panic!("boom")
+            }),
+            tx.execute("INSERT INTO t VALUES (1)", params![])
+        );
+        assert_eq!(a.unwrap_err().kind(), ErrorKind::Panicked);
+        assert_eq!(b.unwrap_err().kind(), ErrorKind::Closed);
+        drop(tx);
+        assert_eq!(pool.stats().in_flight, 0);
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_stream_whose_job_is_discarded_wakes_with_an_error() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = pool_with_table(&path).await;
+        let tx = pool.begin().await.unwrap();
+        let mut s = tx.stream("SELECT x FROM t", params![]);
+        let call = tx.call(|_| -> asqlite::Result<()> {
+            std::thread::sleep(Duration::from_millis(50));
+            panic!("boom")
+        });
+        let (call, item) = tokio::join!(call, async {
+            tokio::task::yield_now().await;
+            tokio::time::timeout(Duration::from_secs(20), s.next()).await
+        });
+        assert_eq!(call.unwrap_err().kind(), ErrorKind::Panicked);
+        let item = item.expect("the stream never woke");
+        assert!(item.is_none_or(|r| r.is_err()), "a stream behind a rolled-back transaction yields no rows");
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn dropping_a_transaction_rolls_back_even_with_an_unpolled_stream_alive() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = pool_with_table(&path).await;
+        let tx = pool.begin().await.unwrap();
+        tx.execute("INSERT INTO t VALUES (1)", params![]).await.unwrap();
+        let s = tx.stream("SELECT x FROM t", params![]);
+        drop(tx);
+        let write = tokio::time::timeout(Duration::from_secs(20), pool.execute("INSERT INTO t VALUES (2)", params![]));
+        write.await.expect("the writer stayed in the dropped transaction").unwrap();
+        drop(s);
+        assert_eq!(count(&pool).await, 1);
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_reader_passing_a_write_to_a_full_writer_queue_never_blocks() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = Pool::builder().readers(1).queue_capacity(1).open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE t (x)").await.unwrap();
+        let tx = pool.begin().await.unwrap(); // the writer serves only the transaction now
+        let p1 = pool.clone();
+        let w = tokio::spawn(async move { p1.execute("INSERT INTO t VALUES (1)", params![]).await });
+        tokio::time::sleep(Duration::from_millis(50)).await; // the writer queue is full
+        let p2 = pool.clone();
+        let f = tokio::spawn(async move { p2.query("INSERT INTO t VALUES (2) RETURNING x", params![]).await });
+        tokio::time::sleep(Duration::from_millis(50)).await; // the reader has passed it on
+        let read = tokio::time::timeout(Duration::from_secs(20), pool.query("SELECT 1", params![])).await;
+        assert!(read.is_ok(), "the reader is stuck forwarding a write");
+        tx.commit().await.unwrap();
+        w.await.unwrap().unwrap();
+        f.await.unwrap().unwrap();
+        assert_eq!(count(&pool).await, 2);
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_job_that_leaves_a_transaction_open_is_rolled_back_with_an_error() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = Pool::builder().readers(1).open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE t (x)").await.unwrap();
+        // On a reader: BEGIN is "read-only" to SQLite, and would pin the reader's snapshot.
+        let err = pool.query("BEGIN", params![]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Misuse);
+        pool.execute("INSERT INTO t VALUES (1)", params![]).await.unwrap();
+        assert_eq!(count(&pool).await, 1, "a reader does not see a committed write");
+        // On the writer: the open transaction would leak into other callers' jobs.
+        let err = pool.execute("BEGIN", params![]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Misuse);
+        pool.execute("INSERT INTO t VALUES (2)", params![]).await.unwrap();
+        let other = asqlite::blocking::Connection::open(&path).unwrap();
+        let n: i64 = other.query_one("SELECT count(*) FROM t", params![]).unwrap().get(0).unwrap();
+        assert_eq!(n, 2, "a write was left uncommitted inside a leaked transaction");
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn named_parameters_differing_only_in_prefix_bind_separately() {
+    let conn = asqlite::blocking::Connection::open_in_memory().unwrap();
+    let row = conn.query_one("SELECT :a, @a", named_params! {":a" => 1, "@a" => 2}).unwrap();
+    assert_eq!((row.get::<i64>(0).unwrap(), row.get::<i64>(1).unwrap()), (1, 2));
+    // A bare key still matches any prefix; two keys that could both fill one placeholder are an error.
+    let row = conn.query_one("SELECT :a, @b", named_params! {"a" => 1, "b" => 2}).unwrap();
+    assert_eq!(row.get::<i64>(1).unwrap(), 2);
+    let err = conn.query_one("SELECT $a", named_params! {":a" => 1, "@a" => 2}).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ParameterName);
+    let err = conn.query_one("SELECT :a", named_params! {":a" => 1, ":a" => 2}).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ParameterName);
+}
+
+#[test]
+fn concurrent_closes_all_wait_for_the_workers() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = pool_with_table(&path).await;
+        let slow = pool.clone();
+        let job = tokio::spawn(async move {
+            slow.call(|c| {
+                std::thread::sleep(Duration::from_millis(100));
+                c.execute("INSERT INTO t VALUES (1)", params![]).map(drop)
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let (a, b) = tokio::join!(pool.close(), pool.close());
+        a.unwrap();
+        b.unwrap();
+        job.await.unwrap().unwrap();
+        // Both closes returned only after the writer closed the file: a fresh connection sees the row.
+        let other = asqlite::blocking::Connection::open(&path).unwrap();
+        let n: i64 = other.query_one("SELECT count(*) FROM t", params![]).unwrap().get(0).unwrap();
+        assert_eq!(n, 1);
+    });
+}

@@ -247,3 +247,21 @@ fn concurrent_closes_all_wait_for_the_workers() {
         assert_eq!(n, 1);
     });
 }
+
+#[test]
+fn column_names_follow_a_schema_change_at_once() {
+    let conn = asqlite::blocking::Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE t (a, b); INSERT INTO t VALUES (1, 2)").unwrap();
+    assert_eq!(conn.query("SELECT * FROM t", params![]).unwrap().columns(), ["a", "b"]);
+    conn.execute_batch("ALTER TABLE t ADD COLUMN c DEFAULT 3").unwrap();
+    let rows = conn.query("SELECT * FROM t", params![]).unwrap();
+    assert_eq!(rows.columns(), ["a", "b", "c"]);
+    assert_eq!(rows.first().unwrap().get::<i64>("c").unwrap(), 3);
+    conn.execute_batch("ALTER TABLE t RENAME COLUMN a TO z").unwrap();
+    let rows = conn.query("SELECT * FROM t", params![]).unwrap();
+    assert_eq!(rows.columns(), ["z", "b", "c"]);
+    assert_eq!(rows.first().unwrap().get::<i64>("z").unwrap(), 1);
+    // Through query_map and a cursor too.
+    let z: Vec<i64> = conn.query_map("SELECT * FROM t", params![], |r| r.get("z")).unwrap();
+    assert_eq!(z, [1]);
+}

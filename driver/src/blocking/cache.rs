@@ -9,6 +9,26 @@ use crate::ffi::RawStatement;
 pub(crate) struct Cached {
     pub raw: RawStatement,
     pub columns: Arc<[String]>,
+    /// How often SQLite had re-prepared the statement when `columns` were read.
+    pub reprepares: u32,
+}
+
+impl Cached {
+    pub fn new(raw: RawStatement) -> Self {
+        let columns = super::statement::column_names(&raw);
+        let reprepares = raw.reprepare_count();
+        Cached { raw, columns, reprepares }
+    }
+
+    /// Read the column names again if SQLite re-prepared the statement since they were read.
+    #[inline]
+    pub fn refresh_columns(&mut self) {
+        let n = self.raw.reprepare_count();
+        if n != self.reprepares {
+            self.reprepares = n;
+            self.columns = super::statement::column_names(&self.raw);
+        }
+    }
 }
 
 struct Entry {

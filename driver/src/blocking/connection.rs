@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::cache::{CacheStats, Cached, StatementCache};
 use super::options::{path_to_cstring, OpenOptions};
 use super::row::{Row, RowRef, Rows};
-use super::statement::{column_names, Done, Statement};
+use super::statement::{Done, Statement};
 use super::transaction::{Savepoint, Transaction, TransactionBehavior};
 use crate::ffi::{self, RawConnection};
 use crate::params::Params;
@@ -83,8 +83,7 @@ impl Connection {
     /// Prepare one statement, outside the cache.
     pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
         let raw = self.prepare_one(sql, false)?;
-        let columns = column_names(&raw);
-        Ok(Statement::new(self, Cached { raw, columns }, None))
+        Ok(Statement::new(self, Cached::new(raw), None))
     }
 
     /// Prepare one statement through the cache: the second prepare of the same SQL is a lookup. The statement
@@ -101,8 +100,7 @@ impl Connection {
     #[inline(never)]
     fn prepare_miss(&self, sql: &str) -> Result<Statement<'_>> {
         let raw = self.prepare_one(sql, true)?;
-        let columns = column_names(&raw);
-        Ok(Statement::new(self, Cached { raw, columns }, Some(sql.into())))
+        Ok(Statement::new(self, Cached::new(raw), Some(sql.into())))
     }
 
     /// Prepare exactly one statement: empty SQL and trailing statements are errors.

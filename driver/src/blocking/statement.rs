@@ -157,24 +157,18 @@ impl<'c> Statement<'c> {
         self.raw().readonly()
     }
 
-    /// Bind `params`, run `f`, and reset the statement whatever `f` returned.
+    /// Bind `params`, run `f` over the steps, and reset the statement whatever `f` returned.
     #[inline]
-    fn run<R>(
-        &mut self,
-        params: impl Into<Params>,
-        f: impl FnOnce(&RawStatement, &Arc<[String]>) -> Result<R>,
-    ) -> Result<R> {
+    fn run<R>(&mut self, params: impl Into<Params>, f: impl FnOnce(&mut Steps<'_>) -> Result<R>) -> Result<R> {
         let mut params = params.into();
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
         }
         let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
-        if cached.raw.column_count() != cached.columns.len() {
-            // The schema changed and SQLite re-prepared the statement with other columns.
-            cached.columns = column_names(&cached.raw);
-        }
-        let cached = &*cached;
-        let out = bind_params(&cached.raw, &mut params).and_then(|()| f(&cached.raw, &cached.columns));
+        let out = match bind_params(&cached.raw, &mut params) {
+            Ok(()) => f(&mut Steps { cached: &mut *cached, first: true }),
+            Err(e) => Err(e),
+        };
         cached.raw.reset();
         out
     }
@@ -182,9 +176,9 @@ impl<'c> Statement<'c> {
     /// Run to completion, discarding any rows; returns the rows affected and the last rowid.
     pub fn execute(&mut self, params: impl Into<Params>) -> Result<Done> {
         let conn = self.conn;
-        self.run(params, |raw, _| {
+        self.run(params, |steps| {
             let before = conn.raw.total_changes();
-            while raw.step()? {}
+            while steps.next()?.is_some() {}
             let rows_affected = if conn.raw.total_changes() == before { 0 } else { conn.raw.changes() };
             Ok(Done { rows_affected, last_insert_rowid: conn.raw.last_insert_rowid() })
         })
@@ -192,12 +186,12 @@ impl<'c> Statement<'c> {
 
     /// Run and collect every row.
     pub fn query(&mut self, params: impl Into<Params>) -> Result<Rows> {
-        self.run(params, |raw, columns| {
+        self.run(params, |steps| {
             let mut rows = Vec::new();
-            while raw.step()? {
-                rows.push(RowRef { stmt: raw, columns }.to_row()?);
+            while let Some(row) = steps.next()? {
+                rows.push(row.to_row()?);
             }
-            Ok(Rows::new(Arc::clone(columns), rows))
+            Ok(Rows::new(Arc::clone(steps.columns()), rows))
         })
     }
 
@@ -206,10 +200,10 @@ impl<'c> Statement<'c> {
     where
         F: FnMut(&RowRef<'_>) -> Result<T>,
     {
-        self.run(params, |raw, columns| {
+        self.run(params, |steps| {
             let mut out = Vec::new();
-            while raw.step()? {
-                out.push(f(&RowRef { stmt: raw, columns })?);
+            while let Some(row) = steps.next()? {
+                out.push(f(&row)?);
             }
             Ok(out)
         })
@@ -222,30 +216,15 @@ impl<'c> Statement<'c> {
 
     /// Run and return the first row, if any.
     pub fn query_opt(&mut self, params: impl Into<Params>) -> Result<Option<Row>> {
-        self.run(
-            params,
-            |raw, columns| {
-                if raw.step()? {
-                    RowRef { stmt: raw, columns }.to_row().map(Some)
-                } else {
-                    Ok(None)
-                }
-            },
-        )
+        self.run(params, |steps| steps.next()?.map(|row| row.to_row()).transpose())
     }
 
     /// Run and decode the first row with `f`, or fail with [`ErrorKind::NoRows`].
     pub fn query_row<T>(&mut self, params: impl Into<Params>, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
-        self.run(
-            params,
-            |raw, columns| {
-                if raw.step()? {
-                    f(&RowRef { stmt: raw, columns })
-                } else {
-                    Err(no_rows(raw.sql()))
-                }
-            },
-        )
+        self.run(params, |steps| match steps.next()? {
+            Some(row) => f(&row),
+            None => Err(no_rows(steps.cached.raw.sql())),
+        })
     }
 
     /// Bind and start the statement, returning a cursor that yields rows one at a time.
@@ -254,16 +233,40 @@ impl<'c> Statement<'c> {
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
         }
-        if let Some(cached) = self.inner.as_mut() {
-            if cached.raw.column_count() != cached.columns.len() {
-                cached.columns = column_names(&cached.raw);
-            }
-        }
         if let Err(e) = bind_params(self.raw(), &mut params) {
             self.raw().reset();
             return Err(e);
         }
-        Ok(Cursor { stmt: self, done: false })
+        Ok(Cursor { stmt: self, done: false, first: true })
+    }
+}
+
+/// Steps a bound statement. After the first step it checks whether SQLite re-prepared the statement (after a
+/// schema change) and, if so, reads the column names again: a renamed or added column shows at once.
+pub(crate) struct Steps<'a> {
+    cached: &'a mut Cached,
+    first: bool,
+}
+
+impl Steps<'_> {
+    #[inline]
+    fn step(&mut self) -> Result<bool> {
+        let row = self.cached.raw.step()?;
+        if std::mem::take(&mut self.first) {
+            self.cached.refresh_columns();
+        }
+        Ok(row)
+    }
+
+    /// The next row, if any.
+    #[inline]
+    pub fn next(&mut self) -> Result<Option<RowRef<'_>>> {
+        Ok(self.step()?.then_some(RowRef { stmt: &self.cached.raw, columns: &self.cached.columns }))
+    }
+
+    /// The column names (fresh after the first step).
+    pub fn columns(&self) -> &Arc<[String]> {
+        &self.cached.columns
     }
 }
 
@@ -297,6 +300,7 @@ impl Drop for Statement<'_> {
 pub struct Cursor<'s, 'c> {
     stmt: &'s mut Statement<'c>,
     done: bool,
+    first: bool,
 }
 
 impl std::fmt::Debug for Cursor<'_, '_> {
@@ -312,17 +316,18 @@ impl Cursor<'_, '_> {
         if self.done {
             return Ok(None);
         }
-        let cached = self.stmt.cached();
-        match cached.raw.step() {
-            Ok(true) => Ok(Some(RowRef { stmt: &cached.raw, columns: &cached.columns })),
+        let Some(cached) = self.stmt.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
+        let mut steps = Steps { cached, first: std::mem::take(&mut self.first) };
+        match steps.step() {
+            Ok(true) => Ok(Some(RowRef { stmt: &steps.cached.raw, columns: &steps.cached.columns })),
             Ok(false) => {
                 self.done = true;
-                cached.raw.reset();
+                steps.cached.raw.reset();
                 Ok(None)
             }
             Err(e) => {
                 self.done = true;
-                cached.raw.reset();
+                steps.cached.raw.reset();
                 Err(e)
             }
         }

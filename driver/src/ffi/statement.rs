@@ -191,6 +191,14 @@ impl RawStatement {
         }
     }
 
+    /// How many times SQLite has re-prepared the statement (after schema changes).
+    #[inline]
+    pub fn reprepare_count(&self) -> u32 {
+        // SAFETY: reads a counter of the live statement without resetting it.
+        let n = unsafe { ffi::sqlite3_stmt_status(self.ptr(), ffi::SQLITE_STMTSTATUS_REPREPARE, 0) };
+        u32::try_from(n).unwrap_or(0)
+    }
+
     /// Whether the statement makes no direct change to the database.
     pub fn readonly(&self) -> bool {
         // SAFETY: reads a flag of the live statement.

@@ -102,8 +102,9 @@ impl PoolBuilder {
         self
     }
 
-    /// Interrupt any statement that runs longer than this, failing it with
-    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout). Streams are not subject to it.
+    /// Interrupt any call that runs longer than this on its worker, failing it with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout). The time counts per call: one statement, a whole batch,
+    /// a whole `execute_many` or closure. Streams are not subject to it (their time includes the consumer's).
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = Some(timeout);
         self

@@ -1,7 +1,7 @@
 //! [`RowStream`]: rows of a query as a `futures::Stream`.
 
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll};
 
 use crossbeam_channel::{Receiver, TryRecvError};
@@ -16,8 +16,10 @@ use crate::{Params, Result, Row};
 /// The rows of a query, produced on the worker in chunks over a bounded channel and yielded one at a time.
 ///
 /// Nothing is sent until the stream is first polled. Memory stays flat however many rows the query returns: the
-/// worker waits while the consumer has two unread chunks. While a stream is open it keeps its worker (a reader of a
-/// pool, or the connection) busy, so drain or drop streams promptly.
+/// worker waits while the consumer has two unread chunks. If meanwhile another call waits for that worker (say the
+/// consumer writes each row back through the same [`Connection`](crate::Connection) or transaction), the worker
+/// reads the remaining rows into memory for the stream and serves the call, so that pattern works instead of
+/// deadlocking, at the cost of holding the rest of the result.
 ///
 /// # Cancel safety
 ///
@@ -69,6 +71,12 @@ impl RowStream {
                 Ok(Err(e)) => return Some(Some(Err(e))),
                 Err(TryRecvError::Empty) => return None,
                 Err(TryRecvError::Disconnected) => {
+                    // Rows the worker spilled to free its connection come after the channel's.
+                    let spilled = self.link.spilled.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
+                    if let Some(chunk) = spilled {
+                        self.buf = chunk.into_iter();
+                        continue;
+                    }
                     // Finished, or dropped unrun because the pool closed: the ticket tells which.
                     return Some(match self.ticket.try_take() {
                         Some(Err(e)) => Some(Err(e)),

@@ -265,3 +265,41 @@ fn column_names_follow_a_schema_change_at_once() {
     let z: Vec<i64> = conn.query_map("SELECT * FROM t", params![], |r| r.get("z")).unwrap();
     assert_eq!(z, [1]);
 }
+
+#[test]
+fn writing_each_streamed_row_through_the_same_connection_does_not_deadlock() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let conn = asqlite::Connection::open(&path).await.unwrap();
+        conn.execute_batch("CREATE TABLE t (x); CREATE TABLE u (x)").await.unwrap();
+        conn.execute_many("INSERT INTO t VALUES (?1)", (0..3000).map(|i| params![i])).await.unwrap();
+        let copy = async {
+            let mut s = conn.stream("SELECT x FROM t ORDER BY x", params![]);
+            let mut n = 0i64;
+            while let Some(row) = s.next().await {
+                let x: i64 = row.unwrap().get(0).unwrap();
+                assert_eq!(x, n, "rows arrive in order, spilled or not");
+                conn.execute("INSERT INTO u VALUES (?1)", params![x]).await.unwrap();
+                n += 1;
+            }
+            n
+        };
+        let n = tokio::time::timeout(Duration::from_secs(60), copy).await.expect("deadlock");
+        assert_eq!(n, 3000);
+
+        // The same inside a transaction.
+        let tx = conn.begin().await.unwrap();
+        let mut s = tx.stream("SELECT x FROM t", params![]);
+        let mut n = 0;
+        while let Some(row) = s.next().await {
+            tx.execute("INSERT INTO u VALUES (?1)", params![row.unwrap().get::<i64>(0).unwrap()]).await.unwrap();
+            n += 1;
+        }
+        drop(s);
+        tx.commit().await.unwrap();
+        assert_eq!(n, 3000);
+        let total: i64 = conn.query_one("SELECT count(*) FROM u", params![]).await.unwrap().get(0).unwrap();
+        assert_eq!(total, 6000);
+        conn.close().await.unwrap();
+    });
+}

@@ -18,6 +18,9 @@ pub(crate) struct Ctx<'a> {
     pub id: usize,
     pub reader: bool,
     pub in_tx: bool,
+    /// The queue this worker serves now (a transaction's own channel inside one): a paused stream checks it to
+    /// see whether someone waits for the connection.
+    pub queue: &'a Receiver<Job>,
     pub(super) panicked: Cell<bool>,
     pub(super) settled: Cell<bool>,
     /// Refuse writes once the database file is deleted or moved (the writer of a file database).
@@ -37,12 +40,20 @@ pub(super) enum Outcome {
 }
 
 impl<'a> Ctx<'a> {
-    pub(super) fn new(core: &'a Core, id: usize, reader: bool, in_tx: bool, guard_file: bool) -> Self {
+    pub(super) fn new(
+        core: &'a Core,
+        id: usize,
+        reader: bool,
+        in_tx: bool,
+        guard_file: bool,
+        queue: &'a Receiver<Job>,
+    ) -> Self {
         Ctx {
             core,
             id,
             reader,
             in_tx,
+            queue,
             panicked: Cell::new(false),
             settled: Cell::new(false),
             guard_file,
@@ -152,7 +163,7 @@ impl<'a> Ctx<'a> {
                         let sql = e.sql().unwrap_or("").to_owned();
                         out = Err(Error::new(
                             ErrorKind::Timeout,
-                            format!("the statement ran longer than the statement timeout of {t:?} and was stopped"),
+                            format!("the call ran longer than the statement timeout of {t:?} and was stopped"),
                         )
                         .with_sql(&sql));
                     }
@@ -259,7 +270,7 @@ impl<'a> Ctx<'a> {
         if !reply.start(self.id) {
             return;
         }
-        let tx = Ctx::new(self.core, self.id, false, true, self.guard_file);
+        let tx = Ctx::new(self.core, self.id, false, true, self.guard_file, &jobs);
         tx.write_job.set(true);
         let begun = tx.guarded(conn, reply.token(), |c| c.execute_batch(begin_sql));
         let ok = begun.is_ok();

@@ -160,7 +160,7 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
 /// The thread body of a worker: take jobs until a close job (or a closed queue), then close the connection.
 pub(crate) fn run(mut conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usize, reader: bool) {
     let guard_file = !reader && conn.path().is_some();
-    let ctx = Ctx::new(&core, id, reader, false, guard_file);
+    let ctx = Ctx::new(&core, id, reader, false, guard_file, &rx);
     let mut spin = WorkerSpin::new(core.config.spin);
     let (token, queue) = if reader {
         (Some(&core.reader_token), core.reader_queue.as_ref().unwrap_or(&core.writer))

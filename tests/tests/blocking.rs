@@ -429,3 +429,23 @@ fn params_accept_many_shapes() {
     let done = conn.execute("SELECT 1", ()).unwrap();
     assert_eq!(done.rows_affected(), 0);
 }
+
+#[test]
+fn the_same_sql_prepared_twice_at_once_gets_two_statements() {
+    let conn = Connection::open_in_memory().unwrap();
+    let mut a = conn.prepare_cached("SELECT ?1").unwrap();
+    let mut b = conn.prepare_cached("SELECT ?1").unwrap(); // `a` is checked out: `b` is a fresh statement
+    let mut cur = a.cursor(params![1]).unwrap();
+    let x: i64 = cur.next().unwrap().unwrap().get(0).unwrap();
+    assert_eq!(b.query_one(params![2]).unwrap().get::<i64>(0).unwrap(), 2);
+    assert_eq!(x, 1);
+    drop(cur);
+    drop(a);
+    drop(b);
+    assert_eq!(conn.cache_stats().size, 1);
+    // Clearing finalizes; later prepares miss and refill.
+    conn.flush_statement_cache();
+    assert_eq!(conn.cache_stats().size, 0);
+    conn.query("SELECT ?1", params![3]).unwrap();
+    assert_eq!(conn.cache_stats().size, 1);
+}

@@ -1,6 +1,7 @@
 //! The prepared-statement cache: least-recently-used, keyed by SQL text.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::ffi::RawStatement;
@@ -31,15 +32,52 @@ impl Cached {
     }
 }
 
-struct Entry {
-    cached: Cached,
+/// A fast, non-cryptographic hash for SQL text (the keys are the application's own SQL, not attacker input).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct SqlHasher(u64);
+
+impl Hasher for SqlHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Where a checked-out statement goes back: its slot (a hit), or a new entry under its SQL (a miss).
+#[derive(Debug)]
+pub(crate) enum CacheKey {
+    Slot(usize),
+    New(Box<str>),
+}
+
+struct Slot {
+    /// None while checked out (or after eviction, when the slot is free).
+    cached: Option<Cached>,
+    key: Option<Box<str>>,
     last_used: u64,
 }
 
-/// Statements are checked out (removed) while in use and put back when their handle drops, so a statement is never
-/// used twice at once. Eviction drops the least recently used entry, finalizing it.
+/// Statements are checked out of their slot while in use and put back when their handle drops, so a statement is
+/// never used twice at once and a hit costs one hash lookup. Eviction finalizes the least recently used statement
+/// that is not checked out.
 pub(crate) struct StatementCache {
-    map: HashMap<Box<str>, Entry>,
+    index: HashMap<Box<str>, usize, BuildHasherDefault<SqlHasher>>,
+    slots: Vec<Slot>,
+    free: Vec<usize>,
     capacity: usize,
     clock: u64,
     hits: u64,
@@ -61,60 +99,101 @@ pub struct CacheStats {
 
 impl StatementCache {
     pub fn new(capacity: usize) -> Self {
-        StatementCache { map: HashMap::with_capacity(capacity.min(256)), capacity, clock: 0, hits: 0, misses: 0 }
+        StatementCache {
+            index: HashMap::with_capacity_and_hasher(capacity.min(256), BuildHasherDefault::default()),
+            slots: Vec::new(),
+            free: Vec::new(),
+            capacity,
+            clock: 0,
+            hits: 0,
+            misses: 0,
+        }
     }
 
-    /// Check out the statement for `sql`, with its key to return it under.
+    /// Check out the statement for `sql`, with the key to return it under.
     #[inline]
-    pub fn take(&mut self, sql: &str) -> Option<(Box<str>, Cached)> {
-        match self.map.remove_entry(sql) {
-            Some((k, e)) => {
+    pub fn take(&mut self, sql: &str) -> Option<(CacheKey, Cached)> {
+        if let Some(&slot) = self.index.get(sql) {
+            if let Some(cached) = self.slots[slot].cached.take() {
                 self.hits += 1;
-                Some((k, e.cached))
-            }
-            None => {
-                self.misses += 1;
-                None
+                return Some((CacheKey::Slot(slot), cached));
             }
         }
+        self.misses += 1;
+        None
     }
 
     /// Whether the cached statement for `sql` is read-only, without checking it out or counting a hit.
     #[inline]
     pub fn peek_readonly(&self, sql: &str) -> Option<bool> {
-        self.map.get(sql).map(|e| e.cached.raw.readonly())
+        let slot = self.index.get(sql)?;
+        self.slots[*slot].cached.as_ref().map(|c| c.raw.readonly())
     }
 
-    /// Return (or add) a statement. It must be reset.
-    pub fn put(&mut self, key: Box<str>, cached: Cached) {
-        if self.capacity == 0 {
-            return;
-        }
+    /// Return a checked-out statement, or add a new one. It must be reset.
+    pub fn put(&mut self, key: CacheKey, cached: Cached) {
         self.clock += 1;
-        if self.map.len() >= self.capacity && !self.map.contains_key(&key) {
-            self.evict_oldest();
+        match key {
+            CacheKey::Slot(slot) => {
+                if let Some(s) = self.slots.get_mut(slot).filter(|s| s.key.is_some() && s.cached.is_none()) {
+                    s.cached = Some(cached);
+                    s.last_used = self.clock;
+                }
+                // Otherwise the slot was cleared meanwhile: the statement is finalized.
+            }
+            CacheKey::New(sql) => {
+                if self.capacity == 0 || self.index.contains_key(&sql) {
+                    return;
+                }
+                if self.index.len() >= self.capacity && !self.evict_oldest() {
+                    return; // every statement is checked out
+                }
+                let slot = Slot { cached: Some(cached), key: Some(sql.clone()), last_used: self.clock };
+                let i = match self.free.pop() {
+                    Some(i) => {
+                        self.slots[i] = slot;
+                        i
+                    }
+                    None => {
+                        self.slots.push(slot);
+                        self.slots.len() - 1
+                    }
+                };
+                self.index.insert(sql, i);
+            }
         }
-        self.map.insert(key, Entry { cached, last_used: self.clock });
     }
 
+    /// Finalize every statement not checked out.
     pub fn clear(&mut self) {
-        self.map.clear();
+        while self.evict_oldest() {}
     }
 
     pub fn set_capacity(&mut self, capacity: usize) {
         self.capacity = capacity;
-        while self.map.len() > capacity {
-            self.evict_oldest();
-        }
+        while self.index.len() > capacity && self.evict_oldest() {}
     }
 
-    fn evict_oldest(&mut self) {
-        if let Some(oldest) = self.map.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone()) {
-            self.map.remove(&oldest);
+    /// Drop the least recently used statement that is not checked out; false if there is none.
+    fn evict_oldest(&mut self) -> bool {
+        let oldest = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.cached.is_some())
+            .min_by_key(|(_, s)| s.last_used)
+            .map(|(i, _)| i);
+        let Some(i) = oldest else { return false };
+        let slot = &mut self.slots[i];
+        slot.cached = None;
+        if let Some(key) = slot.key.take() {
+            self.index.remove(&key);
         }
+        self.free.push(i);
+        true
     }
 
     pub fn stats(&self) -> CacheStats {
-        CacheStats { hits: self.hits, misses: self.misses, size: self.map.len(), capacity: self.capacity }
+        CacheStats { hits: self.hits, misses: self.misses, size: self.index.len(), capacity: self.capacity }
     }
 }

@@ -4,7 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::time::Duration;
 
-use super::cache::{CacheStats, Cached, StatementCache};
+use super::cache::{CacheKey, CacheStats, Cached, StatementCache};
 use super::options::{path_to_cstring, OpenOptions};
 use super::row::{Row, RowRef, Rows};
 use super::statement::{Done, Statement};
@@ -100,7 +100,7 @@ impl Connection {
     #[inline(never)]
     fn prepare_miss(&self, sql: &str) -> Result<Statement<'_>> {
         let raw = self.prepare_one(sql, true)?;
-        Ok(Statement::new(self, Cached::new(raw), Some(sql.into())))
+        Ok(Statement::new(self, Cached::new(raw), Some(CacheKey::New(sql.into()))))
     }
 
     /// Prepare exactly one statement: empty SQL and trailing statements are errors.

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::cache::Cached;
+use super::cache::{CacheKey, Cached};
 use super::row::{Row, RowRef, Rows};
 use super::Connection;
 use crate::ffi::RawStatement;
@@ -38,7 +38,7 @@ pub struct Statement<'c> {
     conn: &'c Connection,
     inner: Option<Cached>,
     /// The cache key, for statements that go back to the cache.
-    key: Option<Box<str>>,
+    key: Option<CacheKey>,
 }
 
 impl std::fmt::Debug for Statement<'_> {
@@ -121,7 +121,7 @@ fn name_error(raw: &RawStatement, msg: String) -> Error {
 }
 
 impl<'c> Statement<'c> {
-    pub(crate) fn new(conn: &'c Connection, cached: Cached, key: Option<Box<str>>) -> Self {
+    pub(crate) fn new(conn: &'c Connection, cached: Cached, key: Option<CacheKey>) -> Self {
         Statement { conn, inner: Some(cached), key }
     }
 

@@ -108,6 +108,10 @@ impl Insert {
             }
             let names: Vec<Arc<str>> =
                 p.named_pairs().iter().map(|(k, _)| Arc::from(crate::text::strip_param_prefix(k))).collect();
+            if let Some(dup) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| n) {
+                self.source = InsertSource::Invalid(format!("column {dup:?} is given twice in one row"));
+                return self;
+            }
             match &cols {
                 None => cols = Some(names.clone()),
                 Some(c) if !same_keys(c, &names) => {

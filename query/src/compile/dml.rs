@@ -27,6 +27,15 @@ impl Compiler {
         if !self.dialect.supports_returning() {
             return Err(Error::compile("RETURNING is not supported by this dialect"));
         }
+        let mut sources = Vec::new();
+        cols.iter().for_each(|e| sources_in(e, &mut sources));
+        if let Some(other) = sources.iter().find(|s| s.name() != table.name()) {
+            return Err(Error::compile(format!(
+                "RETURNING can only name columns of {:?}, not of {:?}",
+                table.name(),
+                other.name()
+            )));
+        }
         self.w(" RETURNING ");
         let prev = self.unqualified.replace(table.name().to_owned());
         let mut r = Ok(());
@@ -166,11 +175,17 @@ impl Compiler {
                         return Err(Error::compile("ON CONFLICT DO UPDATE needs at least one column to set"));
                     }
                     self.w(" DO UPDATE SET ");
-                    self.assignments(table, set)?;
-                    if let Some(w) = &oc.where_ {
-                        self.w(" WHERE ");
-                        self.expr(w, Ctx::Plain)?;
-                    }
+                    let prev = self.upsert.replace(table.clone());
+                    let r = (|| {
+                        self.assignments(table, set)?;
+                        if let Some(w) = &oc.where_ {
+                            self.w(" WHERE ");
+                            self.expr(w, Ctx::Plain)?;
+                        }
+                        Ok::<(), Error>(())
+                    })();
+                    self.upsert = prev;
+                    r?;
                 }
             }
         }

@@ -10,6 +10,9 @@ fn precedence(e: &Expr) -> u8 {
     match e {
         Expr::Or(v) if v.len() > 1 => 1,
         Expr::And(v) if v.len() > 1 => 2,
+        // One item is written as that item; a label inside an expression is written as what it labels.
+        Expr::And(v) | Expr::Or(v) if v.len() == 1 => precedence(&v[0]),
+        Expr::Label(inner, _) => precedence(inner),
         Expr::Not(_) => 3,
         Expr::Binary(_, op, _) => match op {
             BinOp::Eq | BinOp::Ne | BinOp::Is | BinOp::IsNot | BinOp::Like | BinOp::NotLike | BinOp::Glob => 4,
@@ -116,7 +119,8 @@ impl Compiler {
             }
             Expr::Neg(inner) => {
                 self.w("-");
-                self.child(inner, prec, false)?;
+                // As a right operand, a nested negation is parenthesized: `--x` would start a comment.
+                self.child(inner, prec, true)?;
             }
             Expr::IsNull { expr, negated } => {
                 self.child(expr, prec + 1, false)?;
@@ -152,8 +156,9 @@ impl Compiler {
                     self.w(" AS ");
                     self.ident(name);
                 }
-                Ctx::OrderBy => self.ident(name),
-                Ctx::Plain => self.expr(inner, Ctx::Plain)?,
+                // ORDER BY / GROUP BY name a label of the select list; a label that is not there is its expression.
+                Ctx::OrderBy | Ctx::GroupBy if self.labels.iter().any(|l| l == name) => self.ident(name),
+                _ => self.expr(inner, Ctx::Plain)?,
             },
             Expr::Cast(inner, ty) => {
                 self.w("CAST(");
@@ -207,38 +212,62 @@ impl Compiler {
                 self.w(")");
             }
             Expr::Excluded(name) => {
+                let Some(table) = &self.upsert else {
+                    return Err(Error::compile(format!(
+                        "excluded({name:?}) is only valid in ON CONFLICT DO UPDATE (on_conflict_do_update)"
+                    )));
+                };
+                if table.column(name).is_none() {
+                    return Err(Error::compile(format!(
+                        "excluded({name:?}): table {:?} has no column named {name:?}",
+                        table.name()
+                    )));
+                }
                 self.w("excluded.");
                 self.ident(name);
             }
-            Expr::Star => self.w("*"),
+            Expr::Star => {
+                if ctx != Ctx::SelectList {
+                    return Err(Error::compile("`*` is only valid in a select list"));
+                }
+                self.w("*");
+            }
             Expr::Ordered { expr, desc, nulls } => {
                 if ctx != Ctx::OrderBy {
                     return Err(Error::compile("asc()/desc()/nulls_first()/nulls_last() belong in ORDER BY"));
                 }
                 self.expr(expr, Ctx::OrderBy)?;
-                match desc {
-                    Some(true) => self.w(" DESC"),
-                    Some(false) => self.w(" ASC"),
-                    None => {}
-                }
-                match nulls {
-                    Some(true) => self.w(" NULLS FIRST"),
-                    Some(false) => self.w(" NULLS LAST"),
-                    None => {}
-                }
+                self.ordering(*desc, *nulls);
             }
             Expr::Invalid(msg) => return Err(Error::compile(msg.clone())),
         }
         Ok(())
     }
 
+    pub(crate) fn ordering(&mut self, desc: Option<bool>, nulls: Option<bool>) {
+        match desc {
+            Some(true) => self.w(" DESC"),
+            Some(false) => self.w(" ASC"),
+            None => {}
+        }
+        match nulls {
+            Some(true) => self.w(" NULLS FIRST"),
+            Some(false) => self.w(" NULLS LAST"),
+            None => {}
+        }
+    }
+
     fn in_list(&mut self, expr: &Expr, list: &[Expr], negated: bool, prec: u8) -> Result<()> {
         let tuple = matches!(expr, Expr::Tuple(_));
         if list.is_empty() && (tuple || !self.dialect.supports_empty_in()) {
-            // Still visit the expression for its literals, then write a constant.
+            // Visit the expression for its errors only, then write a constant: it takes no parameters.
+            let (slots, literals, positional) = (self.slots.len(), self.literals.len(), self.positional);
             let emit = std::mem::replace(&mut self.emit, false);
             let r = self.expr(expr, Ctx::Plain);
             self.emit = emit;
+            self.slots.truncate(slots);
+            self.literals.truncate(literals);
+            self.positional = positional;
             r?;
             self.w(if negated { "1" } else { "0" });
             return Ok(());

@@ -267,6 +267,7 @@ pub(crate) enum Ctx {
     Plain,
     SelectList,
     OrderBy,
+    GroupBy,
 }
 
 /// Writes SQL and parameter slots.
@@ -286,6 +287,10 @@ pub(crate) struct Compiler {
     /// Columns of this source render unqualified (RETURNING, ON CONFLICT targets).
     pub(crate) unqualified: Option<String>,
     pub(crate) positional: usize,
+    /// The labels of the select list being written, which ORDER BY and GROUP BY may name.
+    pub(crate) labels: Vec<Arc<str>>,
+    /// The target table while writing `ON CONFLICT DO UPDATE`, where `excluded.col` is valid.
+    pub(crate) upsert: Option<crate::schema::Table>,
 }
 
 static SQLITE: Sqlite = Sqlite;
@@ -304,6 +309,8 @@ impl Compiler {
             recursive: false,
             unqualified: None,
             positional: 0,
+            labels: Vec::new(),
+            upsert: None,
         }
     }
 

@@ -153,15 +153,41 @@ impl Compiler {
         if !c.order_by.is_empty() {
             self.w(" ORDER BY ");
             // Terms of a compound's ORDER BY name result columns: write columns bare.
+            let names = c.first.column_names();
             for (i, e) in c.order_by.iter().enumerate() {
                 if i > 0 {
                     self.w(", ");
                 }
-                let bare = bare_columns(e);
-                self.expr(&bare, Ctx::OrderBy)?;
+                self.compound_order_term(e, &names)?;
             }
         }
         self.limit_offset(c.limit.as_ref(), c.offset.as_ref())
+    }
+
+    /// A term of a compound's ORDER BY: a column or a label names a result column, so it is written bare.
+    fn compound_order_term(&mut self, e: &Expr, names: &[String]) -> Result<()> {
+        let (inner, desc, nulls) = match e {
+            Expr::Ordered { expr, desc, nulls } => (&**expr, *desc, *nulls),
+            e => (e, None, None),
+        };
+        match inner {
+            Expr::Column(ColumnRef { name, .. }) | Expr::Label(_, name) if names.iter().any(|n| **n == **name) => {
+                self.ident(name);
+            }
+            Expr::Column(ColumnRef { name, .. }) | Expr::Label(_, name) => {
+                return Err(Error::compile(format!(
+                    "the ORDER BY of a UNION/INTERSECT/EXCEPT names result columns, and {name:?} is not one of {names:?}"
+                )));
+            }
+            _ => {
+                return Err(Error::compile(
+                    "the ORDER BY of a UNION/INTERSECT/EXCEPT takes result columns (columns or labels of the first \
+                     select), not expressions",
+                ))
+            }
+        }
+        self.ordering(desc, nulls);
+        Ok(())
     }
 
     fn limit_offset(&mut self, limit: Option<&Expr>, offset: Option<&Expr>) -> Result<()> {
@@ -202,14 +228,45 @@ impl Compiler {
                 froms.push(f.clone());
             }
         }
+        let explicit = froms.len();
+        let mut correlated_away = 0;
         for f in implicit {
-            let outer = correlated && self.scopes.iter().any(|sc| sc.iter().any(|n| n == f.name()));
-            if !outer && !froms.iter().any(|x| x.name() == f.name()) && !join_names.contains(&f.name()) {
-                froms.push(f);
+            if froms.iter().any(|x| x.name() == f.name()) || join_names.contains(&f.name()) {
+                continue;
+            }
+            if correlated && self.scopes.iter().any(|sc| sc.iter().any(|n| n == f.name())) {
+                correlated_away += 1;
+            }
+            froms.push(f);
+        }
+        // As SQLAlchemy does, a subquery correlates an enclosing query's FROM only if it has more than one FROM:
+        // `(SELECT avg(cars.mileage) FROM cars)` inside a query on cars keeps its FROM.
+        if correlated_away > 0 && froms.len() > 1 {
+            let scopes = &self.scopes;
+            let mut i = 0;
+            froms.retain(|f| {
+                let keep = i < explicit || !scopes.iter().any(|sc| sc.iter().any(|n| n == f.name()));
+                i += 1;
+                keep
+            });
+            if froms.is_empty() && s.joins.is_empty() {
+                return Err(Error::compile(
+                    "every FROM of this subquery is a table of the enclosing query, so auto-correlation leaves it \
+                     with no FROM; name its FROM with select_from()",
+                ));
             }
         }
         if froms.is_empty() && !s.joins.is_empty() {
             return Err(Error::compile("a join needs a FROM to join to: add select_from()"));
+        }
+        if let Some(j) = s.joins.iter().find(|j| {
+            froms.iter().any(|f| f.name() == j.target.name())
+                || s.joins.iter().filter(|k| k.target.name() == j.target.name()).count() > 1
+        }) {
+            return Err(Error::compile(format!(
+                "{:?} appears twice in FROM and its joins: join an alias of it (table.alias(\"name\"))",
+                j.target.name()
+            )));
         }
         let mut scope: Vec<String> = froms.iter().map(|f| f.name().to_owned()).collect();
         scope.extend(join_names.iter().map(|n| (*n).to_owned()));
@@ -240,13 +297,29 @@ impl Compiler {
         } else if force_where {
             self.w(" WHERE true");
         }
+        let labels = s
+            .columns
+            .iter()
+            .filter_map(|c| match c {
+                Expr::Label(_, n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        let outer_labels = std::mem::replace(&mut self.labels, labels);
+        let r = self.group_order(s);
+        self.labels = outer_labels;
+        r?;
+        self.limit_offset(s.limit.as_ref(), s.offset.as_ref())
+    }
+
+    fn group_order(&mut self, s: &Select) -> Result<()> {
         if !s.group_by.is_empty() {
             self.w(" GROUP BY ");
             for (i, e) in s.group_by.iter().enumerate() {
                 if i > 0 {
                     self.w(", ");
                 }
-                self.expr(e, Ctx::OrderBy)?;
+                self.expr(e, Ctx::GroupBy)?;
             }
         }
         if let Some(h) = &s.having {
@@ -262,7 +335,7 @@ impl Compiler {
                 self.expr(e, Ctx::OrderBy)?;
             }
         }
-        self.limit_offset(s.limit.as_ref(), s.offset.as_ref())
+        Ok(())
     }
 
     fn joins(&mut self, first: &Source, joins: &[Join]) -> Result<()> {
@@ -397,26 +470,4 @@ impl Compiler {
         self.ctes.clear();
         Ok(())
     }
-}
-
-/// The expression with its column references' qualifiers dropped (for a compound's ORDER BY).
-fn bare_columns(e: &Expr) -> Expr {
-    match e {
-        Expr::Column(c) => Expr::Text(Arc::from(quote_bare(&c.name))),
-        Expr::Ordered { expr, desc, nulls } => {
-            Expr::Ordered { expr: Box::new(bare_columns(expr)), desc: *desc, nulls: *nulls }
-        }
-        Expr::Label(_, name) => Expr::Text(Arc::from(quote_bare(name))),
-        other => other.clone(),
-    }
-}
-
-fn quote_bare(name: &str) -> String {
-    let mut s = String::new();
-    super::Dialect::write_identifier(&super::Sqlite, name, &mut s);
-    if s.contains(':') || s.contains('?') {
-        // A name that text() would read as a parameter: keep it quoted in a way the parser skips.
-        s = format!("\"{}\"", name.replace('"', "\"\""));
-    }
-    s
 }

@@ -1,6 +1,6 @@
 //! [`AsyncConnection`]: statements on an engine, commit-as-you-go, and nested savepoints.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use asqlite::{blocking, FromSql, Params, Row, RowStream, Rows, Transaction, Value};
@@ -26,9 +26,13 @@ pub(crate) struct ConnInner {
     engine: Engine,
     tx: AsyncMutex<Option<Transaction>>,
     in_tx: AtomicBool,
-    depth: AtomicU32,
-    /// Savepoint rollbacks queued by dropped [`NestedTransaction`]s, run before the next statement.
-    pending: Mutex<Vec<String>>,
+    /// Counts the transactions this connection ended: a savepoint belongs to the transaction it opened in.
+    generation: AtomicU64,
+    /// Numbers savepoints so that every name is used once per connection.
+    savepoints: AtomicU64,
+    /// Savepoint rollbacks queued by dropped [`NestedTransaction`]s (with their transaction's generation), run
+    /// before the next statement.
+    pending: Mutex<Vec<(u64, String)>>,
 }
 
 /// A connection of an [`Engine`]: SQLAlchemy's `AsyncConnection`.
@@ -60,7 +64,8 @@ impl AsyncConnection {
                 engine,
                 tx: AsyncMutex::new(None),
                 in_tx: AtomicBool::new(false),
-                depth: AtomicU32::new(0),
+                generation: AtomicU64::new(0),
+                savepoints: AtomicU64::new(0),
                 pending: Mutex::new(Vec::new()),
             }),
         }
@@ -82,7 +87,9 @@ impl AsyncConnection {
         let guard = self.inner.tx.lock().await;
         let pending = std::mem::take(&mut *lock(&self.inner.pending));
         if let Some(tx) = guard.as_ref() {
-            for sql in pending {
+            let current = self.inner.generation.load(Ordering::Acquire);
+            // A savepoint of a transaction that has ended went with it.
+            for (_, sql) in pending.into_iter().filter(|(g, _)| *g == current) {
                 tx.execute_batch(&sql).await?;
             }
         }
@@ -117,8 +124,10 @@ impl AsyncConnection {
 
     async fn end(&self, commit: bool) -> Result<()> {
         let mut guard = self.state().await?;
-        self.inner.depth.store(0, Ordering::Release);
         self.inner.in_tx.store(false, Ordering::Release);
+        if guard.is_some() {
+            self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        }
         match guard.take() {
             Some(tx) if commit => Ok(tx.commit().await?),
             Some(tx) => Ok(tx.rollback().await?),
@@ -153,13 +162,11 @@ impl AsyncConnection {
     pub async fn begin_nested(&self) -> Result<NestedTransaction<'_>> {
         let mut guard = self.state().await?;
         let tx = self.ensure_tx(&mut guard).await?;
-        let depth = self.inner.depth.fetch_add(1, Ordering::AcqRel) + 1;
-        let name = format!("sa_savepoint_{depth}");
-        if let Err(e) = tx.execute_batch(&format!("SAVEPOINT {name}")).await {
-            self.inner.depth.fetch_sub(1, Ordering::AcqRel);
-            return Err(e.into());
-        }
-        Ok(NestedTransaction { conn: self, name, done: false })
+        let n = self.inner.savepoints.fetch_add(1, Ordering::AcqRel) + 1;
+        let name = format!("sa_savepoint_{n}");
+        tx.execute_batch(&format!("SAVEPOINT {name}")).await?;
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        Ok(NestedTransaction { conn: self, name, generation, done: false })
     }
 
     /// Compile through the engine's cache and check the parameters against the statement.
@@ -177,6 +184,24 @@ impl AsyncConnection {
             _ => None,
         };
         let compiled = self.inner.engine.inner.cache.compile(stmt, keys.as_deref())?;
+        let given = params.positional_values().len();
+        if given > 0 {
+            let wanted = compiled
+                .slots()
+                .iter()
+                .filter_map(|s| match s {
+                    Slot::Positional(i) => Some(i + 1),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            if given != wanted {
+                return Err(Error::params(format!(
+                    "the statement takes {wanted} positional parameter{}, {given} given",
+                    if wanted == 1 { "" } else { "s" }
+                )));
+            }
+        }
         for name in params.names() {
             let bare = strip_param_prefix(name);
             if !compiled.slots().iter().any(|s| matches!(s, Slot::Named(n) if &**n == bare)) {
@@ -395,17 +420,20 @@ impl AsyncConnection {
 pub struct NestedTransaction<'c> {
     conn: &'c AsyncConnection,
     name: String,
+    /// The generation of the transaction the savepoint belongs to.
+    generation: u64,
     done: bool,
 }
 
 impl NestedTransaction<'_> {
     async fn finish(mut self, sql: String) -> Result<()> {
         self.done = true;
-        self.conn.inner.depth.fetch_sub(1, Ordering::AcqRel);
         let guard = self.conn.state().await?;
         match guard.as_ref() {
-            Some(tx) => Ok(tx.execute_batch(&sql).await?),
-            None => Err(Error::Closed("the transaction of this savepoint has ended".into())),
+            Some(tx) if self.conn.inner.generation.load(Ordering::Acquire) == self.generation => {
+                Ok(tx.execute_batch(&sql).await?)
+            }
+            _ => Err(Error::Closed(format!("the transaction of savepoint {} has ended", self.name))),
         }
     }
 
@@ -433,8 +461,7 @@ impl NestedTransaction<'_> {
 impl Drop for NestedTransaction<'_> {
     fn drop(&mut self) {
         if !self.done {
-            self.conn.inner.depth.fetch_sub(1, Ordering::AcqRel);
-            lock(&self.conn.inner.pending).push(format!("ROLLBACK TO {0}; RELEASE {0}", self.name));
+            lock(&self.conn.inner.pending).push((self.generation, format!("ROLLBACK TO {0}; RELEASE {0}", self.name)));
         }
     }
 }

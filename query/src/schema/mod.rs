@@ -97,12 +97,15 @@ impl fmt::Debug for Table {
     }
 }
 
+/// Tables are equal when they are the same table (handles of one definition), as `Hash` agrees: two definitions
+/// with the same name may differ in defaults, constraints or indexes.
 impl PartialEq for Table {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
-            || (self.inner.name == other.inner.name && self.inner.columns == other.inner.columns)
     }
 }
+
+impl Eq for Table {}
 
 impl Hash for Table {
     fn hash<H: Hasher>(&self, state: &mut H) {

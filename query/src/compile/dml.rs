@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::query::sources_in;
+use super::from::sources_in;
 use super::{Compiler, Ctx};
 use crate::delete::Delete;
 use crate::error::{Error, Result};
@@ -97,6 +97,11 @@ impl Compiler {
                 let keys = keys.unwrap_or(&[]);
                 let defs = defaults(keys);
                 if keys.is_empty() && defs.is_empty() {
+                    if ins.on_conflict.is_some() {
+                        return Err(Error::compile(
+                            "ON CONFLICT cannot follow DEFAULT VALUES on SQLite: give the insert at least one column",
+                        ));
+                    }
                     self.w(" DEFAULT VALUES");
                 } else {
                     let mut cols: Vec<Arc<str>> = keys.to_vec();
@@ -141,6 +146,12 @@ impl Compiler {
                 }
             }
             InsertSource::Select(cols, q) => {
+                if let Some(n) = q.width().filter(|n| *n != cols.len()) {
+                    return Err(Error::compile(format!(
+                        "INSERT ... SELECT names {} column(s) but the select returns {n}",
+                        cols.len()
+                    )));
+                }
                 self.w(" ");
                 self.column_list(table, cols)?;
                 self.w(" ");

@@ -12,6 +12,7 @@ fn precedence(e: &Expr) -> u8 {
         Expr::And(v) if v.len() > 1 => 2,
         // One item is written as that item; a label inside an expression is written as what it labels.
         Expr::And(v) | Expr::Or(v) if v.len() == 1 => precedence(&v[0]),
+        Expr::And(v) | Expr::Or(v) if v.is_empty() => 4,
         Expr::Label(inner, _) => precedence(inner),
         Expr::Not(_) => 3,
         Expr::Binary(_, op, _) => match op {
@@ -101,7 +102,8 @@ impl Compiler {
             Expr::And(items) | Expr::Or(items) => {
                 let and = matches!(e, Expr::And(_));
                 match items.len() {
-                    0 => self.w(if and { "1" } else { "0" }),
+                    // Not `1` / `0`: an integer constant in GROUP BY or ORDER BY is a column number to SQLite.
+                    0 => self.w(if and { "1 = 1" } else { "1 != 1" }),
                     1 => self.expr(&items[0], Ctx::Plain)?,
                     _ => {
                         for (i, item) in items.iter().enumerate() {
@@ -128,6 +130,15 @@ impl Compiler {
             }
             Expr::InList { expr, list, negated } => self.in_list(expr, list, *negated, prec)?,
             Expr::InQuery { expr, query, negated } => {
+                let arity = match &**expr {
+                    Expr::Tuple(items) => items.len(),
+                    _ => 1,
+                };
+                if let Some(n) = query.width().filter(|n| *n != arity) {
+                    return Err(Error::compile(format!(
+                        "IN (SELECT ...) compares {arity} value(s) with a select of {n} column(s)"
+                    )));
+                }
                 self.child(expr, prec + 1, false)?;
                 self.w(if *negated { " NOT IN (" } else { " IN (" });
                 self.query(query, true)?;
@@ -198,6 +209,9 @@ impl Compiler {
                 self.w(")");
             }
             Expr::Scalar(q) => {
+                if let Some(n) = q.width().filter(|n| *n != 1) {
+                    return Err(Error::compile(format!("a scalar subquery must select exactly one column, not {n}")));
+                }
                 self.w("(");
                 self.query(q, true)?;
                 self.w(")");
@@ -258,23 +272,23 @@ impl Compiler {
     }
 
     fn in_list(&mut self, expr: &Expr, list: &[Expr], negated: bool, prec: u8) -> Result<()> {
-        let tuple = matches!(expr, Expr::Tuple(_));
-        if list.is_empty() && (tuple || !self.dialect.supports_empty_in()) {
-            // Visit the expression for its errors only, then write a constant: it takes no parameters.
-            let (slots, literals, positional) = (self.slots.len(), self.literals.len(), self.positional);
-            let emit = std::mem::replace(&mut self.emit, false);
-            let r = self.expr(expr, Ctx::Plain);
-            self.emit = emit;
-            self.slots.truncate(slots);
-            self.literals.truncate(literals);
-            self.positional = positional;
-            r?;
-            self.w(if negated { "1" } else { "0" });
-            return Ok(());
-        }
+        let arity = match expr {
+            Expr::Tuple(items) => Some(items.len()),
+            _ => None,
+        };
         self.child(expr, prec + 1, false)?;
         self.w(if negated { " NOT IN (" } else { " IN (" });
-        if tuple {
+        if list.is_empty() {
+            // An empty set, as SQLAlchemy writes it for SQLite. Not `IN ()`: SQLite folds that to a constant, and
+            // `IN () AND x` to the integer 0, which GROUP BY and ORDER BY read as a column number.
+            self.w("SELECT 1");
+            for _ in 1..arity.unwrap_or(1) {
+                self.w(", 1");
+            }
+            self.w(" FROM (SELECT 1) WHERE 1 != 1)");
+            return Ok(());
+        }
+        if arity.is_some() {
             self.w("VALUES ");
         }
         self.list(list, Ctx::Plain)?;

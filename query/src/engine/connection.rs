@@ -23,16 +23,16 @@ fn map_row(r: asqlite::Result<Row>) -> Result<Row> {
 }
 
 pub(crate) struct ConnInner {
-    engine: Engine,
-    tx: AsyncMutex<Option<Transaction>>,
-    in_tx: AtomicBool,
+    pub(super) engine: Engine,
+    pub(super) tx: AsyncMutex<Option<Transaction>>,
+    pub(super) in_tx: AtomicBool,
     /// Counts the transactions this connection ended: a savepoint belongs to the transaction it opened in.
-    generation: AtomicU64,
+    pub(super) generation: AtomicU64,
     /// Numbers savepoints so that every name is used once per connection.
-    savepoints: AtomicU64,
+    pub(super) savepoints: AtomicU64,
     /// Savepoint rollbacks queued by dropped [`NestedTransaction`]s (with their transaction's generation), run
     /// before the next statement.
-    pending: Mutex<Vec<(u64, String)>>,
+    pub(super) pending: Mutex<Vec<(u64, String)>>,
 }
 
 /// A connection of an [`Engine`]: SQLAlchemy's `AsyncConnection`.
@@ -43,7 +43,7 @@ pub(crate) struct ConnInner {
 /// rolls an open transaction back. A cheap handle: clones share the connection and its transaction.
 #[derive(Clone)]
 pub struct AsyncConnection {
-    inner: Arc<ConnInner>,
+    pub(super) inner: Arc<ConnInner>,
 }
 
 impl std::fmt::Debug for AsyncConnection {
@@ -82,7 +82,7 @@ impl AsyncConnection {
     }
 
     /// Lock the connection's state, failing if the engine was disposed, and run queued savepoint rollbacks.
-    async fn state(&self) -> Result<MutexGuard<'_, Option<Transaction>>> {
+    pub(super) async fn state(&self) -> Result<MutexGuard<'_, Option<Transaction>>> {
         self.inner.engine.check_open()?;
         let guard = self.inner.tx.lock().await;
         let pending = std::mem::take(&mut *lock(&self.inner.pending));
@@ -96,7 +96,10 @@ impl AsyncConnection {
         Ok(guard)
     }
 
-    async fn ensure_tx<'g>(&self, guard: &'g mut MutexGuard<'_, Option<Transaction>>) -> Result<&'g Transaction> {
+    pub(super) async fn ensure_tx<'g>(
+        &self,
+        guard: &'g mut MutexGuard<'_, Option<Transaction>>,
+    ) -> Result<&'g Transaction> {
         if guard.is_none() {
             let tx = self.inner.engine.inner.pool.begin().await?;
             **guard = Some(tx);
@@ -153,22 +156,6 @@ impl AsyncConnection {
         self.end(false).await
     }
 
-    /// Open a savepoint (beginning the transaction if needed). Commit it to keep its changes, roll it back or drop
-    /// it to undo them; savepoints nest.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropped after the savepoint opened, it stays open until the transaction ends.
-    pub async fn begin_nested(&self) -> Result<NestedTransaction<'_>> {
-        let mut guard = self.state().await?;
-        let tx = self.ensure_tx(&mut guard).await?;
-        let n = self.inner.savepoints.fetch_add(1, Ordering::AcqRel) + 1;
-        let name = format!("sa_savepoint_{n}");
-        tx.execute_batch(&format!("SAVEPOINT {name}")).await?;
-        let generation = self.inner.generation.load(Ordering::Acquire);
-        Ok(NestedTransaction { conn: self, name, generation, done: false })
-    }
-
     /// Compile through the engine's cache and check the parameters against the statement.
     fn prepare(&self, stmt: Stmt<'_>, params: &Params) -> Result<Compiled> {
         if let Some(e) = params.error() {
@@ -179,7 +166,7 @@ impl AsyncConnection {
                 if !params.is_empty() && !params.is_named() {
                     return Err(Error::params("an insert without values takes named parameters (column => value)"));
                 }
-                Some(params.names().map(|n| Arc::from(strip_param_prefix(n))).collect())
+                Some(params.names().map(|n| Arc::from(i.table().column_key(n))).collect())
             }
             _ => None,
         };
@@ -204,7 +191,7 @@ impl AsyncConnection {
         }
         for name in params.names() {
             let bare = strip_param_prefix(name);
-            if !compiled.slots().iter().any(|s| matches!(s, Slot::Named(n) if &**n == bare)) {
+            if !compiled.slots().iter().any(|s| matches!(s, Slot::Named(n) if strip_param_prefix(n) == bare)) {
                 return Err(Error::params(format!("the statement has no parameter named {bare:?}")));
             }
         }
@@ -410,58 +397,5 @@ impl AsyncConnection {
     /// As [`rollback`](AsyncConnection::rollback).
     pub async fn close(&self) -> Result<()> {
         self.rollback().await
-    }
-}
-
-/// A savepoint on an [`AsyncConnection`] (SQLAlchemy's `begin_nested()`). Statements run on the connection as
-/// usual; [`commit`](NestedTransaction::commit) releases the savepoint, [`rollback`](NestedTransaction::rollback)
-/// or dropping it undoes everything since it opened.
-#[derive(Debug)]
-pub struct NestedTransaction<'c> {
-    conn: &'c AsyncConnection,
-    name: String,
-    /// The generation of the transaction the savepoint belongs to.
-    generation: u64,
-    done: bool,
-}
-
-impl NestedTransaction<'_> {
-    async fn finish(mut self, sql: String) -> Result<()> {
-        self.done = true;
-        let guard = self.conn.state().await?;
-        match guard.as_ref() {
-            Some(tx) if self.conn.inner.generation.load(Ordering::Acquire) == self.generation => {
-                Ok(tx.execute_batch(&sql).await?)
-            }
-            _ => Err(Error::Closed(format!("the transaction of savepoint {} has ended", self.name))),
-        }
-    }
-
-    /// Keep the changes made since the savepoint (they commit with the transaction).
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropped before it runs, the savepoint is rolled back instead.
-    pub async fn commit(self) -> Result<()> {
-        let sql = format!("RELEASE {}", self.name);
-        self.finish(sql).await
-    }
-
-    /// Undo the changes made since the savepoint.
-    ///
-    /// # Cancel safety
-    ///
-    /// The savepoint is rolled back whether or not the future completes.
-    pub async fn rollback(self) -> Result<()> {
-        let sql = format!("ROLLBACK TO {0}; RELEASE {0}", self.name);
-        self.finish(sql).await
-    }
-}
-
-impl Drop for NestedTransaction<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            lock(&self.conn.inner.pending).push((self.generation, format!("ROLLBACK TO {0}; RELEASE {0}", self.name)));
-        }
     }
 }

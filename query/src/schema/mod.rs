@@ -172,6 +172,16 @@ impl Table {
         self.inner.columns.iter().find(|c| c.name == name)
     }
 
+    /// The column a parameter key names: the key itself when the table has a column of that name (`$price`),
+    /// otherwise the key without a `:`, `@` or `$` prefix.
+    pub(crate) fn column_key<'k>(&self, key: &'k str) -> &'k str {
+        if self.column(key).is_some() {
+            key
+        } else {
+            crate::text::strip_param_prefix(key)
+        }
+    }
+
     /// The column `name` as an expression (SQLAlchemy's `table.c.name`). An unknown name gives an expression that
     /// fails to compile with a clear error.
     pub fn c(&self, name: &str) -> Expr {

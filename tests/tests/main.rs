@@ -7,3 +7,4 @@ mod faults;
 mod fuzz_replay;
 mod load;
 mod pool;
+mod query_bad_input;

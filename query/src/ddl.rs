@@ -6,7 +6,7 @@
 use asqlite::blocking::Connection;
 use asqlite::params;
 
-use crate::compile::{create_index_sql, create_table_sql, drop_table_sql};
+use crate::compile::{check_no_nul, create_index_sql, create_table_sql, drop_table_sql, empty_name};
 use crate::error::Result;
 use crate::schema::{MetaData, Table};
 
@@ -18,9 +18,18 @@ pub fn has_table(conn: &Connection, name: &str) -> Result<bool> {
 impl Table {
     /// `CREATE TABLE` and its indexes. Errors if the table exists.
     pub fn create(&self, conn: &Connection) -> Result<()> {
-        conn.execute_batch(&create_table_sql(self, false))?;
-        for idx in self.indexes() {
-            conn.execute_batch(&create_index_sql(&idx, false))?;
+        if self.name().is_empty() || self.columns().iter().any(|c| c.name().is_empty()) {
+            return Err(empty_name());
+        }
+        let table = create_table_sql(self, false);
+        check_no_nul(&table)?;
+        let indexes: Vec<String> = self.indexes().iter().map(|i| create_index_sql(i, false)).collect();
+        for sql in &indexes {
+            check_no_nul(sql)?;
+        }
+        conn.execute_batch(&table)?;
+        for sql in &indexes {
+            conn.execute_batch(sql)?;
         }
         Ok(())
     }
@@ -36,7 +45,9 @@ impl Table {
 
     /// `DROP TABLE`. Errors if it does not exist.
     pub fn drop_table(&self, conn: &Connection) -> Result<()> {
-        conn.execute_batch(&drop_table_sql(self, false))?;
+        let sql = drop_table_sql(self, false);
+        check_no_nul(&sql)?;
+        conn.execute_batch(&sql)?;
         Ok(())
     }
 

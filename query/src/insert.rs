@@ -107,7 +107,11 @@ impl Insert {
                 return self;
             }
             let names: Vec<Arc<str>> =
-                p.named_pairs().iter().map(|(k, _)| Arc::from(crate::text::strip_param_prefix(k))).collect();
+                p.named_pairs().iter().map(|(k, _)| Arc::from(self.table.column_key(k))).collect();
+            if let Some(dup) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| n) {
+                self.source = InsertSource::Invalid(format!("column {dup:?} is given twice in one row"));
+                return self;
+            }
             match &cols {
                 None => cols = Some(names.clone()),
                 Some(c) if !same_keys(c, &names) => {
@@ -126,7 +130,7 @@ impl Insert {
                 .map(|c| {
                     p.named_pairs()
                         .iter()
-                        .find(|(k, _)| crate::text::strip_param_prefix(k) == &**c)
+                        .find(|(k, _)| self.table.column_key(k) == &**c)
                         .map_or(Expr::Null, |(_, v)| v.clone().into_expr())
                 })
                 .collect();

@@ -37,7 +37,8 @@ impl Update {
     #[must_use]
     pub fn values(mut self, params: asqlite::Params) -> Self {
         for (k, v) in params.named_pairs() {
-            self = self.set(crate::text::strip_param_prefix(k), v.clone());
+            let column = self.table.column_key(k).to_owned();
+            self = self.set(&column, v.clone());
         }
         self
     }

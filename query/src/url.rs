@@ -44,7 +44,10 @@ fn percent_decode(url: &str, s: &str) -> Result<String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or_else(|| bad(url, "a `%` must be followed by two hex digits"))?;
+            let hex = s
+                .get(i + 1..i + 3)
+                .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+                .ok_or_else(|| bad(url, "a `%` must be followed by two hex digits"))?;
             let v = u8::from_str_radix(hex, 16).map_err(|_| bad(url, "a `%` must be followed by two hex digits"))?;
             out.push(v);
             i += 3;
@@ -150,6 +153,7 @@ mod tests {
             "sqlite:///x?what=1",
             "sqlite:///x?readers=-1",
             "sqlite:///%zz",
+            "sqlite:///%+1x.db",
             "sqlite:///x?mode",
         ] {
             let e = EngineUrl::parse(url).unwrap_err();

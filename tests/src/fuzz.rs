@@ -7,10 +7,10 @@ use asqlite::blocking::Connection;
 use asqlite::{ErrorKind, Params, Value};
 
 /// Reads structured input from fuzz bytes; runs out gracefully (zeros).
-struct Bytes<'a>(&'a [u8]);
+pub(crate) struct Bytes<'a>(pub(crate) &'a [u8]);
 
 impl Bytes<'_> {
-    fn byte(&mut self) -> u8 {
+    pub(crate) fn byte(&mut self) -> u8 {
         match self.0.split_first() {
             Some((b, rest)) => {
                 self.0 = rest;
@@ -20,14 +20,14 @@ impl Bytes<'_> {
         }
     }
 
-    fn take(&mut self, n: usize) -> &[u8] {
+    pub(crate) fn take(&mut self, n: usize) -> &[u8] {
         let n = n.min(self.0.len());
         let (head, rest) = self.0.split_at(n);
         self.0 = rest;
         head
     }
 
-    fn u64(&mut self) -> u64 {
+    pub(crate) fn u64(&mut self) -> u64 {
         let mut buf = [0u8; 8];
         let b = self.take(8);
         buf[..b.len()].copy_from_slice(b);

@@ -21,3 +21,8 @@ fn replay(target: &str, run: fn(&[u8])) {
 fn bind_params_corpus() {
     replay("bind_params", asqlite_tests::fuzz::bind_params);
 }
+
+#[test]
+fn compile_query_corpus() {
+    replay("compile_query", asqlite_tests::fuzz_query::compile_query);
+}

@@ -7,4 +7,5 @@ mod faults;
 mod fuzz_replay;
 mod load;
 mod pool;
+mod query_bad_input;
 mod regressions;

@@ -46,11 +46,6 @@ pub trait Dialect: Debug + Send + Sync {
         None
     }
 
-    /// Whether `x IN ()` with an empty list is valid (otherwise a constant false/true is written).
-    fn supports_empty_in(&self) -> bool {
-        false
-    }
-
     /// Whether `RETURNING` is supported.
     fn supports_returning(&self) -> bool {
         true
@@ -228,10 +223,6 @@ impl Dialect for Sqlite {
 
     fn limit_for_offset_only(&self) -> Option<&'static str> {
         Some("-1")
-    }
-
-    fn supports_empty_in(&self) -> bool {
-        true
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::query::sources_in;
+use super::from::sources_in;
 use super::{Compiler, Ctx};
 use crate::delete::Delete;
 use crate::error::{Error, Result};
@@ -26,6 +26,15 @@ impl Compiler {
         }
         if !self.dialect.supports_returning() {
             return Err(Error::compile("RETURNING is not supported by this dialect"));
+        }
+        let mut sources = Vec::new();
+        cols.iter().for_each(|e| sources_in(e, &mut sources));
+        if let Some(other) = sources.iter().find(|s| s.name() != table.name()) {
+            return Err(Error::compile(format!(
+                "RETURNING can only name columns of {:?}, not of {:?}",
+                table.name(),
+                other.name()
+            )));
         }
         self.w(" RETURNING ");
         let prev = self.unqualified.replace(table.name().to_owned());
@@ -88,6 +97,11 @@ impl Compiler {
                 let keys = keys.unwrap_or(&[]);
                 let defs = defaults(keys);
                 if keys.is_empty() && defs.is_empty() {
+                    if ins.on_conflict.is_some() {
+                        return Err(Error::compile(
+                            "ON CONFLICT cannot follow DEFAULT VALUES on SQLite: give the insert at least one column",
+                        ));
+                    }
                     self.w(" DEFAULT VALUES");
                 } else {
                     let mut cols: Vec<Arc<str>> = keys.to_vec();
@@ -132,6 +146,12 @@ impl Compiler {
                 }
             }
             InsertSource::Select(cols, q) => {
+                if let Some(n) = q.width().filter(|n| *n != cols.len()) {
+                    return Err(Error::compile(format!(
+                        "INSERT ... SELECT names {} column(s) but the select returns {n}",
+                        cols.len()
+                    )));
+                }
                 self.w(" ");
                 self.column_list(table, cols)?;
                 self.w(" ");
@@ -166,11 +186,17 @@ impl Compiler {
                         return Err(Error::compile("ON CONFLICT DO UPDATE needs at least one column to set"));
                     }
                     self.w(" DO UPDATE SET ");
-                    self.assignments(table, set)?;
-                    if let Some(w) = &oc.where_ {
-                        self.w(" WHERE ");
-                        self.expr(w, Ctx::Plain)?;
-                    }
+                    let prev = self.upsert.replace(table.clone());
+                    let r = (|| {
+                        self.assignments(table, set)?;
+                        if let Some(w) = &oc.where_ {
+                            self.w(" WHERE ");
+                            self.expr(w, Ctx::Plain)?;
+                        }
+                        Ok::<(), Error>(())
+                    })();
+                    self.upsert = prev;
+                    r?;
                 }
             }
         }

@@ -10,6 +10,10 @@ fn precedence(e: &Expr) -> u8 {
     match e {
         Expr::Or(v) if v.len() > 1 => 1,
         Expr::And(v) if v.len() > 1 => 2,
+        // One item is written as that item; a label inside an expression is written as what it labels.
+        Expr::And(v) | Expr::Or(v) if v.len() == 1 => precedence(&v[0]),
+        Expr::And(v) | Expr::Or(v) if v.is_empty() => 4,
+        Expr::Label(inner, _) => precedence(inner),
         Expr::Not(_) => 3,
         Expr::Binary(_, op, _) => match op {
             BinOp::Eq | BinOp::Ne | BinOp::Is | BinOp::IsNot | BinOp::Like | BinOp::NotLike | BinOp::Glob => 4,
@@ -98,7 +102,8 @@ impl Compiler {
             Expr::And(items) | Expr::Or(items) => {
                 let and = matches!(e, Expr::And(_));
                 match items.len() {
-                    0 => self.w(if and { "1" } else { "0" }),
+                    // Not `1` / `0`: an integer constant in GROUP BY or ORDER BY is a column number to SQLite.
+                    0 => self.w(if and { "1 = 1" } else { "1 != 1" }),
                     1 => self.expr(&items[0], Ctx::Plain)?,
                     _ => {
                         for (i, item) in items.iter().enumerate() {
@@ -116,7 +121,8 @@ impl Compiler {
             }
             Expr::Neg(inner) => {
                 self.w("-");
-                self.child(inner, prec, false)?;
+                // As a right operand, a nested negation is parenthesized: `--x` would start a comment.
+                self.child(inner, prec, true)?;
             }
             Expr::IsNull { expr, negated } => {
                 self.child(expr, prec + 1, false)?;
@@ -124,6 +130,15 @@ impl Compiler {
             }
             Expr::InList { expr, list, negated } => self.in_list(expr, list, *negated, prec)?,
             Expr::InQuery { expr, query, negated } => {
+                let arity = match &**expr {
+                    Expr::Tuple(items) => items.len(),
+                    _ => 1,
+                };
+                if let Some(n) = query.width().filter(|n| *n != arity) {
+                    return Err(Error::compile(format!(
+                        "IN (SELECT ...) compares {arity} value(s) with a select of {n} column(s)"
+                    )));
+                }
                 self.child(expr, prec + 1, false)?;
                 self.w(if *negated { " NOT IN (" } else { " IN (" });
                 self.query(query, true)?;
@@ -152,8 +167,9 @@ impl Compiler {
                     self.w(" AS ");
                     self.ident(name);
                 }
-                Ctx::OrderBy => self.ident(name),
-                Ctx::Plain => self.expr(inner, Ctx::Plain)?,
+                // ORDER BY / GROUP BY name a label of the select list; a label that is not there is its expression.
+                Ctx::OrderBy | Ctx::GroupBy if self.labels.iter().any(|l| l == name) => self.ident(name),
+                _ => self.expr(inner, Ctx::Plain)?,
             },
             Expr::Cast(inner, ty) => {
                 self.w("CAST(");
@@ -193,6 +209,9 @@ impl Compiler {
                 self.w(")");
             }
             Expr::Scalar(q) => {
+                if let Some(n) = q.width().filter(|n| *n != 1) {
+                    return Err(Error::compile(format!("a scalar subquery must select exactly one column, not {n}")));
+                }
                 self.w("(");
                 self.query(q, true)?;
                 self.w(")");
@@ -207,45 +226,69 @@ impl Compiler {
                 self.w(")");
             }
             Expr::Excluded(name) => {
+                let Some(table) = &self.upsert else {
+                    return Err(Error::compile(format!(
+                        "excluded({name:?}) is only valid in ON CONFLICT DO UPDATE (on_conflict_do_update)"
+                    )));
+                };
+                if table.column(name).is_none() {
+                    return Err(Error::compile(format!(
+                        "excluded({name:?}): table {:?} has no column named {name:?}",
+                        table.name()
+                    )));
+                }
                 self.w("excluded.");
                 self.ident(name);
             }
-            Expr::Star => self.w("*"),
+            Expr::Star => {
+                if ctx != Ctx::SelectList {
+                    return Err(Error::compile("`*` is only valid in a select list"));
+                }
+                self.w("*");
+            }
             Expr::Ordered { expr, desc, nulls } => {
                 if ctx != Ctx::OrderBy {
                     return Err(Error::compile("asc()/desc()/nulls_first()/nulls_last() belong in ORDER BY"));
                 }
                 self.expr(expr, Ctx::OrderBy)?;
-                match desc {
-                    Some(true) => self.w(" DESC"),
-                    Some(false) => self.w(" ASC"),
-                    None => {}
-                }
-                match nulls {
-                    Some(true) => self.w(" NULLS FIRST"),
-                    Some(false) => self.w(" NULLS LAST"),
-                    None => {}
-                }
+                self.ordering(*desc, *nulls);
             }
             Expr::Invalid(msg) => return Err(Error::compile(msg.clone())),
         }
         Ok(())
     }
 
-    fn in_list(&mut self, expr: &Expr, list: &[Expr], negated: bool, prec: u8) -> Result<()> {
-        let tuple = matches!(expr, Expr::Tuple(_));
-        if list.is_empty() && (tuple || !self.dialect.supports_empty_in()) {
-            // Still visit the expression for its literals, then write a constant.
-            let emit = std::mem::replace(&mut self.emit, false);
-            let r = self.expr(expr, Ctx::Plain);
-            self.emit = emit;
-            r?;
-            self.w(if negated { "1" } else { "0" });
-            return Ok(());
+    pub(crate) fn ordering(&mut self, desc: Option<bool>, nulls: Option<bool>) {
+        match desc {
+            Some(true) => self.w(" DESC"),
+            Some(false) => self.w(" ASC"),
+            None => {}
         }
+        match nulls {
+            Some(true) => self.w(" NULLS FIRST"),
+            Some(false) => self.w(" NULLS LAST"),
+            None => {}
+        }
+    }
+
+    fn in_list(&mut self, expr: &Expr, list: &[Expr], negated: bool, prec: u8) -> Result<()> {
+        let arity = match expr {
+            Expr::Tuple(items) => Some(items.len()),
+            _ => None,
+        };
         self.child(expr, prec + 1, false)?;
         self.w(if negated { " NOT IN (" } else { " IN (" });
-        if tuple {
+        if list.is_empty() {
+            // An empty set, as SQLAlchemy writes it for SQLite. Not `IN ()`: SQLite folds that to a constant, and
+            // `IN () AND x` to the integer 0, which GROUP BY and ORDER BY read as a column number.
+            self.w("SELECT 1");
+            for _ in 1..arity.unwrap_or(1) {
+                self.w(", 1");
+            }
+            self.w(" FROM (SELECT 1) WHERE 1 != 1)");
+            return Ok(());
+        }
+        if arity.is_some() {
             self.w("VALUES ");
         }
         self.list(list, Ctx::Plain)?;

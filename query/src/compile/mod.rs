@@ -5,10 +5,12 @@
 //! engine caches it by that shape (see [`cache`](crate::cache)). The same walk runs in a "collect" mode that
 //! writes nothing and only gathers the literals, in the same order, for a statement whose SQL is cached.
 
+mod cte;
 mod ddl;
 pub mod dialect;
 mod dml;
 mod expr;
+mod from;
 mod query;
 
 use std::fmt;
@@ -238,6 +240,10 @@ pub(crate) fn compile_stmt(stmt: Stmt<'_>, insert_keys: Option<&[Arc<str>]>) -> 
     }
     let mut c = Compiler::new(true);
     let kind = c.statement(stmt, insert_keys)?;
+    if c.empty_ident {
+        return Err(empty_name());
+    }
+    check_no_nul(&c.out)?;
     let shape = Shape {
         sql: Arc::from(c.out),
         slots: c.slots.into_boxed_slice(),
@@ -246,6 +252,22 @@ pub(crate) fn compile_stmt(stmt: Stmt<'_>, insert_keys: Option<&[Arc<str>]>) -> 
         is_text: kind.is_text,
     };
     Ok(Compiled { shape: Arc::new(shape), literals: c.literals })
+}
+
+/// SQLite reads SQL text up to its first NUL, so a NUL in an identifier (or in `text()`) would cut the statement
+/// short: refuse it. Values never reach the SQL, so they may hold NULs.
+pub(crate) fn check_no_nul(sql: &str) -> Result<()> {
+    if sql.contains('\0') {
+        return Err(Error::compile(
+            "a NUL character cannot appear in SQL text: a table, column or label name (or text()) holds one",
+        ));
+    }
+    Ok(())
+}
+
+#[cold]
+pub(crate) fn empty_name() -> Error {
+    Error::compile("a table, column, alias or label name cannot be empty")
 }
 
 /// Gather a statement's literals in slot order without writing SQL (for a statement whose shape is cached).
@@ -267,6 +289,7 @@ pub(crate) enum Ctx {
     Plain,
     SelectList,
     OrderBy,
+    GroupBy,
 }
 
 /// Writes SQL and parameter slots.
@@ -279,13 +302,19 @@ pub(crate) struct Compiler {
     /// FROM names of the enclosing selects, innermost last, for correlation.
     pub(crate) scopes: Vec<Vec<String>>,
     /// CTEs met so far: name, rendered body, slots, names of the CTEs it uses.
-    pub(crate) ctes: Vec<query::CteEntry>,
+    pub(crate) ctes: Vec<cte::CteEntry>,
     /// The CTEs whose bodies are being rendered.
     pub(crate) rendering_ctes: Vec<String>,
     pub(crate) recursive: bool,
     /// Columns of this source render unqualified (RETURNING, ON CONFLICT targets).
     pub(crate) unqualified: Option<String>,
     pub(crate) positional: usize,
+    /// The labels of the select list being written, which ORDER BY and GROUP BY may name.
+    pub(crate) labels: Vec<Arc<str>>,
+    /// The target table while writing `ON CONFLICT DO UPDATE`, where `excluded.col` is valid.
+    pub(crate) upsert: Option<crate::schema::Table>,
+    /// Set when an empty name was written: SQLite does not resolve `""` reliably (`AS ""` is no alias at all).
+    pub(crate) empty_ident: bool,
 }
 
 static SQLITE: Sqlite = Sqlite;
@@ -304,6 +333,9 @@ impl Compiler {
             recursive: false,
             unqualified: None,
             positional: 0,
+            labels: Vec::new(),
+            upsert: None,
+            empty_ident: false,
         }
     }
 
@@ -315,6 +347,7 @@ impl Compiler {
     }
 
     pub(crate) fn ident(&mut self, name: &str) {
+        self.empty_ident |= name.is_empty();
         if self.emit {
             self.dialect.write_identifier(name, &mut self.out);
         }

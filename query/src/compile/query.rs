@@ -1,111 +1,10 @@
-//! SELECT, compound selects, FROM sources, joins and CTEs.
+//! SELECT and compound selects: FROM resolution and correlation, GROUP BY / ORDER BY, LIMIT / OFFSET.
 
-use std::sync::Arc;
-
-use super::{Compiler, Ctx, Slot};
+use super::from::{add_source, same_source, sources_in};
+use super::{Compiler, Ctx};
 use crate::error::{Error, Result};
 use crate::expr::{ColumnRef, Expr, Source};
-use crate::schema::Table;
-use crate::select::{Compound, Cte, Join, JoinKind, Query, Select};
-
-/// A CTE met while compiling, and its rendered body once done.
-pub(crate) struct CteEntry {
-    name: String,
-    cte: Cte,
-    sql: String,
-    slots: Vec<Slot>,
-    deps: Vec<String>,
-}
-
-/// The sources of the columns in `e`, not looking into subqueries.
-pub(crate) fn sources_in(e: &Expr, out: &mut Vec<Source>) {
-    let mut push = |s: &Source| {
-        if !out.iter().any(|o| o.name() == s.name()) {
-            out.push(s.clone());
-        }
-    };
-    match e {
-        Expr::Column(ColumnRef { source, .. }) => push(source),
-        Expr::Binary(a, _, b) => {
-            sources_in(a, out);
-            sources_in(b, out);
-        }
-        Expr::Like { expr, pattern, .. } => {
-            sources_in(expr, out);
-            sources_in(pattern, out);
-        }
-        Expr::And(v) | Expr::Or(v) | Expr::Tuple(v) | Expr::Func { args: v, .. } => {
-            v.iter().for_each(|x| sources_in(x, out));
-        }
-        Expr::Not(x) | Expr::Neg(x) | Expr::Label(x, _) | Expr::Cast(x, _) => sources_in(x, out),
-        Expr::IsNull { expr, .. } | Expr::InQuery { expr, .. } | Expr::Ordered { expr, .. } => sources_in(expr, out),
-        Expr::InList { expr, list, .. } => {
-            sources_in(expr, out);
-            list.iter().for_each(|x| sources_in(x, out));
-        }
-        Expr::Between { expr, low, high, .. } => {
-            sources_in(expr, out);
-            sources_in(low, out);
-            sources_in(high, out);
-        }
-        Expr::Case { value, whens, else_ } => {
-            if let Some(v) = value {
-                sources_in(v, out);
-            }
-            for (a, b) in whens {
-                sources_in(a, out);
-                sources_in(b, out);
-            }
-            if let Some(e) = else_ {
-                sources_in(e, out);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn table_of(s: &Source) -> Option<&Table> {
-    match s {
-        Source::Table(t) => Some(t),
-        Source::Alias(a) => Some(a.table()),
-        _ => None,
-    }
-}
-
-fn col(source: &Source, name: &str) -> Expr {
-    Expr::Column(ColumnRef { source: source.clone(), name: Arc::from(name) })
-}
-
-/// The ON condition of a join from the foreign key between `right` and one of `left`.
-fn fk_on(left: &[Source], right: &Source) -> Result<Expr> {
-    let rt = table_of(right)
-        .ok_or_else(|| Error::compile(format!("joining {:?} needs an explicit ON clause (join_on)", right.name())))?;
-    let mut found = Vec::new();
-    for l in left {
-        let Some(lt) = table_of(l) else { continue };
-        for fk in rt.foreign_keys().iter().filter(|fk| fk.target_table == lt.name()) {
-            let conds = fk.columns.iter().zip(&fk.target_columns).map(|(c, t)| col(right, c).eq(col(l, t)));
-            found.push(crate::expr::and_(conds));
-        }
-        if lt.name() != rt.name() {
-            for fk in lt.foreign_keys().iter().filter(|fk| fk.target_table == rt.name()) {
-                let conds = fk.columns.iter().zip(&fk.target_columns).map(|(c, t)| col(l, c).eq(col(right, t)));
-                found.push(crate::expr::and_(conds));
-            }
-        }
-    }
-    match found.len() {
-        1 => Ok(found.remove(0)),
-        0 => Err(Error::compile(format!(
-            "no foreign key links {:?} to the statement's FROM; give the ON clause with join_on",
-            right.name()
-        ))),
-        _ => Err(Error::compile(format!(
-            "several foreign keys link {:?} to the statement's FROM; give the ON clause with join_on",
-            right.name()
-        ))),
-    }
-}
+use crate::select::{Compound, Query, Select};
 
 impl Compiler {
     pub(crate) fn query(&mut self, q: &Query, correlated: bool) -> Result<()> {
@@ -142,6 +41,15 @@ impl Compiler {
     }
 
     fn compound_impl(&mut self, c: &Compound, correlated: bool, force_where: bool) -> Result<()> {
+        if let Some(first) = c.first.width() {
+            if let Some((op, n)) = c.rest.iter().find_map(|(op, q)| q.width().filter(|n| *n != first).map(|n| (op, n)))
+            {
+                return Err(Error::compile(format!(
+                    "the selects of a {} must have the same number of columns: {first} and {n}",
+                    op.sql()
+                )));
+            }
+        }
         let last = c.rest.len();
         self.member(&c.first, correlated, force_where && last == 0)?;
         for (i, (op, q)) in c.rest.iter().enumerate() {
@@ -157,11 +65,46 @@ impl Compiler {
                 if i > 0 {
                     self.w(", ");
                 }
-                let bare = bare_columns(e);
-                self.expr(&bare, Ctx::OrderBy)?;
+                self.compound_order_term(e, &c.first)?;
             }
         }
         self.limit_offset(c.limit.as_ref(), c.offset.as_ref())
+    }
+
+    /// A term of a compound's ORDER BY names a result column: it is written as that column of the first select
+    /// (its label, or the column qualified as there), which SQLite matches however many of the first select's
+    /// sources have a column of that name.
+    fn compound_order_term(&mut self, e: &Expr, first: &Query) -> Result<()> {
+        let (inner, desc, nulls) = match e {
+            Expr::Ordered { expr, desc, nulls } => (&**expr, *desc, *nulls),
+            e => (e, None, None),
+        };
+        let (Expr::Column(ColumnRef { name, .. }) | Expr::Label(_, name)) = inner else {
+            return Err(Error::compile(
+                "the ORDER BY of a UNION/INTERSECT/EXCEPT takes result columns (columns or labels of the first \
+                 select), not expressions",
+            ));
+        };
+        let mut q = first;
+        let columns = loop {
+            match q {
+                Query::Select(s) => break &s.columns,
+                Query::Compound(c) => q = &c.first,
+            }
+        };
+        // ("" stands for a result column without a name, which cannot be named.)
+        match columns.iter().find(|c| c.output_name().is_some_and(|n| !n.is_empty() && n == &**name)) {
+            Some(Expr::Label(_, label)) => self.ident(label),
+            Some(Expr::Column(c)) => self.column(&c.source, &c.name),
+            _ => {
+                return Err(Error::compile(format!(
+                    "the ORDER BY of a UNION/INTERSECT/EXCEPT names result columns, and {name:?} is not one of {:?}",
+                    first.column_names()
+                )));
+            }
+        }
+        self.ordering(desc, nulls);
+        Ok(())
     }
 
     fn limit_offset(&mut self, limit: Option<&Expr>, offset: Option<&Expr>) -> Result<()> {
@@ -191,25 +134,94 @@ impl Compiler {
         if s.columns.is_empty() {
             return Err(Error::compile("a SELECT needs at least one column"));
         }
+        // Columns render unqualified only in the RETURNING / ON CONFLICT clause itself, never in a subquery there.
+        let unqualified = self.unqualified.take();
+        let r = self.select_scoped(s, correlated, force_where);
+        self.unqualified = unqualified;
+        r
+    }
+
+    fn select_scoped(&mut self, s: &Select, correlated: bool, force_where: bool) -> Result<()> {
+        // FROM: the explicit sources, then the sources of the columns and WHERE, then those only GROUP BY,
+        // HAVING or ORDER BY name (SQLAlchemy leaves the last out, and writes SQL that names a missing table).
         let mut implicit = Vec::new();
         for e in s.columns.iter().chain(s.where_.iter()) {
             sources_in(e, &mut implicit);
         }
+        let mut grouping = Vec::new();
+        for e in s.group_by.iter().chain(s.order_by.iter()) {
+            sources_in(e, &mut grouping);
+        }
+        if let Some(h) = &s.having {
+            sources_in(h, &mut implicit);
+        }
+        for g in &grouping {
+            if !implicit.iter().any(|x| same_source(x, g)) {
+                implicit.push(g.clone());
+            }
+        }
         let join_names: Vec<&str> = s.joins.iter().map(|j| j.target.name()).collect();
         let mut froms: Vec<Source> = Vec::new();
         for f in &s.from {
-            if !froms.iter().any(|x| x.name() == f.name()) {
-                froms.push(f.clone());
+            add_source(&mut froms, f)?;
+        }
+        let explicit = froms.len();
+        let in_outer = |scopes: &[Vec<String>], name: &str| scopes.iter().any(|sc| sc.iter().any(|n| n == name));
+        let mut correlated_away = 0;
+        for f in implicit {
+            if let Some(j) = s.joins.iter().find(|j| j.target.name() == f.name()) {
+                if !same_source(&j.target, &f) {
+                    return Err(Error::compile(format!(
+                        "two different sources are named {:?} in one SELECT: alias one of them",
+                        f.name()
+                    )));
+                }
+                continue;
+            }
+            if add_source(&mut froms, &f)? && correlated && in_outer(&self.scopes, f.name()) {
+                correlated_away += 1;
             }
         }
-        for f in implicit {
-            let outer = correlated && self.scopes.iter().any(|sc| sc.iter().any(|n| n == f.name()));
-            if !outer && !froms.iter().any(|x| x.name() == f.name()) && !join_names.contains(&f.name()) {
-                froms.push(f);
+        // As SQLAlchemy does, a subquery correlates an enclosing query's FROM only if it has more than one FROM:
+        // `(SELECT avg(cars.mileage) FROM cars)` inside a query on cars keeps its FROM.
+        if correlated_away > 0 && froms.len() > 1 {
+            let scopes = &self.scopes;
+            let mut i = 0;
+            let mut gone = Vec::new();
+            froms.retain(|f| {
+                let keep = i < explicit || !in_outer(scopes, f.name());
+                i += 1;
+                if !keep {
+                    gone.push(f.name().to_owned());
+                }
+                keep
+            });
+            if froms.is_empty() && s.joins.is_empty() {
+                return Err(Error::compile(
+                    "every FROM of this subquery is a table of the enclosing query, so auto-correlation leaves it \
+                     with no FROM; name its FROM with select_from()",
+                ));
+            }
+            // SQLite resolves an enclosing query's columns in WHERE, HAVING and the select list, not in GROUP BY
+            // or ORDER BY.
+            if let Some(g) = grouping.iter().find(|g| gone.iter().any(|n| n == g.name())) {
+                return Err(Error::compile(format!(
+                    "the GROUP BY or ORDER BY of a subquery cannot name {:?} of the enclosing query on SQLite",
+                    g.name()
+                )));
             }
         }
         if froms.is_empty() && !s.joins.is_empty() {
             return Err(Error::compile("a join needs a FROM to join to: add select_from()"));
+        }
+        if let Some(j) = s.joins.iter().find(|j| {
+            froms.iter().any(|f| f.name() == j.target.name())
+                || s.joins.iter().filter(|k| k.target.name() == j.target.name()).count() > 1
+        }) {
+            return Err(Error::compile(format!(
+                "{:?} appears twice in FROM and its joins: join an alias of it (table.alias(\"name\"))",
+                j.target.name()
+            )));
         }
         let mut scope: Vec<String> = froms.iter().map(|f| f.name().to_owned()).collect();
         scope.extend(join_names.iter().map(|n| (*n).to_owned()));
@@ -238,15 +250,32 @@ impl Compiler {
             self.w(" WHERE ");
             self.expr(w, Ctx::Plain)?;
         } else if force_where {
-            self.w(" WHERE true");
+            // `1`, not `true`: a column named "true" would take that word's place.
+            self.w(" WHERE 1");
         }
+        let labels = s
+            .columns
+            .iter()
+            .filter_map(|c| match c {
+                Expr::Label(_, n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        let outer_labels = std::mem::replace(&mut self.labels, labels);
+        let r = self.group_order(s);
+        self.labels = outer_labels;
+        r?;
+        self.limit_offset(s.limit.as_ref(), s.offset.as_ref())
+    }
+
+    fn group_order(&mut self, s: &Select) -> Result<()> {
         if !s.group_by.is_empty() {
             self.w(" GROUP BY ");
             for (i, e) in s.group_by.iter().enumerate() {
                 if i > 0 {
                     self.w(", ");
                 }
-                self.expr(e, Ctx::OrderBy)?;
+                self.expr(e, Ctx::GroupBy)?;
             }
         }
         if let Some(h) = &s.having {
@@ -262,161 +291,6 @@ impl Compiler {
                 self.expr(e, Ctx::OrderBy)?;
             }
         }
-        self.limit_offset(s.limit.as_ref(), s.offset.as_ref())
-    }
-
-    fn joins(&mut self, first: &Source, joins: &[Join]) -> Result<()> {
-        let mut left = vec![first.clone()];
-        for j in joins {
-            self.w(match j.kind {
-                JoinKind::Inner => " JOIN ",
-                JoinKind::Left => " LEFT OUTER JOIN ",
-                JoinKind::Full => " FULL OUTER JOIN ",
-            });
-            self.source(&j.target)?;
-            self.w(" ON ");
-            match &j.on {
-                Some(on) => self.expr(on, Ctx::Plain)?,
-                None => {
-                    let on = fk_on(&left, &j.target)?;
-                    self.expr(&on, Ctx::Plain)?;
-                }
-            }
-            left.push(j.target.clone());
-        }
         Ok(())
     }
-
-    pub(crate) fn source(&mut self, s: &Source) -> Result<()> {
-        match s {
-            Source::Table(t) => self.ident(t.name()),
-            Source::Alias(a) => {
-                self.ident(a.table().name());
-                self.w(" AS ");
-                self.ident(a.name());
-            }
-            Source::Subquery(sq) => {
-                self.w("(");
-                self.query(&sq.0.query, false)?;
-                self.w(") AS ");
-                self.ident(sq.name());
-            }
-            Source::Cte(c) => {
-                self.use_cte(c);
-                self.ident(c.name());
-            }
-        }
-        Ok(())
-    }
-
-    fn use_cte(&mut self, cte: &Cte) {
-        let name = cte.name();
-        if let Some(cur) = self.rendering_ctes.last().cloned() {
-            if cur != name {
-                if let Some(e) = self.ctes.iter_mut().find(|e| e.name == cur) {
-                    if !e.deps.iter().any(|d| d == name) {
-                        e.deps.push(name.to_owned());
-                    }
-                }
-            }
-        }
-        if self.rendering_ctes.iter().any(|n| n == name) || self.ctes.iter().any(|e| e.name == name) {
-            return;
-        }
-        self.ctes.push(CteEntry {
-            name: name.to_owned(),
-            cte: cte.clone(),
-            sql: String::new(),
-            slots: Vec::new(),
-            deps: Vec::new(),
-        });
-    }
-
-    /// Write `WITH ...` in front of the statement for every CTE it used.
-    pub(crate) fn prepend_ctes(&mut self) -> Result<()> {
-        if self.ctes.is_empty() {
-            return Ok(());
-        }
-        let body = std::mem::take(&mut self.out);
-        let body_slots = std::mem::take(&mut self.slots);
-        let mut i = 0;
-        while i < self.ctes.len() {
-            let cte = self.ctes[i].cte.clone();
-            self.rendering_ctes.push(cte.name().to_owned());
-            self.recursive |= cte.is_recursive();
-            self.ident(cte.name());
-            self.w(" AS (");
-            let r = (|| {
-                self.query(&cte.0.query, false)?;
-                for (op, q) in &cte.0.parts {
-                    self.w(" ");
-                    self.w(op.sql());
-                    self.w(" ");
-                    self.query(q, false)?;
-                }
-                Ok::<(), Error>(())
-            })();
-            self.w(")");
-            self.rendering_ctes.pop();
-            r?;
-            self.ctes[i].sql = std::mem::take(&mut self.out);
-            self.ctes[i].slots = std::mem::take(&mut self.slots);
-            i += 1;
-        }
-        // Dependencies first.
-        let mut order: Vec<usize> = Vec::new();
-        fn visit(i: usize, ctes: &[CteEntry], order: &mut Vec<usize>, seen: &mut Vec<bool>) {
-            if seen[i] {
-                return;
-            }
-            seen[i] = true;
-            for d in &ctes[i].deps {
-                if let Some(j) = ctes.iter().position(|e| &e.name == d) {
-                    visit(j, ctes, order, seen);
-                }
-            }
-            order.push(i);
-        }
-        let mut seen = vec![false; self.ctes.len()];
-        for i in 0..self.ctes.len() {
-            visit(i, &self.ctes, &mut order, &mut seen);
-        }
-        self.w(if self.recursive { "WITH RECURSIVE " } else { "WITH " });
-        for (n, &i) in order.iter().enumerate() {
-            if n > 0 {
-                self.w(", ");
-            }
-            let sql = std::mem::take(&mut self.ctes[i].sql);
-            self.w(&sql);
-            let slots = std::mem::take(&mut self.ctes[i].slots);
-            self.slots.extend(slots);
-        }
-        self.w(" ");
-        self.w(&body);
-        self.slots.extend(body_slots);
-        self.ctes.clear();
-        Ok(())
-    }
-}
-
-/// The expression with its column references' qualifiers dropped (for a compound's ORDER BY).
-fn bare_columns(e: &Expr) -> Expr {
-    match e {
-        Expr::Column(c) => Expr::Text(Arc::from(quote_bare(&c.name))),
-        Expr::Ordered { expr, desc, nulls } => {
-            Expr::Ordered { expr: Box::new(bare_columns(expr)), desc: *desc, nulls: *nulls }
-        }
-        Expr::Label(_, name) => Expr::Text(Arc::from(quote_bare(name))),
-        other => other.clone(),
-    }
-}
-
-fn quote_bare(name: &str) -> String {
-    let mut s = String::new();
-    super::Dialect::write_identifier(&super::Sqlite, name, &mut s);
-    if s.contains(':') || s.contains('?') {
-        // A name that text() would read as a parameter: keep it quoted in a way the parser skips.
-        s = format!("\"{}\"", name.replace('"', "\"\""));
-    }
-    s
 }

@@ -1,6 +1,6 @@
 //! [`AsyncConnection`]: statements on an engine, commit-as-you-go, and nested savepoints.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use asqlite::{blocking, FromSql, Params, Row, RowStream, Rows, Transaction, Value};
@@ -23,12 +23,16 @@ fn map_row(r: asqlite::Result<Row>) -> Result<Row> {
 }
 
 pub(crate) struct ConnInner {
-    engine: Engine,
-    tx: AsyncMutex<Option<Transaction>>,
-    in_tx: AtomicBool,
-    depth: AtomicU32,
-    /// Savepoint rollbacks queued by dropped [`NestedTransaction`]s, run before the next statement.
-    pending: Mutex<Vec<String>>,
+    pub(super) engine: Engine,
+    pub(super) tx: AsyncMutex<Option<Transaction>>,
+    pub(super) in_tx: AtomicBool,
+    /// Counts the transactions this connection ended: a savepoint belongs to the transaction it opened in.
+    pub(super) generation: AtomicU64,
+    /// Numbers savepoints so that every name is used once per connection.
+    pub(super) savepoints: AtomicU64,
+    /// Savepoint rollbacks queued by dropped [`NestedTransaction`]s (with their transaction's generation), run
+    /// before the next statement.
+    pub(super) pending: Mutex<Vec<(u64, String)>>,
 }
 
 /// A connection of an [`Engine`]: SQLAlchemy's `AsyncConnection`.
@@ -39,7 +43,7 @@ pub(crate) struct ConnInner {
 /// rolls an open transaction back. A cheap handle: clones share the connection and its transaction.
 #[derive(Clone)]
 pub struct AsyncConnection {
-    inner: Arc<ConnInner>,
+    pub(super) inner: Arc<ConnInner>,
 }
 
 impl std::fmt::Debug for AsyncConnection {
@@ -60,7 +64,8 @@ impl AsyncConnection {
                 engine,
                 tx: AsyncMutex::new(None),
                 in_tx: AtomicBool::new(false),
-                depth: AtomicU32::new(0),
+                generation: AtomicU64::new(0),
+                savepoints: AtomicU64::new(0),
                 pending: Mutex::new(Vec::new()),
             }),
         }
@@ -77,19 +82,24 @@ impl AsyncConnection {
     }
 
     /// Lock the connection's state, failing if the engine was disposed, and run queued savepoint rollbacks.
-    async fn state(&self) -> Result<MutexGuard<'_, Option<Transaction>>> {
+    pub(super) async fn state(&self) -> Result<MutexGuard<'_, Option<Transaction>>> {
         self.inner.engine.check_open()?;
         let guard = self.inner.tx.lock().await;
         let pending = std::mem::take(&mut *lock(&self.inner.pending));
         if let Some(tx) = guard.as_ref() {
-            for sql in pending {
+            let current = self.inner.generation.load(Ordering::Acquire);
+            // A savepoint of a transaction that has ended went with it.
+            for (_, sql) in pending.into_iter().filter(|(g, _)| *g == current) {
                 tx.execute_batch(&sql).await?;
             }
         }
         Ok(guard)
     }
 
-    async fn ensure_tx<'g>(&self, guard: &'g mut MutexGuard<'_, Option<Transaction>>) -> Result<&'g Transaction> {
+    pub(super) async fn ensure_tx<'g>(
+        &self,
+        guard: &'g mut MutexGuard<'_, Option<Transaction>>,
+    ) -> Result<&'g Transaction> {
         if guard.is_none() {
             let tx = self.inner.engine.inner.pool.begin().await?;
             **guard = Some(tx);
@@ -117,8 +127,10 @@ impl AsyncConnection {
 
     async fn end(&self, commit: bool) -> Result<()> {
         let mut guard = self.state().await?;
-        self.inner.depth.store(0, Ordering::Release);
         self.inner.in_tx.store(false, Ordering::Release);
+        if guard.is_some() {
+            self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        }
         match guard.take() {
             Some(tx) if commit => Ok(tx.commit().await?),
             Some(tx) => Ok(tx.rollback().await?),
@@ -144,24 +156,6 @@ impl AsyncConnection {
         self.end(false).await
     }
 
-    /// Open a savepoint (beginning the transaction if needed). Commit it to keep its changes, roll it back or drop
-    /// it to undo them; savepoints nest.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropped after the savepoint opened, it stays open until the transaction ends.
-    pub async fn begin_nested(&self) -> Result<NestedTransaction<'_>> {
-        let mut guard = self.state().await?;
-        let tx = self.ensure_tx(&mut guard).await?;
-        let depth = self.inner.depth.fetch_add(1, Ordering::AcqRel) + 1;
-        let name = format!("sa_savepoint_{depth}");
-        if let Err(e) = tx.execute_batch(&format!("SAVEPOINT {name}")).await {
-            self.inner.depth.fetch_sub(1, Ordering::AcqRel);
-            return Err(e.into());
-        }
-        Ok(NestedTransaction { conn: self, name, done: false })
-    }
-
     /// Compile through the engine's cache and check the parameters against the statement.
     fn prepare(&self, stmt: Stmt<'_>, params: &Params) -> Result<Compiled> {
         if let Some(e) = params.error() {
@@ -172,14 +166,32 @@ impl AsyncConnection {
                 if !params.is_empty() && !params.is_named() {
                     return Err(Error::params("an insert without values takes named parameters (column => value)"));
                 }
-                Some(params.names().map(|n| Arc::from(strip_param_prefix(n))).collect())
+                Some(params.names().map(|n| Arc::from(i.table().column_key(n))).collect())
             }
             _ => None,
         };
         let compiled = self.inner.engine.inner.cache.compile(stmt, keys.as_deref())?;
+        let given = params.positional_values().len();
+        if given > 0 {
+            let wanted = compiled
+                .slots()
+                .iter()
+                .filter_map(|s| match s {
+                    Slot::Positional(i) => Some(i + 1),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            if given != wanted {
+                return Err(Error::params(format!(
+                    "the statement takes {wanted} positional parameter{}, {given} given",
+                    if wanted == 1 { "" } else { "s" }
+                )));
+            }
+        }
         for name in params.names() {
             let bare = strip_param_prefix(name);
-            if !compiled.slots().iter().any(|s| matches!(s, Slot::Named(n) if &**n == bare)) {
+            if !compiled.slots().iter().any(|s| matches!(s, Slot::Named(n) if strip_param_prefix(n) == bare)) {
                 return Err(Error::params(format!("the statement has no parameter named {bare:?}")));
             }
         }
@@ -385,56 +397,5 @@ impl AsyncConnection {
     /// As [`rollback`](AsyncConnection::rollback).
     pub async fn close(&self) -> Result<()> {
         self.rollback().await
-    }
-}
-
-/// A savepoint on an [`AsyncConnection`] (SQLAlchemy's `begin_nested()`). Statements run on the connection as
-/// usual; [`commit`](NestedTransaction::commit) releases the savepoint, [`rollback`](NestedTransaction::rollback)
-/// or dropping it undoes everything since it opened.
-#[derive(Debug)]
-pub struct NestedTransaction<'c> {
-    conn: &'c AsyncConnection,
-    name: String,
-    done: bool,
-}
-
-impl NestedTransaction<'_> {
-    async fn finish(mut self, sql: String) -> Result<()> {
-        self.done = true;
-        self.conn.inner.depth.fetch_sub(1, Ordering::AcqRel);
-        let guard = self.conn.state().await?;
-        match guard.as_ref() {
-            Some(tx) => Ok(tx.execute_batch(&sql).await?),
-            None => Err(Error::Closed("the transaction of this savepoint has ended".into())),
-        }
-    }
-
-    /// Keep the changes made since the savepoint (they commit with the transaction).
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropped before it runs, the savepoint is rolled back instead.
-    pub async fn commit(self) -> Result<()> {
-        let sql = format!("RELEASE {}", self.name);
-        self.finish(sql).await
-    }
-
-    /// Undo the changes made since the savepoint.
-    ///
-    /// # Cancel safety
-    ///
-    /// The savepoint is rolled back whether or not the future completes.
-    pub async fn rollback(self) -> Result<()> {
-        let sql = format!("ROLLBACK TO {0}; RELEASE {0}", self.name);
-        self.finish(sql).await
-    }
-}
-
-impl Drop for NestedTransaction<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.conn.inner.depth.fetch_sub(1, Ordering::AcqRel);
-            lock(&self.conn.inner.pending).push(format!("ROLLBACK TO {0}; RELEASE {0}", self.name));
-        }
     }
 }

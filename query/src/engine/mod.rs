@@ -8,6 +8,7 @@
 //! [`Engine::transaction`] runs a closure in one, committing on `Ok` and rolling back on `Err`.
 
 mod connection;
+mod savepoint;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +16,8 @@ use std::sync::Arc;
 
 use asqlite::Pool;
 
-pub use self::connection::{AsyncConnection, NestedTransaction};
+pub use self::connection::AsyncConnection;
+pub use self::savepoint::NestedTransaction;
 use crate::cache::{CacheStats, StatementCache, DEFAULT_CAPACITY};
 use crate::error::{Error, Result};
 use crate::schema::MetaData;

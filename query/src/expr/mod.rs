@@ -135,7 +135,7 @@ pub enum Expr {
     Neg(Box<Expr>),
     /// `a IS NULL` / `a IS NOT NULL`.
     IsNull { expr: Box<Expr>, negated: bool },
-    /// `a IN (x, y)` / `a NOT IN (...)`; an empty list is SQLite's `IN ()` (always false; `NOT IN ()` always true).
+    /// `a IN (x, y)` / `a NOT IN (...)`; an empty list is an empty set (`IN` always false, `NOT IN` always true).
     InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
     /// `a IN (SELECT ...)`.
     InQuery { expr: Box<Expr>, query: Box<Query>, negated: bool },

@@ -97,12 +97,15 @@ impl fmt::Debug for Table {
     }
 }
 
+/// Tables are equal when they are the same table (handles of one definition), as `Hash` agrees: two definitions
+/// with the same name may differ in defaults, constraints or indexes.
 impl PartialEq for Table {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
-            || (self.inner.name == other.inner.name && self.inner.columns == other.inner.columns)
     }
 }
+
+impl Eq for Table {}
 
 impl Hash for Table {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -167,6 +170,16 @@ impl Table {
     /// The column definition named `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.inner.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The column a parameter key names: the key itself when the table has a column of that name (`$price`),
+    /// otherwise the key without a `:`, `@` or `$` prefix.
+    pub(crate) fn column_key<'k>(&self, key: &'k str) -> &'k str {
+        if self.column(key).is_some() {
+            key
+        } else {
+            crate::text::strip_param_prefix(key)
+        }
     }
 
     /// The column `name` as an expression (SQLAlchemy's `table.c.name`). An unknown name gives an expression that

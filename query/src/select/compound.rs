@@ -138,6 +138,14 @@ impl Query {
             Query::Compound(c) => c.first.column_names(),
         }
     }
+
+    /// The number of result columns, when known before running (not with `*`).
+    pub(crate) fn width(&self) -> Option<usize> {
+        match self {
+            Query::Select(s) => (!s.columns.iter().any(|c| matches!(c, Expr::Star))).then_some(s.columns.len()),
+            Query::Compound(c) => c.first.width(),
+        }
+    }
 }
 
 impl From<Select> for Query {

@@ -38,7 +38,8 @@ impl Subquery {
     /// The column `name` of the subquery.
     pub fn c(&self, name: &str) -> Expr {
         let names = self.column_names();
-        let found = names.iter().find(|n| n.as_str() == name).map(String::as_str);
+        // An unnamed result column ("") cannot be referred to by name.
+        let found = names.iter().find(|n| !n.is_empty() && n.as_str() == name).map(String::as_str);
         column_expr(Source::Subquery(self.clone()), found, name, &self.0.name)
     }
 }
@@ -93,7 +94,8 @@ impl Cte {
     /// The column `name` of the CTE.
     pub fn c(&self, name: &str) -> Expr {
         let names = self.column_names();
-        let found = names.iter().find(|n| n.as_str() == name).map(String::as_str);
+        // An unnamed result column ("") cannot be referred to by name.
+        let found = names.iter().find(|n| !n.is_empty() && n.as_str() == name).map(String::as_str);
         column_expr(Source::Cte(self.clone()), found, name, &self.0.name)
     }
 

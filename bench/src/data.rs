@@ -184,6 +184,16 @@ impl Fixture {
         Ok(fixture)
     }
 
+    /// Use the database in `dir` if one is there, or build it there (and keep it: for repeated runs and profiling).
+    pub fn reuse_or_create(dir: &Path, sizes: Sizes) -> Result<Fixture> {
+        std::fs::create_dir_all(dir)?;
+        let fixture = Self::generate(dir, sizes);
+        if !fixture.path.exists() {
+            fixture.write()?;
+        }
+        Ok(fixture)
+    }
+
     /// Use a database that [`Fixture::create`] built in `dir` (kept alive by another process).
     pub fn open(dir: &Path, sizes: Sizes) -> Result<Fixture> {
         let fixture = Self::generate(dir, sizes);

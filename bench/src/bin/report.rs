@@ -5,11 +5,12 @@
 //! ```text
 //! cargo run --release -p asqlite-bench --bin report -- [--rounds N] [--time-ms MS] [--readers N]
 //!     [--workloads insert,point,...] [--contenders rusqlite,asqlite-pool,...] [--multi-thread] [--no-spin]
-//!     [--small] [--svg PATH] [--skip-memory] [--skip-idle]
+//!     [--small] [--svg PATH] [--fixture DIR] [--skip-memory] [--skip-idle]
 //! ```
 //!
 //! `ASQLITE_BENCH_ROUNDS` and `ASQLITE_BENCH_TIME_MS` set the defaults of `--rounds` (3) and `--time-ms` (400: the
-//! least time each contender spends on each workload in each round; at least one batch runs).
+//! least time each contender spends on each workload in each round; at least one batch runs). `--fixture DIR`
+//! keeps the database in DIR and reuses it on the next run (a profiler then skips building it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -28,6 +29,7 @@ struct Args {
     kinds: Vec<Kind>,
     sizes: Sizes,
     svg: PathBuf,
+    fixture: Option<PathBuf>,
     memory: bool,
     idle: bool,
     child: Option<Child>,
@@ -59,6 +61,7 @@ fn parse_args() -> Result<Args> {
         kinds: Kind::all(),
         sizes: Sizes::FULL,
         svg: Path::new(env!("CARGO_MANIFEST_DIR")).join("report.svg"),
+        fixture: None,
         memory: true,
         idle: true,
         child: None,
@@ -78,6 +81,7 @@ fn parse_args() -> Result<Args> {
             "--no-spin" => args.options.spin = false,
             "--small" => args.sizes = Sizes::SMALL,
             "--svg" => args.svg = PathBuf::from(value(&mut it, &flag)?),
+            "--fixture" => args.fixture = Some(value(&mut it, &flag)?.into()),
             "--skip-memory" => args.memory = false,
             "--skip-idle" => args.idle = false,
             "--child-memory" => {
@@ -90,7 +94,7 @@ fn parse_args() -> Result<Args> {
                 args.child = Some(Child::Idle { kind, dir: value(&mut it, &flag)?.into() });
             }
             "-h" | "--help" => {
-                println!("{}", include_str!("report.rs").lines().take(13).collect::<Vec<_>>().join("\n"));
+                println!("{}", include_str!("report.rs").lines().take(15).collect::<Vec<_>>().join("\n"));
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?} (try --help)").into()),
@@ -233,7 +237,10 @@ fn run(args: &Args) -> Result<()> {
     }
     let header = machine();
     eprintln!("building the fixture ({} rows, {} streamed)", args.sizes.rows, args.sizes.stream_rows);
-    let fixture = Fixture::create(args.sizes)?;
+    let fixture = match &args.fixture {
+        Some(dir) => Fixture::reuse_or_create(dir, args.sizes)?,
+        None => Fixture::create(args.sizes)?,
+    };
     let mut results = Results { kinds: args.kinds.clone(), workloads: args.workloads.clone(), ..Default::default() };
     measure(args, &fixture, &mut results)?;
 

@@ -37,7 +37,7 @@ impl Chart {
     pub fn render(&self) -> String {
         let (left, right, top, bottom) = (70.0, 190.0, 50.0, 60.0);
         let plot_h = 320.0;
-        let bar_w = 16.0;
+        let bar_w = 22.0;
         let gap = 28.0;
         let n = self.series.len().max(1);
         let group_w = bar_w * f64::from(u32::try_from(n).unwrap_or(1)) + gap;

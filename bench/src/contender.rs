@@ -247,3 +247,50 @@ pub trait Contender {
     /// Run one batch of `workload`, timing only its measured part (the insert table's reset is not timed).
     fn run(&mut self, workload: Workload) -> Result<Sample>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Sizes;
+
+    /// Guards against a contender that does less (or other) work than the rest and so looks faster: every one must
+    /// read back exactly the rows the fixture holds, on every workload.
+    #[test]
+    fn every_contender_does_the_same_work() {
+        let fixture = Fixture::create(Sizes::SMALL).unwrap();
+        let options = Options { readers: 2, ..Options::default() };
+        for kind in Kind::all() {
+            let mut c = kind.open(&fixture, &options).unwrap();
+            assert_eq!(c.kind(), kind);
+            for w in [
+                Workload::Insert,
+                Workload::Point,
+                Workload::Point64,
+                Workload::Scan,
+                Workload::Stream,
+                Workload::Collect,
+            ] {
+                for _ in 0..2 {
+                    let s = c.run(w).unwrap_or_else(|e| panic!("{} {}: {e}", kind.name(), w.name()));
+                    assert_eq!(s.checksum, fixture.expected(w), "{} {}", kind.name(), w.name());
+                    assert_eq!(s.ops, fixture.ops(w), "{} {}", kind.name(), w.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn groups_start_with_the_floor_and_hold_the_pool() {
+        for g in [Group::SyncVsAsync, Group::Peers] {
+            let kinds = Kind::group(g);
+            assert_eq!(kinds.first(), Some(&Kind::Rusqlite));
+            assert!(kinds.contains(&Kind::Pool));
+        }
+        for k in Kind::all() {
+            assert_eq!(Kind::parse(k.name()), Some(k));
+        }
+        for w in Workload::MEASURED {
+            assert_eq!(Workload::parse(w.name()), Some(w));
+        }
+    }
+}

@@ -180,7 +180,8 @@ impl Results {
         }
 
         if !self.idle.is_empty() {
-            s.push_str("\n**Idle CPU**: process CPU time after a burst of queries, while the pool sits idle.\n\n");
+            s.push_str("\n**Idle CPU**: process CPU time after a burst of queries, while the pool sits idle (the first window also \
+                holds CPU the burst used just before it: the kernel adds a running thread's time at its next tick).\n\n");
             if let Some(first) = self.idle.first() {
                 s.push_str("| pool |");
                 for (w, _) in &first.windows {

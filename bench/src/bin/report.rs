@@ -207,9 +207,9 @@ fn child_idle(args: &Args, kind: Kind, dir: &Path) -> Result<()> {
     batch(c.as_mut(), &fixture, Workload::Point64)?;
     batch(c.as_mut(), &fixture, Workload::Point)?;
     let t0 = cpu_time();
-    std::thread::sleep(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_millis(10));
     let t1 = cpu_time();
-    std::thread::sleep(Duration::from_millis(199));
+    std::thread::sleep(Duration::from_millis(190));
     let t2 = cpu_time();
     std::thread::sleep(Duration::from_millis(200));
     let t3 = cpu_time();
@@ -256,7 +256,7 @@ fn run(args: &Args) -> Result<()> {
         }
     }
     if args.idle {
-        let windows = ["0–1 ms", "1–200 ms", "200–400 ms"];
+        let windows = ["0–10 ms", "10–200 ms", "200–400 ms"];
         for (kind, spin, label) in [
             (Kind::Pool, true, "asqlite-pool (spin on, default)"),
             (Kind::Pool, false, "asqlite-pool (spin off)"),

@@ -1,0 +1,309 @@
+//! Runs every workload for every contender, alternating contenders over several rounds, and prints markdown
+//! tables: median throughput and its ratio of rusqlite, CPU time per operation, peak memory of streaming against
+//! collecting 1M rows (each in a child process), and the CPU an idle pool uses. Writes an SVG chart of the ratios.
+//!
+//! ```text
+//! cargo run --release -p asqlite-bench --bin report -- [--rounds N] [--time-ms MS] [--readers N]
+//!     [--workloads insert,point,...] [--contenders rusqlite,asqlite-pool,...] [--multi-thread] [--no-spin]
+//!     [--small] [--svg PATH] [--fixture DIR] [--skip-memory] [--skip-idle]
+//! ```
+//!
+//! `ASQLITE_BENCH_ROUNDS` and `ASQLITE_BENCH_TIME_MS` set the defaults of `--rounds` (3) and `--time-ms` (400: the
+//! least time each contender spends on each workload in each round; at least one batch runs). `--fixture DIR`
+//! keeps the database in DIR and reuses it on the next run (a profiler then skips building it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use asqlite_bench::measure::{cpu_time, peak_rss_kib, reset_peak_rss, rss_kib};
+use asqlite_bench::report::{Idle, Memory, Results};
+use asqlite_bench::{Contender, Fixture, Kind, Options, Result, Sizes, Workload};
+
+#[derive(Debug, Clone)]
+struct Args {
+    rounds: usize,
+    time: Duration,
+    options: Options,
+    workloads: Vec<Workload>,
+    kinds: Vec<Kind>,
+    sizes: Sizes,
+    svg: PathBuf,
+    fixture: Option<PathBuf>,
+    memory: bool,
+    idle: bool,
+    child: Option<Child>,
+}
+
+#[derive(Debug, Clone)]
+enum Child {
+    Memory { kind: Kind, workload: Workload, dir: PathBuf },
+    Idle { kind: Kind, dir: PathBuf },
+}
+
+fn env_number(name: &str, default: u64) -> Result<u64> {
+    match std::env::var(name) {
+        Ok(v) => Ok(v.parse().map_err(|e| format!("{name}={v}: {e}"))?),
+        Err(_) => Ok(default),
+    }
+}
+
+fn list<T>(value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>> {
+    value.split(',').map(|s| parse(s.trim()).ok_or_else(|| format!("unknown name {s:?}").into())).collect()
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        rounds: usize::try_from(env_number("ASQLITE_BENCH_ROUNDS", 3)?)?,
+        time: Duration::from_millis(env_number("ASQLITE_BENCH_TIME_MS", 400)?),
+        options: Options::default(),
+        workloads: Workload::MEASURED.to_vec(),
+        kinds: Kind::all(),
+        sizes: Sizes::FULL,
+        svg: Path::new(env!("CARGO_MANIFEST_DIR")).join("report.svg"),
+        fixture: None,
+        memory: true,
+        idle: true,
+        child: None,
+    };
+    let mut it = std::env::args().skip(1);
+    let value = |it: &mut dyn Iterator<Item = String>, flag: &str| -> Result<String> {
+        it.next().ok_or_else(|| format!("{flag} needs a value").into())
+    };
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--rounds" => args.rounds = value(&mut it, &flag)?.parse()?,
+            "--time-ms" => args.time = Duration::from_millis(value(&mut it, &flag)?.parse()?),
+            "--readers" => args.options.readers = value(&mut it, &flag)?.parse()?,
+            "--workloads" => args.workloads = list(&value(&mut it, &flag)?, Workload::parse)?,
+            "--contenders" => args.kinds = list(&value(&mut it, &flag)?, Kind::parse)?,
+            "--multi-thread" => args.options.multi_thread = true,
+            "--no-spin" => args.options.spin = false,
+            "--small" => args.sizes = Sizes::SMALL,
+            "--svg" => args.svg = PathBuf::from(value(&mut it, &flag)?),
+            "--fixture" => args.fixture = Some(value(&mut it, &flag)?.into()),
+            "--skip-memory" => args.memory = false,
+            "--skip-idle" => args.idle = false,
+            "--child-memory" => {
+                let kind = Kind::parse(&value(&mut it, &flag)?).ok_or("unknown contender")?;
+                let workload = Workload::parse(&value(&mut it, &flag)?).ok_or("unknown workload")?;
+                args.child = Some(Child::Memory { kind, workload, dir: value(&mut it, &flag)?.into() });
+            }
+            "--child-idle" => {
+                let kind = Kind::parse(&value(&mut it, &flag)?).ok_or("unknown contender")?;
+                args.child = Some(Child::Idle { kind, dir: value(&mut it, &flag)?.into() });
+            }
+            "-h" | "--help" => {
+                println!("{}", include_str!("report.rs").lines().take(15).collect::<Vec<_>>().join("\n"));
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?} (try --help)").into()),
+        }
+    }
+    if args.rounds == 0 {
+        return Err("--rounds must be at least 1".into());
+    }
+    if !args.kinds.contains(&Kind::Rusqlite) {
+        args.kinds.insert(0, Kind::Rusqlite); // every ratio is of rusqlite
+    }
+    Ok(args)
+}
+
+/// Run one batch and check that it did the work every other contender does.
+fn batch(c: &mut dyn Contender, fixture: &Fixture, w: Workload) -> Result<asqlite_bench::Sample> {
+    let s = c.run(w)?;
+    let expected = fixture.expected(w);
+    if s.checksum != expected {
+        return Err(
+            format!("{} on {}: checksum {} but expected {expected}", c.kind().name(), w.name(), s.checksum).into()
+        );
+    }
+    Ok(s)
+}
+
+fn measure(args: &Args, fixture: &Fixture, results: &mut Results) -> Result<()> {
+    let mut contenders = Vec::new();
+    for &k in &args.kinds {
+        eprintln!("opening {}", k.name());
+        contenders.push(k.open(fixture, &args.options)?);
+    }
+    for &w in &args.workloads {
+        for c in &mut contenders {
+            batch(c.as_mut(), fixture, w)?; // warm-up, and a check of every contender's answer
+        }
+    }
+    for round in 0..args.rounds {
+        for &w in &args.workloads {
+            let n = contenders.len();
+            for i in 0..n {
+                // Alternate the order from round to round, so no contender always follows the same one.
+                let c = &mut contenders[(i + round) % n];
+                let start = Instant::now();
+                let mut batches = 0;
+                while batches == 0 || start.elapsed() < args.time {
+                    let s = batch(c.as_mut(), fixture, w)?;
+                    results.add(c.kind(), w, &s);
+                    batches += 1;
+                }
+                eprintln!(
+                    "round {}/{} {:<8} {:<20} {:>3} batches, median so far {:>10.0} {}/s",
+                    round + 1,
+                    args.rounds,
+                    w.name(),
+                    c.kind().name(),
+                    batches,
+                    results.median(c.kind(), w).unwrap_or(0.0),
+                    w.unit()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run this binary again as a child with `child_args`, returning the `key=value` it prints.
+fn run_child(args: &Args, child_args: &[&str], key: &str) -> Result<Vec<u64>> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.args(child_args).args(["--readers", &args.options.readers.to_string()]);
+    if args.options.multi_thread {
+        cmd.arg("--multi-thread");
+    }
+    if args.sizes == Sizes::SMALL {
+        cmd.arg("--small");
+    }
+    let out = cmd.output()?;
+    if !out.status.success() {
+        return Err(format!("child {child_args:?} failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .ok_or_else(|| format!("child {child_args:?} printed no {key}"))?;
+    Ok(line.split_whitespace().map(str::parse).collect::<std::result::Result<_, _>>()?)
+}
+
+fn child_memory(args: &Args, kind: Kind, workload: Workload, dir: &Path) -> Result<()> {
+    let fixture = Fixture::open(dir, args.sizes)?;
+    let mut c = kind.open(&fixture, &args.options)?;
+    batch(c.as_mut(), &fixture, Workload::Point)?; // threads started, statements prepared, caches warm
+    let reset = reset_peak_rss();
+    let before = rss_kib().ok_or("no /proc/self/status")?;
+    batch(c.as_mut(), &fixture, workload)?;
+    let peak = peak_rss_kib().ok_or("no /proc/self/status")?;
+    if !reset {
+        eprintln!("could not reset the peak RSS: the figure includes start-up");
+    }
+    println!("peak_kib={}", peak.saturating_sub(before));
+    Ok(())
+}
+
+fn child_idle(args: &Args, kind: Kind, dir: &Path) -> Result<()> {
+    let fixture = Fixture::open(dir, args.sizes)?;
+    let mut c = kind.open(&fixture, &args.options)?;
+    for _ in 0..3 {
+        batch(c.as_mut(), &fixture, Workload::Point)?;
+    }
+    batch(c.as_mut(), &fixture, Workload::Point64)?;
+    batch(c.as_mut(), &fixture, Workload::Point)?;
+    let t0 = cpu_time();
+    std::thread::sleep(Duration::from_millis(10));
+    let t1 = cpu_time();
+    std::thread::sleep(Duration::from_millis(190));
+    let t2 = cpu_time();
+    std::thread::sleep(Duration::from_millis(200));
+    let t3 = cpu_time();
+    println!("idle_us={} {} {}", (t1 - t0).as_micros(), (t2 - t1).as_micros(), (t3 - t2).as_micros());
+    Ok(())
+}
+
+fn machine() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    format!(
+        "{} cores, load average {} before the run, SQLite {}",
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        load.join(" "),
+        asqlite::sqlite_version()
+    )
+}
+
+fn run(args: &Args) -> Result<()> {
+    if let Some(child) = &args.child {
+        return match child {
+            Child::Memory { kind, workload, dir } => child_memory(args, *kind, *workload, dir),
+            Child::Idle { kind, dir } => child_idle(args, *kind, dir),
+        };
+    }
+    let header = machine();
+    eprintln!("building the fixture ({} rows, {} streamed)", args.sizes.rows, args.sizes.stream_rows);
+    let fixture = match &args.fixture {
+        Some(dir) => Fixture::reuse_or_create(dir, args.sizes)?,
+        None => Fixture::create(args.sizes)?,
+    };
+    let mut results = Results { kinds: args.kinds.clone(), workloads: args.workloads.clone(), ..Default::default() };
+    measure(args, &fixture, &mut results)?;
+
+    let dir = fixture.dir().to_string_lossy().into_owned();
+    if args.memory {
+        for &k in &args.kinds {
+            let mut m = Memory::default();
+            for (w, slot) in [(Workload::Stream, &mut m.stream_kib), (Workload::Collect, &mut m.collect_kib)] {
+                eprintln!("peak memory: {} {}", k.name(), w.name());
+                *slot = run_child(args, &["--child-memory", k.name(), w.name(), &dir], "peak_kib")?.first().copied();
+            }
+            results.memory.insert(k, m);
+        }
+    }
+    if args.idle {
+        let windows = ["0–10 ms", "10–200 ms", "200–400 ms"];
+        for (kind, spin, label) in [
+            (Kind::Pool, true, "asqlite-pool (spin on, default)"),
+            (Kind::Pool, false, "asqlite-pool (spin off)"),
+            (Kind::Connection, true, "asqlite-connection (spin on)"),
+        ] {
+            if !args.kinds.contains(&kind) {
+                continue;
+            }
+            eprintln!("idle CPU: {label}");
+            let mut child_args = vec!["--child-idle", kind.name(), &dir];
+            if !spin {
+                child_args.push("--no-spin");
+            }
+            let us = run_child(args, &child_args, "idle_us")?;
+            results.idle.push(Idle {
+                label: label.to_owned(),
+                windows: windows.iter().zip(us).map(|(w, us)| ((*w).to_owned(), Duration::from_micros(us))).collect(),
+            });
+        }
+    }
+
+    let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    println!(
+        "Measured by `cargo run --release -p asqlite-bench --bin report{}{command}` on {header}.",
+        if command.is_empty() { "" } else { " -- " }
+    );
+    println!(
+        "{} rounds, at least {} ms per contender per workload per round; runtime: tokio {}; pool size {}; spin {}.\n",
+        args.rounds,
+        args.time.as_millis(),
+        if args.options.multi_thread { "multi-thread" } else { "current-thread" },
+        args.options.readers,
+        if args.options.spin { "on" } else { "off" }
+    );
+    print!("{}", results.markdown());
+    let chart = results.chart("asqlite and peers: throughput as a ratio of rusqlite (higher is better)");
+    std::fs::write(&args.svg, chart.render())?;
+    eprintln!("wrote {}", args.svg.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match parse_args().and_then(|args| run(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

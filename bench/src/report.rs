@@ -1,0 +1,255 @@
+//! The report's bookkeeping and its markdown tables.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::measure::median;
+use crate::svg::{BarGroup, Chart};
+use crate::{Kind, Sample, Workload};
+
+/// Every sample of one contender on one workload.
+#[derive(Debug, Default, Clone)]
+pub struct Cell {
+    /// Operations per second of each batch.
+    pub rates: Vec<f64>,
+    /// CPU time over every batch.
+    pub cpu: Duration,
+    /// Operations over every batch.
+    pub ops: u64,
+}
+
+impl Cell {
+    /// The median operations per second.
+    pub fn median(&self) -> Option<f64> {
+        median(&mut self.rates.clone())
+    }
+
+    /// CPU time per operation, in microseconds.
+    pub fn cpu_per_op_us(&self) -> Option<f64> {
+        #[allow(clippy::cast_precision_loss)]
+        (self.ops > 0).then(|| self.cpu.as_secs_f64() * 1e6 / self.ops as f64)
+    }
+}
+
+/// Peak memory of one contender, in KiB above the resident size before the workload.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Memory {
+    /// Streaming every row of the big table.
+    pub stream_kib: Option<u64>,
+    /// Collecting them into a `Vec`.
+    pub collect_kib: Option<u64>,
+}
+
+/// CPU a pool used while idle after a burst of queries.
+#[derive(Debug, Clone)]
+pub struct Idle {
+    /// What was measured.
+    pub label: String,
+    /// (window, CPU time used in it).
+    pub windows: Vec<(String, Duration)>,
+}
+
+/// Everything the report measured.
+#[derive(Debug, Default)]
+pub struct Results {
+    /// The contenders in table order.
+    pub kinds: Vec<Kind>,
+    /// The workloads in table order.
+    pub workloads: Vec<Workload>,
+    /// Samples by contender and workload.
+    pub cells: BTreeMap<(Kind, Workload), Cell>,
+    /// Peak memory by contender.
+    pub memory: BTreeMap<Kind, Memory>,
+    /// Idle CPU measurements.
+    pub idle: Vec<Idle>,
+}
+
+/// A rate with a metric suffix: `812`, `45.3k`, `1.21M`.
+pub fn si(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn mib(kib: Option<u64>) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    kib.map_or_else(|| "n/a".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+}
+
+impl Results {
+    /// Record one batch.
+    pub fn add(&mut self, kind: Kind, workload: Workload, sample: &Sample) {
+        let cell = self.cells.entry((kind, workload)).or_default();
+        cell.rates.push(sample.ops_per_sec());
+        cell.cpu += sample.cpu;
+        cell.ops += sample.ops;
+    }
+
+    /// The median rate of a contender on a workload.
+    pub fn median(&self, kind: Kind, workload: Workload) -> Option<f64> {
+        self.cells.get(&(kind, workload)).and_then(Cell::median)
+    }
+
+    /// A contender's median rate as a ratio of rusqlite's.
+    pub fn ratio(&self, kind: Kind, workload: Workload) -> Option<f64> {
+        Some(self.median(kind, workload)? / self.median(Kind::Rusqlite, workload)?)
+    }
+
+    /// The markdown tables.
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let header = |s: &mut String, first: &str| {
+            let _ = write!(s, "| {first} |");
+            for w in &self.workloads {
+                let _ = write!(s, " {} |", w.name());
+            }
+            s.push_str("\n|---|");
+            for _ in &self.workloads {
+                s.push_str("---:|");
+            }
+            s.push('\n');
+        };
+
+        s.push_str("**Throughput**: median operations per second (rows for insert, scan and stream; queries for point and point64), and the ratio of rusqlite's.\n\n");
+        header(&mut s, "contender");
+        for &k in &self.kinds {
+            let _ = write!(s, "| {} |", k.name());
+            for &w in &self.workloads {
+                match (self.median(k, w), self.ratio(k, w)) {
+                    (Some(m), Some(r)) => {
+                        let _ = write!(s, " {} ({r:.2}) |", si(m));
+                    }
+                    (Some(m), None) => {
+                        let _ = write!(s, " {} |", si(m));
+                    }
+                    _ => s.push_str(" – |"),
+                }
+            }
+            s.push('\n');
+        }
+
+        s.push_str("\n**CPU time per operation** (µs of process user + system time, all threads, over the measured batches).\n\n");
+        header(&mut s, "contender");
+        for &k in &self.kinds {
+            let _ = write!(s, "| {} |", k.name());
+            for &w in &self.workloads {
+                match self.cells.get(&(k, w)).and_then(Cell::cpu_per_op_us) {
+                    Some(us) if us >= 10.0 => {
+                        let _ = write!(s, " {us:.1} |");
+                    }
+                    Some(us) => {
+                        let _ = write!(s, " {us:.2} |");
+                    }
+                    None => s.push_str(" – |"),
+                }
+            }
+            s.push('\n');
+        }
+
+        let targets: Vec<Workload> = self.workloads.iter().copied().filter(|w| w.target().is_some()).collect();
+        if self.kinds.contains(&Kind::Pool) && !targets.is_empty() {
+            s.push_str("\n**Targets** (asqlite's `Pool`, ratio of rusqlite).\n\n| workload | target | measured | met |\n|---|---:|---:|---|\n");
+            for w in targets {
+                let target = w.target().unwrap_or(0.0);
+                match self.ratio(Kind::Pool, w) {
+                    Some(r) => {
+                        let _ = writeln!(
+                            s,
+                            "| {} | >= {target:.1} | {r:.2} | {} |",
+                            w.name(),
+                            if r >= target { "yes" } else { "no" }
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(s, "| {} | >= {target:.1} | – | – |", w.name());
+                    }
+                }
+            }
+        }
+
+        if !self.memory.is_empty() {
+            s.push_str("\n**Peak memory**: growth of the resident high-water mark over the resident size before the workload, every row of the big table read, each contender in its own process.\n\n| contender | stream | collect into a Vec |\n|---|---:|---:|\n");
+            for (k, m) in &self.memory {
+                let _ = writeln!(s, "| {} | {} | {} |", k.name(), mib(m.stream_kib), mib(m.collect_kib));
+            }
+        }
+
+        if !self.idle.is_empty() {
+            s.push_str("\n**Idle CPU**: process CPU time after a burst of queries, while the pool sits idle (the first window also \
+                holds CPU the burst used just before it: the kernel adds a running thread's time at its next tick).\n\n");
+            if let Some(first) = self.idle.first() {
+                s.push_str("| pool |");
+                for (w, _) in &first.windows {
+                    let _ = write!(s, " {w} |");
+                }
+                s.push_str("\n|---|");
+                for _ in &first.windows {
+                    s.push_str("---:|");
+                }
+                s.push('\n');
+            }
+            for i in &self.idle {
+                let _ = write!(s, "| {} |", i.label);
+                for (_, d) in &i.windows {
+                    let _ = write!(s, " {} µs |", d.as_micros());
+                }
+                s.push('\n');
+            }
+        }
+        s
+    }
+
+    /// The chart of ratios.
+    pub fn chart(&self, title: &str) -> Chart {
+        Chart {
+            title: title.to_owned(),
+            y_label: "throughput, ratio of rusqlite".to_owned(),
+            series: self.kinds.iter().map(|k| k.name().to_owned()).collect(),
+            groups: self
+                .workloads
+                .iter()
+                .map(|&w| BarGroup {
+                    label: w.name().to_owned(),
+                    values: self.kinds.iter().map(|&k| self.ratio(k, w)).collect(),
+                    target: w.target(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(ops: u64, millis: u64) -> Sample {
+        Sample { elapsed: Duration::from_millis(millis), cpu: Duration::from_millis(millis), ops, checksum: 0 }
+    }
+
+    #[test]
+    fn ratios_are_of_rusqlite_medians() {
+        let mut r =
+            Results { kinds: vec![Kind::Rusqlite, Kind::Pool], workloads: vec![Workload::Point], ..Default::default() };
+        for ms in [10, 20, 30] {
+            r.add(Kind::Rusqlite, Workload::Point, &sample(1000, ms));
+        }
+        r.add(Kind::Pool, Workload::Point, &sample(1000, 40));
+        let ratio = r.ratio(Kind::Pool, Workload::Point).unwrap();
+        assert!((ratio - 0.5).abs() < 1e-9, "{ratio}");
+        let md = r.markdown();
+        assert!(md.contains("| asqlite-pool | 25.0k (0.50) |"), "{md}");
+        assert!(md.contains("| point | >= 0.9 | 0.50 | no |"), "{md}");
+    }
+
+    #[test]
+    fn si_suffixes() {
+        assert_eq!(si(812.0), "812");
+        assert_eq!(si(45_300.0), "45.3k");
+        assert_eq!(si(1_210_000.0), "1.21M");
+    }
+}

@@ -149,10 +149,12 @@ impl<'a> Ctx<'a> {
         if self.guard_file && self.write_job.get() && conn.raw.has_moved() {
             return Err(moved_error(conn));
         }
-        let started = Instant::now();
+        // The clock is read only when something needs it: a deadline, the slow-call threshold or a span.
+        let timed = timeout.is_some() || self.core.config.slow_threshold.is_some() || cfg!(feature = "tracing");
+        let started = timed.then(Instant::now);
         conn.raw.set_interrupt_token(token);
-        if let Some(t) = timeout {
-            conn.raw.set_deadline(Some(started + t));
+        if let (Some(t), Some(start)) = (timeout, started) {
+            conn.raw.set_deadline(Some(start + t));
         }
         let mut out = catch(|| f(conn));
         conn.raw.set_interrupt_token(0);
@@ -187,12 +189,12 @@ impl<'a> Ctx<'a> {
                 ));
             }
         }
-        #[cfg(feature = "tracing")]
-        self.record("duration_us", u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
-        if let Some(threshold) = self.core.config.slow_threshold {
-            let took = started.elapsed();
-            if took >= threshold {
-                slow(took, threshold);
+        if let Some(start) = started {
+            let took = start.elapsed();
+            #[cfg(feature = "tracing")]
+            self.record("duration_us", u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+            if self.core.config.slow_threshold.is_some_and(|threshold| took >= threshold) {
+                slow(took, self.core.config.slow_threshold.unwrap_or_default());
             }
         }
         out
@@ -281,7 +283,7 @@ impl<'a> Ctx<'a> {
         }
         let mut spin = WorkerSpin::new(self.core.config.spin);
         loop {
-            let job = match spin.next(&jobs, None) {
+            let job = match spin.next(&jobs, None, &self.core.spin) {
                 Next::Job(job) => job,
                 Next::Disconnected => break,
             };

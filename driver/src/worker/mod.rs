@@ -168,7 +168,7 @@ pub(crate) fn run(mut conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: 
         (None, &core.writer)
     };
     loop {
-        let job = match spin.next(&rx, token) {
+        let job = match spin.next(&rx, token, &core.spin) {
             Next::Job(job) => job,
             Next::Disconnected => break,
         };

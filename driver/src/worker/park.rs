@@ -10,17 +10,22 @@
 //! - The **caller's future**, on its first poll, spins on the reply for up to [`MAX_WAITER_SPIN`] when recent
 //!   replies came back within that time and no other call of the same pool is in flight. With other calls in
 //!   flight the executor has other work, so the future registers its waker and returns `Pending` at once.
-//! - Both sides back off: after a spin that found nothing, the next `2^n` chances to spin are skipped (`n` fruitless
-//!   spins in a row, capped at 1024). On a machine too busy to run the other side promptly, spinning would only
-//!   steal its time.
+//! - Spinning must pay for itself. Callers measure the latency of sequential calls made spinning and made
+//!   parking, use the better mode and try the other one call in eight; workers spin only while spinning is the
+//!   better mode, and a worker whose spin found nothing skips its next `2^n` chances (`n` fruitless spins in a
+//!   row, capped at 1024). On a machine too busy to run both sides at once, spinning would only steal time.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
 /// The longest a worker polls its empty queue before parking.
 pub const MAX_WORKER_SPIN: Duration = Duration::from_micros(200);
+/// Spinning threads yield their CPU this often (in polls), so a spinner never starves the thread it waits for
+/// when both share one CPU.
+pub const YIELD_EVERY: u32 = 128;
+
 /// The longest a future spins on its reply before returning `Pending`.
 pub const MAX_WAITER_SPIN: Duration = Duration::from_micros(50);
 
@@ -29,57 +34,76 @@ fn nanos(d: Duration) -> u64 {
 }
 
 /// The caller-side policy, shared by all calls of one pool.
+///
+/// Whether spinning pays depends on the machine: with a core to spare it saves a wake-up per call; on a machine
+/// whose cores are busy it steals the time the worker needs. So the policy measures instead of guessing: it keeps
+/// the average latency of sequential calls made spinning and of calls made parking, uses the better mode, and
+/// tries the other one call in eight to notice when the machine changes.
 #[derive(Debug)]
 pub(crate) struct SpinPolicy {
-    /// Moving average of the time from send to reply, in nanoseconds.
+    /// Moving average of the time from send to reply on the worker, in nanoseconds: no spinning for slow calls.
     latency_ns: AtomicU64,
-    /// Spins in a row that ran out without a reply, and how many calls to skip spinning for because of them.
-    fails: AtomicU32,
-    skip: AtomicU32,
+    /// Moving averages of whole-call latency seen by callers that spun and that parked (0 = not measured yet).
+    spin_ns: AtomicU64,
+    park_ns: AtomicU64,
+    calls: AtomicU64,
     enabled: bool,
 }
 
-/// After `fails` fruitless spins in a row, skip spinning for this many calls (doubling, capped): on a machine
-/// where the worker cannot get a core, spinning only steals the time it needs.
-fn backoff(fails: u32) -> u32 {
-    1u32 << fails.min(10)
+/// Fold `sample` into a moving average kept in `avg` (racy updates are fine: it is a hint).
+fn fold(avg: &AtomicU64, sample: Duration) {
+    let old = avg.load(Ordering::Relaxed);
+    let new = if old == 0 { nanos(sample).max(1) } else { old - old / 8 + nanos(sample) / 8 };
+    avg.store(new, Ordering::Relaxed);
 }
 
 impl SpinPolicy {
     pub fn new(enabled: bool) -> Self {
-        SpinPolicy { latency_ns: AtomicU64::new(0), fails: AtomicU32::new(0), skip: AtomicU32::new(0), enabled }
-    }
-
-    /// Whether the last spin found its reply.
-    pub fn spun(&self, found: bool) {
-        if found {
-            self.fails.store(0, Ordering::Relaxed);
-        } else {
-            let fails = self.fails.fetch_add(1, Ordering::Relaxed) + 1;
-            self.skip.store(backoff(fails), Ordering::Relaxed);
+        SpinPolicy {
+            latency_ns: AtomicU64::new(0),
+            spin_ns: AtomicU64::new(0),
+            park_ns: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            enabled,
         }
     }
 
-    /// Fold one observed reply latency into the average (racy updates are fine: it is a hint).
+    /// Fold one job's latency (send to completion, seen by the worker) into the average.
     pub fn record(&self, latency: Duration) {
         let old = self.latency_ns.load(Ordering::Relaxed);
-        let new = old - old / 4 + nanos(latency) / 4;
-        self.latency_ns.store(new, Ordering::Relaxed);
+        self.latency_ns.store(old - old / 4 + nanos(latency) / 4, Ordering::Relaxed);
     }
 
-    /// How long to spin for a reply, given the calls of the pool now in flight (this one included).
+    /// Whether spinning has been measured to be the better mode (or not measured against yet).
+    pub fn prefers_spin(&self) -> bool {
+        let (spin, park) = (self.spin_ns.load(Ordering::Relaxed), self.park_ns.load(Ordering::Relaxed));
+        self.enabled && (park == 0 || spin <= park)
+    }
+
+    /// Decide how a call waits for its reply, given the calls of the pool now in flight (this one included):
+    /// `Some(true)` spin (for [`MAX_WAITER_SPIN`] at most), `Some(false)` park; both are measured. `None`: park,
+    /// unmeasured (other calls in flight give the executor other work, or the calls are slow anyway).
     #[inline]
-    pub fn waiter_budget(&self, in_flight: usize) -> Option<Duration> {
+    pub fn decide(&self, in_flight: usize) -> Option<bool> {
         if !self.enabled || in_flight > 1 {
             return None;
         }
-        if self.skip.load(Ordering::Relaxed) > 0 {
-            self.skip.fetch_sub(1, Ordering::Relaxed);
+        if Duration::from_nanos(self.latency_ns.load(Ordering::Relaxed)) >= MAX_WAITER_SPIN {
             return None;
         }
-        let avg = Duration::from_nanos(self.latency_ns.load(Ordering::Relaxed));
-        (avg < MAX_WAITER_SPIN).then(|| (avg * 2 + Duration::from_micros(5)).min(MAX_WAITER_SPIN))
+        let explore = self.calls.fetch_add(1, Ordering::Relaxed) % 8 == 7;
+        Some(self.prefers_spin() != explore)
     }
+
+    /// A call decided by [`SpinPolicy::decide`] took `latency` in all.
+    pub fn observe(&self, spun: bool, latency: Duration) {
+        fold(if spun { &self.spin_ns } else { &self.park_ns }, latency);
+    }
+}
+
+/// After `fails` fruitless spins in a row, skip this many chances to spin (doubling, capped).
+fn backoff(fails: u32) -> u32 {
+    1u32 << fails.min(10)
 }
 
 /// One worker's idle policy.
@@ -124,7 +148,7 @@ impl WorkerSpin {
     }
 
     /// Take the next job: at once if one is queued; else spin a while if jobs have been coming fast; else park.
-    pub fn next<T>(&mut self, rx: &Receiver<T>, token: Option<&SpinToken>) -> Next<T> {
+    pub fn next<T>(&mut self, rx: &Receiver<T>, token: Option<&SpinToken>, policy: &SpinPolicy) -> Next<T> {
         match rx.try_recv() {
             Ok(job) => {
                 self.record_gap(Duration::ZERO);
@@ -134,7 +158,7 @@ impl WorkerSpin {
             Err(TryRecvError::Empty) => {}
         }
         let idle_since = Instant::now();
-        let mut spin = self.enabled && self.gap_ns < nanos(MAX_WORKER_SPIN);
+        let mut spin = self.enabled && self.gap_ns < nanos(MAX_WORKER_SPIN) && policy.prefers_spin();
         if spin && self.skip > 0 {
             self.skip -= 1;
             spin = false;
@@ -153,6 +177,10 @@ impl WorkerSpin {
                 i += 1;
                 if i % 32 == 0 && Instant::now() >= deadline {
                     break None;
+                }
+                if i % YIELD_EVERY == 0 {
+                    // Let a runnable thread that shares this CPU (perhaps the caller) make progress.
+                    std::thread::yield_now();
                 }
             };
             if let Some(t) = token {

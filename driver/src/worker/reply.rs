@@ -160,11 +160,13 @@ pub(crate) struct Reply<'a, T> {
     shared: &'a Shared,
     cancel_on_drop: bool,
     counted: bool,
+    /// How the call waits, decided on the first poll: spin (measured), park (measured), or park (unmeasured).
+    mode: Option<Option<bool>>,
 }
 
 impl<'a, T> Reply<'a, T> {
     pub fn new(ticket: Ticket<T>, shared: &'a Shared, cancel_on_drop: bool) -> Self {
-        Reply { ticket, shared, cancel_on_drop, counted: false }
+        Reply { ticket, shared, cancel_on_drop, counted: false, mode: None }
     }
 
     /// The job is on its way: count the call in flight.
@@ -181,6 +183,9 @@ impl<'a, T> Reply<'a, T> {
 
     fn settled(&mut self, v: Result<T>) -> Poll<Result<T>> {
         self.uncount();
+        if let Some(Some(spun)) = self.mode {
+            self.shared.core.spin.observe(spun, self.ticket.slot.sent_at.elapsed());
+        }
         Poll::Ready(v)
     }
 }
@@ -193,20 +198,25 @@ impl<T> Future for Reply<'_, T> {
         if let Some(v) = this.ticket.try_take() {
             return this.settled(v);
         }
-        // Spin briefly when the policy expects the reply soon: waking a parked task costs more than a point query.
-        if let Some(budget) = this.shared.spin_budget() {
-            let deadline = this.ticket.slot.sent_at + budget;
-            let mut i = 0u32;
-            loop {
-                std::hint::spin_loop();
-                if let Some(v) = this.ticket.try_take() {
-                    this.shared.core.spin.spun(true);
-                    return this.settled(v);
-                }
-                i += 1;
-                if i % 64 == 0 && Instant::now() >= deadline {
-                    this.shared.core.spin.spun(false);
-                    break;
+        // On the first poll, the policy says whether to spin briefly: waking a parked task can cost more than a
+        // point query, but spinning on a busy machine steals the worker's time.
+        if this.mode.is_none() {
+            this.mode = Some(this.shared.core.spin.decide(this.shared.core.in_flight.load(Ordering::Relaxed)));
+            if this.mode == Some(Some(true)) {
+                let deadline = this.ticket.slot.sent_at + super::park::MAX_WAITER_SPIN;
+                let mut i = 0u32;
+                loop {
+                    std::hint::spin_loop();
+                    if let Some(v) = this.ticket.try_take() {
+                        return this.settled(v);
+                    }
+                    i += 1;
+                    if i % 64 == 0 && Instant::now() >= deadline {
+                        break;
+                    }
+                    if i % super::park::YIELD_EVERY == 0 {
+                        std::thread::yield_now();
+                    }
                 }
             }
         }

@@ -3,7 +3,6 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use crossbeam_channel::Sender;
 
@@ -66,11 +65,6 @@ impl Shared {
     /// Interrupt whatever runs on every worker.
     pub fn interrupt_all(&self) {
         self.interrupts.iter().for_each(InterruptHandle::interrupt);
-    }
-
-    #[inline]
-    pub fn spin_budget(&self) -> Option<Duration> {
-        self.core.spin.waiter_budget(self.core.in_flight.load(Ordering::Relaxed))
     }
 
     pub fn queue_depths(&self) -> (usize, usize) {

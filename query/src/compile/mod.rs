@@ -301,6 +301,9 @@ pub(crate) struct Compiler {
     pub(crate) dialect: &'static dyn Dialect,
     /// FROM names of the enclosing selects, innermost last, for correlation.
     pub(crate) scopes: Vec<Vec<String>>,
+    /// How many of `scopes` (outermost first) are out of reach: SQLite resolves a select's GROUP BY and ORDER BY,
+    /// and every subquery in them at any depth, against that select's FROM only, never an enclosing query's.
+    pub(crate) hidden_scopes: usize,
     /// CTEs met so far: name, rendered body, slots, names of the CTEs it uses.
     pub(crate) ctes: Vec<cte::CteEntry>,
     /// The CTEs whose bodies are being rendered.
@@ -328,6 +331,7 @@ impl Compiler {
             literals: Vec::new(),
             dialect: &SQLITE,
             scopes: Vec::new(),
+            hidden_scopes: 0,
             ctes: Vec::new(),
             rendering_ctes: Vec::new(),
             recursive: false,

@@ -398,7 +398,8 @@ fn outer_column_in_subquery_order_by_is_a_compile_error() {
 
 /// SQLite resolves a select's GROUP BY and ORDER BY, and every subquery in them however deep, against that
 /// select's FROM only: a subquery in the ORDER BY of a DELETE's (or a SELECT's) subquery that named the DELETE's
-/// table compiled to SQL that failed with "no such column" (found by fuzzing). It is a compile error; a subquery
+/// table, in its WHERE or in a join's ON clause, compiled to SQL that failed with "no such column" (found by
+/// fuzzing). It is a compile error; a subquery
 /// there naming the ordering select's own table, and HAVING naming the enclosing query, still work.
 #[test]
 fn outer_column_in_subquery_inside_order_by_is_a_compile_error() {
@@ -414,6 +415,11 @@ fn outer_column_in_subquery_inside_order_by_is_a_compile_error() {
     // In GROUP BY, under a SELECT, two subqueries deep.
     let deeper = select(d.cars.c("car_id")).where_(exists(select(lit(1)).where_(first_car(&d.owners).is_not_null())));
     let e = compile_err(select((d.owners.c("id"), exists(middle.clone().group_by(deeper.scalar_subquery())))));
+    assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
+    // In the ON clause of a join in a subquery in ORDER BY.
+    let (c2, o2) = (d.cars.alias("c2"), d.owners.alias("o2"));
+    let joined = select(c2.c("car_id")).select_from(&c2).join_on(&o2, o2.c("id").eq(d.owners.c("id"))).limit(1);
+    let e = compile_err(d.owners.delete().where_(exists(middle.clone().order_by(joined.scalar_subquery()))));
     assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
 
     // A subquery in the ORDER BY naming the ordering select's own table, and HAVING naming the enclosing query.

@@ -343,6 +343,18 @@ impl Compiler {
         }
     }
 
+    /// Whether the innermost scope with a source named `name` is out of reach (see `hidden_scopes`).
+    pub(crate) fn out_of_reach(&self, name: &str) -> bool {
+        self.scopes.iter().rposition(|sc| sc.iter().any(|n| n == name)).is_some_and(|i| i < self.hidden_scopes)
+    }
+
+    pub(crate) fn out_of_reach_error(name: &str) -> Error {
+        Error::compile(format!(
+            "a subquery in a GROUP BY or ORDER BY cannot name {name:?} of a query enclosing that GROUP BY or ORDER \
+             BY's select on SQLite, which resolves GROUP BY and ORDER BY against that select's FROM only"
+        ))
+    }
+
     #[inline]
     pub(crate) fn w(&mut self, s: &str) {
         if self.emit {

@@ -212,13 +212,8 @@ impl Compiler {
             }
             // Nor in a subquery inside a GROUP BY or ORDER BY: there it sees the select that GROUP BY or ORDER BY
             // belongs to, and nothing outside it (whether that is a SELECT, UPDATE or DELETE).
-            let innermost = |n: &str| self.scopes.iter().rposition(|sc| sc.iter().any(|x| x == n));
-            if let Some(n) = gone.iter().find(|n| innermost(n).is_some_and(|i| i < self.hidden_scopes)) {
-                return Err(Error::compile(format!(
-                    "a subquery in a GROUP BY or ORDER BY cannot name {n:?} of a query enclosing that GROUP BY or \
-                     ORDER BY's select on SQLite, which resolves GROUP BY and ORDER BY against that select's FROM \
-                     only"
-                )));
+            if let Some(n) = gone.iter().find(|n| self.out_of_reach(n)) {
+                return Err(Self::out_of_reach_error(n));
             }
         }
         if froms.is_empty() && !s.joins.is_empty() {

@@ -396,6 +396,56 @@ fn outer_column_in_subquery_order_by_is_a_compile_error() {
     assert!(e.contains("\"owners\" of the enclosing query"), "{e}");
 }
 
+/// SQLite resolves a select's GROUP BY and ORDER BY, and every subquery in them however deep, against that
+/// select's FROM only: a subquery in the ORDER BY of a DELETE's (or a SELECT's) subquery that named the DELETE's
+/// table, in its WHERE or in a join's ON clause, compiled to SQL that failed with "no such column" (found by
+/// fuzzing). It is a compile error; a subquery
+/// there naming the ordering select's own table, and HAVING naming the enclosing query, still work.
+#[test]
+fn outer_column_in_subquery_inside_order_by_is_a_compile_error() {
+    let d = db();
+    let first_car = |outer: &Table| {
+        let c2 = d.cars.alias("c2");
+        select(c2.c("car_id")).where_(c2.c("owner_id").eq(outer.c("id"))).limit(1).scalar_subquery()
+    };
+    // Under a DELETE: the nested subquery names the DELETE's target.
+    let middle = select(d.cars.c("car_id")).where_(d.cars.c("owner_id").eq(d.owners.c("id")));
+    let e = compile_err(d.owners.delete().where_(exists(middle.clone().order_by(first_car(&d.owners)))));
+    assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
+    // In GROUP BY, under a SELECT, two subqueries deep.
+    let deeper = select(d.cars.c("car_id")).where_(exists(select(lit(1)).where_(first_car(&d.owners).is_not_null())));
+    let e = compile_err(select((d.owners.c("id"), exists(middle.clone().group_by(deeper.scalar_subquery())))));
+    assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
+    // In the ON clause of a join in a subquery in ORDER BY.
+    let (c2, o2) = (d.cars.alias("c2"), d.owners.alias("o2"));
+    let joined = select(c2.c("car_id")).select_from(&c2).join_on(&o2, o2.c("id").eq(d.owners.c("id"))).limit(1);
+    let e = compile_err(d.owners.delete().where_(exists(middle.clone().order_by(joined.scalar_subquery()))));
+    assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
+
+    // A subquery in the ORDER BY naming the ordering select's own table, and HAVING naming the enclosing query.
+    let o2 = d.owners.alias("o2");
+    let by_owner = select(o2.c("name")).where_(o2.c("id").eq(d.cars.c("owner_id"))).scalar_subquery();
+    let sub = middle.order_by(by_owner).limit(1).scalar_subquery();
+    let r = run(
+        &d,
+        select((d.owners.c("id"), sub)).order_by(d.owners.c("id")),
+        "SELECT owners.id, (SELECT cars.car_id FROM cars WHERE cars.owner_id = owners.id ORDER BY (SELECT o2.name \
+         FROM owners AS o2 WHERE o2.id = cars.owner_id) LIMIT ?) FROM owners ORDER BY owners.id",
+    );
+    assert_eq!(ints(&r, 1), [1, 2]);
+    let having = select(func::count(d.cars.c("car_id")))
+        .group_by(d.cars.c("owner_id"))
+        .having(d.cars.c("owner_id").eq(d.owners.c("id")))
+        .scalar_subquery();
+    let r = run(
+        &d,
+        select((d.owners.c("id"), having)).order_by(d.owners.c("id")),
+        "SELECT owners.id, (SELECT count(cars.car_id) FROM cars GROUP BY cars.owner_id HAVING cars.owner_id = \
+         owners.id) FROM owners ORDER BY owners.id",
+    );
+    assert_eq!(ints(&r, 1), [2, 1]);
+}
+
 /// Column counts SQLite checks at prepare time are checked when compiling, with a message that says which.
 #[test]
 fn mismatched_column_counts_are_compile_errors() {

@@ -150,6 +150,9 @@ impl Compiler {
                             x.name()
                         )));
                     }
+                    if let Some(x) = named.iter().find(|x| self.out_of_reach(x.name())) {
+                        return Err(Self::out_of_reach_error(x.name()));
+                    }
                     self.expr(on, Ctx::Plain)?;
                 }
                 None => {

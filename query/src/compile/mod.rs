@@ -301,6 +301,9 @@ pub(crate) struct Compiler {
     pub(crate) dialect: &'static dyn Dialect,
     /// FROM names of the enclosing selects, innermost last, for correlation.
     pub(crate) scopes: Vec<Vec<String>>,
+    /// How many of `scopes` (outermost first) are out of reach: SQLite resolves a select's GROUP BY and ORDER BY,
+    /// and every subquery in them at any depth, against that select's FROM only, never an enclosing query's.
+    pub(crate) hidden_scopes: usize,
     /// CTEs met so far: name, rendered body, slots, names of the CTEs it uses.
     pub(crate) ctes: Vec<cte::CteEntry>,
     /// The CTEs whose bodies are being rendered.
@@ -328,6 +331,7 @@ impl Compiler {
             literals: Vec::new(),
             dialect: &SQLITE,
             scopes: Vec::new(),
+            hidden_scopes: 0,
             ctes: Vec::new(),
             rendering_ctes: Vec::new(),
             recursive: false,
@@ -337,6 +341,18 @@ impl Compiler {
             upsert: None,
             empty_ident: false,
         }
+    }
+
+    /// Whether the innermost scope with a source named `name` is out of reach (see `hidden_scopes`).
+    pub(crate) fn out_of_reach(&self, name: &str) -> bool {
+        self.scopes.iter().rposition(|sc| sc.iter().any(|n| n == name)).is_some_and(|i| i < self.hidden_scopes)
+    }
+
+    pub(crate) fn out_of_reach_error(name: &str) -> Error {
+        Error::compile(format!(
+            "a subquery in a GROUP BY or ORDER BY cannot name {name:?} of a query enclosing that GROUP BY or ORDER \
+             BY's select on SQLite, which resolves GROUP BY and ORDER BY against that select's FROM only"
+        ))
     }
 
     #[inline]

@@ -210,6 +210,11 @@ impl Compiler {
                     g.name()
                 )));
             }
+            // Nor in a subquery inside a GROUP BY or ORDER BY: there it sees the select that GROUP BY or ORDER BY
+            // belongs to, and nothing outside it (whether that is a SELECT, UPDATE or DELETE).
+            if let Some(n) = gone.iter().find(|n| self.out_of_reach(n)) {
+                return Err(Self::out_of_reach_error(n));
+            }
         }
         if froms.is_empty() && !s.joins.is_empty() {
             return Err(Error::compile("a join needs a FROM to join to: add select_from()"));
@@ -269,6 +274,15 @@ impl Compiler {
     }
 
     fn group_order(&mut self, s: &Select) -> Result<()> {
+        // This select's scope is the innermost: every scope outside it is out of reach in GROUP BY and ORDER BY.
+        let hidden = self.scopes.len().saturating_sub(1);
+        let outer_hidden = std::mem::replace(&mut self.hidden_scopes, hidden);
+        let r = self.group_order_terms(s, hidden, outer_hidden);
+        self.hidden_scopes = outer_hidden;
+        r
+    }
+
+    fn group_order_terms(&mut self, s: &Select, hidden: usize, outer_hidden: usize) -> Result<()> {
         if !s.group_by.is_empty() {
             self.w(" GROUP BY ");
             for (i, e) in s.group_by.iter().enumerate() {
@@ -279,8 +293,11 @@ impl Compiler {
             }
         }
         if let Some(h) = &s.having {
+            // HAVING, unlike GROUP BY and ORDER BY, sees the enclosing queries.
+            self.hidden_scopes = outer_hidden;
             self.w(" HAVING ");
             self.expr(h, Ctx::Plain)?;
+            self.hidden_scopes = hidden;
         }
         if !s.order_by.is_empty() {
             self.w(" ORDER BY ");

@@ -234,6 +234,7 @@ impl PoolBuilder {
                         if let Some(q) = &core.reader_queue {
                             for _ in 1..id {
                                 let _ = q.force_send(Job::Close);
+                                core.readers_lead.job_queued();
                             }
                         }
                         return Err(e);

@@ -283,7 +283,7 @@ impl<'a> Ctx<'a> {
         }
         let mut spin = WorkerSpin::new(self.core.config.spin);
         loop {
-            let job = match spin.next(&jobs, None, &self.core.spin) {
+            let job = match spin.next(&jobs) {
                 Next::Job(job) => job,
                 Next::Disconnected => break,
             };

@@ -23,7 +23,7 @@ use crossbeam_channel::Receiver;
 
 use ctx::{Ctx, Outcome};
 pub(crate) use job::{Job, QueryReply};
-use park::{Next, SpinPolicy, SpinToken, WorkerSpin};
+use park::{Leadership, Next, SpinPolicy, WorkerSpin};
 use queue::Queue;
 pub(crate) use reply::Completer;
 pub(crate) use shared::{Route, Shared};
@@ -58,7 +58,8 @@ pub(crate) struct Core {
     pub writer: Queue,
     pub reader_queue: Option<Queue>,
     pub readers: usize,
-    reader_token: SpinToken,
+    /// How the readers take turns at their shared queue.
+    pub readers_lead: Leadership,
     /// Readers still running; the last one to stop sends the writer its close job.
     alive_readers: AtomicUsize,
     /// Set when the writer has stopped, with the closers waiting for it.
@@ -84,7 +85,7 @@ impl Core {
             writer,
             reader_queue,
             readers,
-            reader_token: SpinToken::default(),
+            readers_lead: Leadership::default(),
             alive_readers: AtomicUsize::new(readers),
             stopped: AtomicBool::new(false),
             stop_waiters: Mutex::new(Vec::new()),
@@ -101,6 +102,7 @@ impl Core {
                     if q.force_send(Job::Close).is_err() {
                         self.reader_gone();
                     }
+                    self.readers_lead.job_queued();
                 }
             }
             None => self.close_writer(),
@@ -162,13 +164,10 @@ pub(crate) fn run(mut conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: 
     let guard_file = !reader && conn.path().is_some();
     let ctx = Ctx::new(&core, id, reader, false, guard_file, &rx);
     let mut spin = WorkerSpin::new(core.config.spin);
-    let (token, queue) = if reader {
-        (Some(&core.reader_token), core.reader_queue.as_ref().unwrap_or(&core.writer))
-    } else {
-        (None, &core.writer)
-    };
+    let queue = if reader { core.reader_queue.as_ref().unwrap_or(&core.writer) } else { &core.writer };
     loop {
-        let job = match spin.next(&rx, token, &core.spin) {
+        let next = if reader { spin.next_shared(&rx, &core.readers_lead) } else { spin.next(&rx) };
+        let job = match next {
             Next::Job(job) => job,
             Next::Disconnected => break,
         };
@@ -191,6 +190,8 @@ pub(crate) fn run(mut conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: 
     }
     drop(conn);
     if reader {
+        // Hand the lead on: the next reader must take its own close job.
+        core.readers_lead.job_queued();
         core.reader_gone();
     } else {
         core.writer_stopped();

@@ -5,17 +5,18 @@
 //!
 //! - The **worker**, once its queue is empty, polls the queue for up to [`MAX_WORKER_SPIN`] before it parks, but
 //!   only while jobs have recently been arriving in quick succession (an average gap below that bound); an idle
-//!   worker parks at once, so an idle pool uses no CPU. Among the readers, which share one queue, at most one
-//!   spins at a time; the others park.
+//!   worker parks at once, so an idle pool uses no CPU. Among the readers, which share one queue, one leads
+//!   (waits for the next job) and the others follow (sleep until the leader is busy and work is queued), so a
+//!   sender wakes no one while the leader waits.
 //! - The **caller's future**, on its first poll, spins on the reply for up to [`MAX_WAITER_SPIN`] when recent
 //!   replies came back within that time and no other call of the same pool is in flight. With other calls in
 //!   flight the executor has other work, so the future registers its waker and returns `Pending` at once.
-//! - Spinning must pay for itself. Callers measure the latency of sequential calls made spinning and made
-//!   parking, use the better mode and try the other one call in eight; workers spin only while spinning is the
-//!   better mode, and a worker whose spin found nothing skips its next `2^n` chances (`n` fruitless spins in a
-//!   row, capped at 1024). On a machine too busy to run both sides at once, spinning would only steal time.
+//! - Both sides back off: a spin that ran out without finding its job or reply skips the next `2^n` chances to
+//!   spin (`n` fruitless spins in a row, capped at 1024), and spinners yield their CPU every 128 polls. On a
+//!   machine too busy to run both sides at once, spinning would only steal time.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
@@ -35,37 +36,22 @@ fn nanos(d: Duration) -> u64 {
 
 /// The caller-side policy, shared by all calls of one pool.
 ///
-/// Whether spinning pays depends on the machine: with a core to spare it saves a wake-up per call; on a machine
-/// whose cores are busy it steals the time the worker needs. So the policy measures instead of guessing: it keeps
-/// the average latency of sequential calls made spinning and of calls made parking, uses the better mode, and
-/// tries the other one call in eight to notice when the machine changes.
+/// A call spins on its reply when it is the only call of the pool in flight (otherwise the executor has other
+/// work) and recent jobs finished within [`MAX_WAITER_SPIN`]. A spin that runs out without the reply means the
+/// worker could not get a CPU in time: the next `2^n` calls park instead (`n` such spins in a row, capped), so on a
+/// machine too busy to run both sides, spinning stops stealing the worker's time.
 #[derive(Debug)]
 pub(crate) struct SpinPolicy {
     /// Moving average of the time from send to reply on the worker, in nanoseconds: no spinning for slow calls.
     latency_ns: AtomicU64,
-    /// Moving averages of whole-call latency seen by callers that spun and that parked (0 = not measured yet).
-    spin_ns: AtomicU64,
-    park_ns: AtomicU64,
-    calls: AtomicU64,
+    fails: AtomicU32,
+    skip: AtomicU32,
     enabled: bool,
-}
-
-/// Fold `sample` into a moving average kept in `avg` (racy updates are fine: it is a hint).
-fn fold(avg: &AtomicU64, sample: Duration) {
-    let old = avg.load(Ordering::Relaxed);
-    let new = if old == 0 { nanos(sample).max(1) } else { old - old / 8 + nanos(sample) / 8 };
-    avg.store(new, Ordering::Relaxed);
 }
 
 impl SpinPolicy {
     pub fn new(enabled: bool) -> Self {
-        SpinPolicy {
-            latency_ns: AtomicU64::new(0),
-            spin_ns: AtomicU64::new(0),
-            park_ns: AtomicU64::new(0),
-            calls: AtomicU64::new(0),
-            enabled,
-        }
+        SpinPolicy { latency_ns: AtomicU64::new(0), fails: AtomicU32::new(0), skip: AtomicU32::new(0), enabled }
     }
 
     /// Fold one job's latency (send to completion, seen by the worker) into the average.
@@ -74,30 +60,27 @@ impl SpinPolicy {
         self.latency_ns.store(old - old / 4 + nanos(latency) / 4, Ordering::Relaxed);
     }
 
-    /// Whether spinning has been measured to be the better mode (or not measured against yet).
-    pub fn prefers_spin(&self) -> bool {
-        let (spin, park) = (self.spin_ns.load(Ordering::Relaxed), self.park_ns.load(Ordering::Relaxed));
-        self.enabled && (park == 0 || spin <= park)
-    }
-
-    /// Decide how a call waits for its reply, given the calls of the pool now in flight (this one included):
-    /// `Some(true)` spin (for [`MAX_WAITER_SPIN`] at most), `Some(false)` park; both are measured. `None`: park,
-    /// unmeasured (other calls in flight give the executor other work, or the calls are slow anyway).
+    /// Whether a call should spin for its reply, given the calls of the pool now in flight (this one included).
     #[inline]
-    pub fn decide(&self, in_flight: usize) -> Option<bool> {
+    pub fn decide(&self, in_flight: usize) -> bool {
         if !self.enabled || in_flight > 1 {
-            return None;
+            return false;
         }
-        if Duration::from_nanos(self.latency_ns.load(Ordering::Relaxed)) >= MAX_WAITER_SPIN {
-            return None;
+        if self.skip.load(Ordering::Relaxed) > 0 {
+            self.skip.fetch_sub(1, Ordering::Relaxed);
+            return false;
         }
-        let explore = self.calls.fetch_add(1, Ordering::Relaxed) % 8 == 7;
-        Some(self.prefers_spin() != explore)
+        Duration::from_nanos(self.latency_ns.load(Ordering::Relaxed)) < MAX_WAITER_SPIN
     }
 
-    /// A call decided by [`SpinPolicy::decide`] took `latency` in all.
-    pub fn observe(&self, spun: bool, latency: Duration) {
-        fold(if spun { &self.spin_ns } else { &self.park_ns }, latency);
+    /// Whether a spin found its reply.
+    pub fn spun(&self, found: bool) {
+        if found {
+            self.fails.store(0, Ordering::Relaxed);
+        } else {
+            let fails = self.fails.fetch_add(1, Ordering::Relaxed) + 1;
+            self.skip.store(backoff(fails), Ordering::Relaxed);
+        }
     }
 }
 
@@ -117,18 +100,58 @@ pub(crate) struct WorkerSpin {
     enabled: bool,
 }
 
-/// Readers share one queue; this token lets only one of them spin at a time.
+/// Readers share one queue, and take turns at it: one *leader* waits for the next job (spinning, then blocked on
+/// the queue), the others wait as *followers* on a condition variable. So a sender wakes nobody while the leader is
+/// waiting, which is always the case for sequential calls; it wakes a follower only when the leader is busy with a
+/// job, which is when a second reader can help.
 #[derive(Debug, Default)]
-pub(crate) struct SpinToken(AtomicBool);
+pub(crate) struct Leadership {
+    held: AtomicBool,
+    /// The leader is waiting for a job: a job queued now needs no wake-up.
+    waiting: AtomicBool,
+    parked: AtomicUsize,
+    lock: Mutex<()>,
+    followers: Condvar,
+}
 
-impl SpinToken {
-    fn acquire(&self) -> bool {
-        !self.0.swap(true, Ordering::Acquire)
+impl Leadership {
+    fn try_lead(&self) -> bool {
+        !self.held.swap(true, Ordering::SeqCst)
     }
-    fn release(&self) {
-        self.0.store(false, Ordering::Release);
+
+    fn step_down(&self) {
+        self.held.store(false, Ordering::SeqCst);
+    }
+
+    /// A job was queued for the readers: if no leader is waiting for it, wake a follower to take the lead.
+    #[inline]
+    pub fn job_queued(&self) {
+        fence(Ordering::SeqCst);
+        if !self.waiting.load(Ordering::SeqCst) {
+            self.wake_one();
+        }
+    }
+
+    fn wake_one(&self) {
+        if self.parked.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            self.followers.notify_one();
+        }
+    }
+
+    /// Wait as a follower until woken (or, as a safety net, a while), unless there is no leader.
+    fn follow(&self) {
+        let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.parked.fetch_add(1, Ordering::SeqCst);
+        if self.held.load(Ordering::SeqCst) {
+            let _ = self.followers.wait_timeout(guard, FOLLOWER_NAP).unwrap_or_else(PoisonError::into_inner);
+        }
+        self.parked.fetch_sub(1, Ordering::SeqCst);
     }
 }
+
+/// How long a follower sleeps before it looks for the lead again without being woken.
+const FOLLOWER_NAP: Duration = Duration::from_millis(50);
 
 /// The result of waiting for a job.
 pub(crate) enum Next<T> {
@@ -147,8 +170,27 @@ impl WorkerSpin {
         self.gap_ns = self.gap_ns - self.gap_ns / 4 + g / 4;
     }
 
+    /// Take the next job as one of the readers sharing `rx`: lead (wait for it) or follow (wait for a turn).
+    pub fn next_shared<T>(&mut self, rx: &Receiver<T>, lead: &Leadership) -> Next<T> {
+        loop {
+            if lead.try_lead() {
+                lead.waiting.store(true, Ordering::SeqCst);
+                let next = self.next(rx);
+                lead.waiting.store(false, Ordering::SeqCst);
+                lead.step_down();
+                fence(Ordering::SeqCst);
+                // Busy now: if more work is queued (or the queue closed), another reader should take the lead.
+                if !rx.is_empty() || matches!(next, Next::Disconnected) {
+                    lead.wake_one();
+                }
+                return next;
+            }
+            lead.follow();
+        }
+    }
+
     /// Take the next job: at once if one is queued; else spin a while if jobs have been coming fast; else park.
-    pub fn next<T>(&mut self, rx: &Receiver<T>, token: Option<&SpinToken>, policy: &SpinPolicy) -> Next<T> {
+    pub fn next<T>(&mut self, rx: &Receiver<T>) -> Next<T> {
         match rx.try_recv() {
             Ok(job) => {
                 self.record_gap(Duration::ZERO);
@@ -158,12 +200,11 @@ impl WorkerSpin {
             Err(TryRecvError::Empty) => {}
         }
         let idle_since = Instant::now();
-        let mut spin = self.enabled && self.gap_ns < nanos(MAX_WORKER_SPIN) && policy.prefers_spin();
+        let mut spin = self.enabled && self.gap_ns < nanos(MAX_WORKER_SPIN);
         if spin && self.skip > 0 {
             self.skip -= 1;
             spin = false;
         }
-        let spin = spin && token.is_none_or(SpinToken::acquire);
         if spin {
             let deadline = idle_since + MAX_WORKER_SPIN;
             let mut i = 0u32;
@@ -183,9 +224,6 @@ impl WorkerSpin {
                     std::thread::yield_now();
                 }
             };
-            if let Some(t) = token {
-                t.release();
-            }
             match found {
                 Some(Ok(job)) => {
                     self.fails = 0;

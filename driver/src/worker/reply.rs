@@ -160,13 +160,13 @@ pub(crate) struct Reply<'a, T> {
     shared: &'a Shared,
     cancel_on_drop: bool,
     counted: bool,
-    /// How the call waits, decided on the first poll: spin (measured), park (measured), or park (unmeasured).
-    mode: Option<Option<bool>>,
+    /// Whether the future has been polled (the spin decision is made on the first poll).
+    polled: bool,
 }
 
 impl<'a, T> Reply<'a, T> {
     pub fn new(ticket: Ticket<T>, shared: &'a Shared, cancel_on_drop: bool) -> Self {
-        Reply { ticket, shared, cancel_on_drop, counted: false, mode: None }
+        Reply { ticket, shared, cancel_on_drop, counted: false, polled: false }
     }
 
     /// The job is on its way: count the call in flight.
@@ -183,9 +183,6 @@ impl<'a, T> Reply<'a, T> {
 
     fn settled(&mut self, v: Result<T>) -> Poll<Result<T>> {
         self.uncount();
-        if let Some(Some(spun)) = self.mode {
-            self.shared.core.spin.observe(spun, self.ticket.slot.sent_at.elapsed());
-        }
         Poll::Ready(v)
     }
 }
@@ -200,18 +197,20 @@ impl<T> Future for Reply<'_, T> {
         }
         // On the first poll, the policy says whether to spin briefly: waking a parked task can cost more than a
         // point query, but spinning on a busy machine steals the worker's time.
-        if this.mode.is_none() {
-            this.mode = Some(this.shared.core.spin.decide(this.shared.core.in_flight.load(Ordering::Relaxed)));
-            if this.mode == Some(Some(true)) {
+        if !this.polled {
+            this.polled = true;
+            if this.shared.core.spin.decide(this.shared.core.in_flight.load(Ordering::Relaxed)) {
                 let deadline = this.ticket.slot.sent_at + super::park::MAX_WAITER_SPIN;
                 let mut i = 0u32;
                 loop {
                     std::hint::spin_loop();
                     if let Some(v) = this.ticket.try_take() {
+                        this.shared.core.spin.spun(true);
                         return this.settled(v);
                     }
                     i += 1;
                     if i % 64 == 0 && Instant::now() >= deadline {
+                        this.shared.core.spin.spun(false);
                         break;
                     }
                     if i % super::park::YIELD_EVERY == 0 {

@@ -96,7 +96,12 @@ impl Shared {
         self.sending.fetch_sub(1, Ordering::SeqCst);
         match sent {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Ok(())) => {
+                if !std::ptr::eq(queue, &self.core.writer) {
+                    self.core.readers_lead.job_queued();
+                }
+                Poll::Ready(Ok(()))
+            }
             Poll::Ready(Err(_)) => Poll::Ready(Err(self.closed_error())),
         }
     }

@@ -205,3 +205,57 @@ macro_rules! async_methods {
 }
 
 pub(crate) use async_methods;
+
+/// Generates the methods a top-level handle (`Pool`, `Connection`) has on top of [`async_methods!`]: transactions,
+/// closing, stats and interrupting. The type must have a field `shared: Arc<Shared>`.
+macro_rules! handle_methods {
+    ($what:literal) => {
+        /// Begin a transaction on the writer with `BEGIN IMMEDIATE`, so its writes cannot fail with a busy error
+        /// half-way. Other writes wait until it ends; dropping it rolls it back.
+        ///
+        /// # Cancel safety
+        ///
+        /// If the future is dropped, a transaction that began is rolled back at once.
+        pub async fn begin(&self) -> $crate::Result<$crate::Transaction> {
+            self.begin_with($crate::TransactionBehavior::Immediate).await
+        }
+
+        /// Begin a transaction with the given behaviour (`Deferred` takes the write lock at the first write).
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`begin`](Self::begin).
+        pub async fn begin_with(&self, behavior: $crate::TransactionBehavior) -> $crate::Result<$crate::Transaction> {
+            $crate::Transaction::begin(std::sync::Arc::clone(&self.shared), behavior).await
+        }
+
+        #[doc = concat!("Finish the jobs queued so far, close the ", $what, "'s connections and stop its workers.")]
+        /// Calls made after it, on any clone, fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed); closing
+        /// twice is fine. It waits for open transactions and streams to end, so end those first (awaiting `close`
+        /// while holding one never returns).
+        ///
+        /// # Cancel safety
+        ///
+        /// Once polled, the handle is closed for new calls whether or not the future completes.
+        pub async fn close(&self) -> $crate::Result<()> {
+            self.shared.close().await
+        }
+
+        /// Whether [`close`](Self::close) has been called.
+        pub fn is_closed(&self) -> bool {
+            self.shared.is_closed()
+        }
+
+        /// Queue depths, calls in flight and statement-cache hits and misses.
+        pub fn stats(&self) -> $crate::PoolStats {
+            $crate::pool::stats_of(&self.shared)
+        }
+
+        /// Interrupt whatever statement each worker runs now.
+        pub fn interrupt(&self) {
+            self.shared.interrupt_all();
+        }
+    };
+}
+
+pub(crate) use handle_methods;

@@ -3,11 +3,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::blocking::TransactionBehavior;
-use crate::client::{async_methods, OwnedRoute};
-use crate::pool::{stats_of, PoolBuilder, PoolStats};
+use crate::client::{async_methods, handle_methods, OwnedRoute};
+use crate::pool::PoolBuilder;
 use crate::worker::Shared;
-use crate::{Result, Transaction};
+use crate::Result;
 
 /// One async SQLite connection: a worker thread that owns the connection and runs every call in order.
 ///
@@ -52,46 +51,5 @@ impl Connection {
 
     async_methods!("connection");
 
-    /// Begin a transaction with `BEGIN IMMEDIATE`; dropping it rolls it back.
-    ///
-    /// # Cancel safety
-    ///
-    /// If the future is dropped, a transaction that began is rolled back at once.
-    pub async fn begin(&self) -> Result<Transaction> {
-        self.begin_with(TransactionBehavior::Immediate).await
-    }
-
-    /// Begin a transaction with the given behaviour.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`begin`](Connection::begin).
-    pub async fn begin_with(&self, behavior: TransactionBehavior) -> Result<Transaction> {
-        Transaction::begin(Arc::clone(&self.shared), behavior).await
-    }
-
-    /// Finish queued jobs, close the connection and stop its thread; later calls fail. It waits for an open
-    /// transaction or stream to end, so end those first.
-    ///
-    /// # Cancel safety
-    ///
-    /// Once polled, the connection is closed for new calls whether or not the future completes.
-    pub async fn close(&self) -> Result<()> {
-        self.shared.close().await
-    }
-
-    /// Whether [`close`](Connection::close) has been called.
-    pub fn is_closed(&self) -> bool {
-        self.shared.is_closed()
-    }
-
-    /// Queue depth, jobs in flight and statement-cache hits and misses.
-    pub fn stats(&self) -> PoolStats {
-        stats_of(&self.shared)
-    }
-
-    /// Interrupt the statement running now, if any.
-    pub fn interrupt(&self) {
-        self.shared.interrupt_all();
-    }
+    handle_methods!("connection");
 }

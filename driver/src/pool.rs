@@ -5,11 +5,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::blocking::{self, OpenOptions, TransactionBehavior};
-use crate::client::{async_methods, OwnedRoute};
+use crate::blocking::{self, OpenOptions};
+use crate::client::{async_methods, handle_methods, OwnedRoute};
 use crate::ffi::InterruptHandle;
 use crate::worker::{self, Config, Core, Job, Shared};
-use crate::{Error, ErrorKind, Result, Transaction};
+use crate::{Error, ErrorKind, Result};
 
 /// How `synchronous` is set on the writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,48 +363,5 @@ impl Pool {
 
     async_methods!("pool");
 
-    /// Begin a transaction on the writer with `BEGIN IMMEDIATE`, so its writes cannot fail with a busy error
-    /// half-way. Other writes of the pool wait until it ends; dropping it rolls it back.
-    ///
-    /// # Cancel safety
-    ///
-    /// If the future is dropped, a transaction that began is rolled back at once.
-    pub async fn begin(&self) -> Result<Transaction> {
-        self.begin_with(TransactionBehavior::Immediate).await
-    }
-
-    /// Begin a transaction with the given behaviour (`Deferred` takes the write lock at the first write).
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`begin`](Pool::begin).
-    pub async fn begin_with(&self, behavior: TransactionBehavior) -> Result<Transaction> {
-        Transaction::begin(Arc::clone(&self.shared), behavior).await
-    }
-
-    /// Finish the jobs queued so far, close every connection and stop the workers. Calls made after it, on any
-    /// clone, fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed). Closing twice is fine. It waits for open
-    /// transactions and streams to end, so end those first (awaiting `close` while holding one never returns).
-    ///
-    /// # Cancel safety
-    ///
-    /// Once polled, the pool is closed for new calls whether or not the future completes.
-    pub async fn close(&self) -> Result<()> {
-        self.shared.close().await
-    }
-
-    /// Whether [`close`](Pool::close) has been called.
-    pub fn is_closed(&self) -> bool {
-        self.shared.is_closed()
-    }
-
-    /// Queue depths, jobs in flight and statement-cache hits and misses.
-    pub fn stats(&self) -> PoolStats {
-        stats_of(&self.shared)
-    }
-
-    /// Interrupt whatever statement each worker runs now.
-    pub fn interrupt(&self) {
-        self.shared.interrupt_all();
-    }
+    handle_methods!("pool");
 }

@@ -59,11 +59,14 @@
 //! On small virtual machines waking a parked thread costs tens of microseconds, several times a point query. So
 //! both sides spin briefly before they sleep, and both adapt. A worker whose queue runs dry polls it for up to
 //! 200 µs, but only while jobs have been arriving in quick succession; an idle worker parks at once, so an idle
-//! pool uses no CPU a few hundred microseconds after its last job. Only one reader spins at a time; the others
-//! park on the shared queue. On the calling side, a future that finds its reply not ready spins for up to 50 µs,
-//! but only when recent replies came back within that time and it is the only call of the pool in flight; with
-//! other calls in flight the executor has other work, so it registers its waker and yields at once. Spinning can
-//! be turned off with [`PoolBuilder::spin`].
+//! pool uses no CPU a few hundred microseconds after its last job. The readers take turns at their shared queue:
+//! one leads (waits for the next job) while the others sleep until the leader is busy and work is queued, so a
+//! sequential caller never pays for waking a thread. On the calling side, a future that finds its reply not ready
+//! spins for up to 50 µs, but only when recent replies came back within that time and it is the only call of the
+//! pool in flight; with other calls in flight the executor has other work, so it registers its waker and yields at
+//! once. Spinners yield their CPU every 128 polls, and a spin that ran out without its job or reply makes the next
+//! `2^n` chances park instead, so on a machine too busy to run both sides spinning stops stealing time. Spinning
+//! can be turned off with [`PoolBuilder::spin`].
 //!
 //! ## Cancellation
 //!

@@ -86,6 +86,9 @@ pub enum Kind {
     Connection,
     /// `asqlite::Pool`: one writer and [`Options::readers`] readers.
     Pool,
+    /// The query layer's `Engine` (`asqlite-query`) over a `Pool` like [`Kind::Pool`]'s, statements built with its
+    /// expression API.
+    Engine,
     /// `tokio_rusqlite::Connection`: one worker thread.
     #[cfg(feature = "peers")]
     TokioRusqlite,
@@ -100,7 +103,7 @@ pub enum Kind {
 impl Kind {
     /// Every contender, the floor first.
     pub fn all() -> Vec<Kind> {
-        let mut all = vec![Kind::Rusqlite, Kind::Blocking, Kind::Connection, Kind::Pool];
+        let mut all = vec![Kind::Rusqlite, Kind::Blocking, Kind::Connection, Kind::Pool, Kind::Engine];
         #[cfg(feature = "peers")]
         all.extend([Kind::TokioRusqlite, Kind::AsyncSqlite, Kind::Sqlx]);
         all
@@ -115,7 +118,7 @@ impl Kind {
     pub fn groups(self) -> &'static [Group] {
         match self {
             Kind::Rusqlite | Kind::Pool => &[Group::SyncVsAsync, Group::Peers],
-            Kind::Blocking | Kind::Connection => &[Group::SyncVsAsync],
+            Kind::Blocking | Kind::Connection | Kind::Engine => &[Group::SyncVsAsync],
             #[cfg(feature = "peers")]
             Kind::TokioRusqlite | Kind::AsyncSqlite | Kind::Sqlx => &[Group::Peers],
         }
@@ -128,6 +131,7 @@ impl Kind {
             Kind::Blocking => "asqlite-blocking",
             Kind::Connection => "asqlite-connection",
             Kind::Pool => "asqlite-pool",
+            Kind::Engine => "asqlite-engine",
             #[cfg(feature = "peers")]
             Kind::TokioRusqlite => "tokio-rusqlite",
             #[cfg(feature = "peers")]
@@ -154,6 +158,7 @@ impl Kind {
             Kind::Blocking => Box::new(contenders::blocking::Blocking::open(fixture)?),
             Kind::Connection => Box::new(contenders::asqlite::AsyncAsqlite::connection(fixture, options)?),
             Kind::Pool => Box::new(contenders::asqlite::AsyncAsqlite::pool(fixture, options)?),
+            Kind::Engine => Box::new(contenders::engine::QueryEngine::open(fixture, options)?),
             #[cfg(feature = "peers")]
             Kind::TokioRusqlite => Box::new(contenders::tokio_rusqlite::TokioRusqlite::open(fixture, options)?),
             #[cfg(feature = "peers")]

@@ -15,8 +15,8 @@
 //! ## Adding a contender
 //!
 //! Add a variant to [`Kind`], give it a name and a group in [`Kind::groups`], and open it in [`Kind::open`] from a
-//! module under `contenders/` that implements [`Contender`]. The query layer's `Engine` joins the `sync_vs_async`
-//! group this way once its crate is in the workspace.
+//! module under `contenders/` that implements [`Contender`]. The query layer's `Engine` (`asqlite-engine`) is one,
+//! in the `sync_vs_async` group; the report also checks its point throughput against the `Pool`'s.
 
 pub mod contender;
 mod contenders;

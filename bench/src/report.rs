@@ -50,6 +50,9 @@ pub struct Idle {
     pub windows: Vec<(String, Duration)>,
 }
 
+/// The query layer's point throughput the design targets, as a ratio of the driver's `Pool`.
+pub const ENGINE_POINT_TARGET: f64 = 0.9;
+
 /// Everything the report measured.
 #[derive(Debug, Default)]
 pub struct Results {
@@ -98,6 +101,11 @@ impl Results {
     /// A contender's median rate as a ratio of rusqlite's.
     pub fn ratio(&self, kind: Kind, workload: Workload) -> Option<f64> {
         Some(self.median(kind, workload)? / self.median(Kind::Rusqlite, workload)?)
+    }
+
+    /// The query layer's point throughput as a ratio of the driver's own (its `Pool`), the layer's target.
+    pub fn engine_point_ratio(&self) -> Option<f64> {
+        Some(self.median(Kind::Engine, Workload::Point)? / self.median(Kind::Pool, Workload::Point)?)
     }
 
     /// The markdown tables.
@@ -167,6 +175,22 @@ impl Results {
                     }
                     None => {
                         let _ = writeln!(s, "| {} | >= {target:.1} | – | – |", w.name());
+                    }
+                }
+            }
+            if self.kinds.contains(&Kind::Engine) && self.workloads.contains(&Workload::Point) {
+                let target = ENGINE_POINT_TARGET;
+                let label = "query layer point (asqlite-engine, ratio of asqlite-pool)";
+                match self.engine_point_ratio() {
+                    Some(r) => {
+                        let _ = writeln!(
+                            s,
+                            "| {label} | >= {target:.1} | {r:.2} | {} |",
+                            if r >= target { "yes" } else { "no" }
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(s, "| {label} | >= {target:.1} | – | – |");
                     }
                 }
             }
@@ -244,6 +268,25 @@ mod tests {
         let md = r.markdown();
         assert!(md.contains("| asqlite-pool | 25.0k (0.50) |"), "{md}");
         assert!(md.contains("| point | >= 0.9 | 0.50 | no |"), "{md}");
+    }
+
+    #[test]
+    fn the_engine_point_target_is_of_the_pool() {
+        let mut r = Results {
+            kinds: vec![Kind::Rusqlite, Kind::Pool, Kind::Engine],
+            workloads: vec![Workload::Point],
+            ..Default::default()
+        };
+        r.add(Kind::Rusqlite, Workload::Point, &sample(1000, 10));
+        r.add(Kind::Pool, Workload::Point, &sample(1000, 20));
+        r.add(Kind::Engine, Workload::Point, &sample(1000, 25));
+        let ratio = r.engine_point_ratio().unwrap();
+        assert!((ratio - 0.8).abs() < 1e-9, "{ratio}");
+        let md = r.markdown();
+        assert!(
+            md.contains("| query layer point (asqlite-engine, ratio of asqlite-pool) | >= 0.9 | 0.80 | no |"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub(crate) mod asqlite;
 pub(crate) mod blocking;
+pub(crate) mod engine;
 pub(crate) mod rusqlite;
 
 #[cfg(feature = "peers")]

@@ -103,10 +103,12 @@ pub enum Kind {
 impl Kind {
     /// Every contender, the floor first.
     pub fn all() -> Vec<Kind> {
-        let mut all = vec![Kind::Rusqlite, Kind::Blocking, Kind::Connection, Kind::Pool, Kind::Engine];
+        let ours = [Kind::Rusqlite, Kind::Blocking, Kind::Connection, Kind::Pool, Kind::Engine];
         #[cfg(feature = "peers")]
-        all.extend([Kind::TokioRusqlite, Kind::AsyncSqlite, Kind::Sqlx]);
-        all
+        let peers = [Kind::TokioRusqlite, Kind::AsyncSqlite, Kind::Sqlx];
+        #[cfg(not(feature = "peers"))]
+        let peers = [];
+        ours.into_iter().chain(peers).collect()
     }
 
     /// The contenders of a criterion group, the floor first.

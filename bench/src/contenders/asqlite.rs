@@ -8,7 +8,7 @@ use tokio::runtime::Runtime;
 
 use super::blocking::asqlite_car;
 use super::rusqlite::ops_table;
-use super::{task_ids, tasks};
+use super::{spawn_point64, task_ids, tasks};
 use crate::contender::Timer;
 use crate::data::{sql, SCAN_MILEAGE};
 use crate::{Car, Contender, Fixture, Kind, Options, Result, Sample, Workload};
@@ -104,19 +104,8 @@ impl Contender for AsyncAsqlite {
                 }
                 Workload::Point => points(handle, &self.point_ids).await?,
                 Workload::Point64 => {
-                    let tasks: Vec<_> = self
-                        .point64
-                        .iter()
-                        .map(|(ids, range)| {
-                            let (handle, ids, range) = (handle.clone(), Arc::clone(ids), range.clone());
-                            tokio::spawn(async move { points(&handle, &ids[range]).await })
-                        })
-                        .collect();
-                    let mut sum = 0u64;
-                    for task in tasks {
-                        sum = sum.wrapping_add(task.await??);
-                    }
-                    sum
+                    spawn_point64(&self.point64, handle, |h, ids, range| async move { points(&h, &ids[range]).await })
+                        .await?
                 }
                 Workload::Scan => {
                     let cars = on!(handle, h => h.query_map(sql::SCAN, params![SCAN_MILEAGE], asqlite_car).await)?;

@@ -6,7 +6,7 @@ use async_sqlite::{JournalMode, Pool, PoolBuilder};
 use tokio::runtime::Runtime;
 
 use super::rusqlite::ops_table;
-use super::{boxed, rusqlite_car, task_ids, tasks};
+use super::{boxed, rusqlite_car, spawn_point64, task_ids, tasks};
 use crate::contender::Timer;
 use crate::data::{sql, SCAN_MILEAGE};
 use crate::{Car, Contender, Fixture, Kind, NewCar, Options, Result, Sample, Workload};
@@ -97,19 +97,8 @@ impl Contender for AsyncSqlite {
                 }
                 Workload::Point => points(pool, &self.point_ids).await?,
                 Workload::Point64 => {
-                    let tasks: Vec<_> = self
-                        .point64
-                        .iter()
-                        .map(|(ids, range)| {
-                            let (pool, ids, range) = (pool.clone(), Arc::clone(ids), range.clone());
-                            tokio::spawn(async move { points(&pool, &ids[range]).await })
-                        })
-                        .collect();
-                    let mut sum = 0u64;
-                    for task in tasks {
-                        sum = sum.wrapping_add(task.await??);
-                    }
-                    sum
+                    spawn_point64(&self.point64, pool, |p, ids, range| async move { points(&p, &ids[range]).await })
+                        .await?
                 }
                 Workload::Scan => {
                     let cars = pool

@@ -10,7 +10,7 @@ use futures::StreamExt;
 use tokio::runtime::Runtime;
 
 use super::rusqlite::ops_table;
-use super::{task_ids, tasks};
+use super::{spawn_point64, task_ids, tasks};
 use crate::contender::Timer;
 use crate::data::{sql, SCAN_MILEAGE};
 use crate::{Car, Contender, Fixture, Kind, NewCar, Options, Result, Sample, Workload};
@@ -137,20 +137,11 @@ impl Contender for QueryEngine {
                 }
                 Workload::Point => points(engine, tables, &self.point_ids).await?,
                 Workload::Point64 => {
-                    let handles: Vec<_> = self
-                        .point64
-                        .iter()
-                        .map(|(ids, range)| {
-                            let (engine, tables) = (engine.clone(), tables.clone());
-                            let (ids, range) = (Arc::clone(ids), range.clone());
-                            tokio::spawn(async move { points(&engine, &tables, &ids[range]).await })
-                        })
-                        .collect();
-                    let mut sum = 0u64;
-                    for h in handles {
-                        sum = sum.wrapping_add(h.await??);
-                    }
-                    sum
+                    let both = (engine.clone(), tables.clone());
+                    spawn_point64(&self.point64, &both, |(e, t), ids, range| async move {
+                        points(&e, &t, &ids[range]).await
+                    })
+                    .await?
                 }
                 Workload::Scan => {
                     let q = select(&tables.cars).where_(tables.cars.c("mileage").gt(bindparam("m")));

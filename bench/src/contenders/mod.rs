@@ -13,9 +13,11 @@ pub(crate) mod sqlx;
 #[cfg(feature = "peers")]
 pub(crate) mod tokio_rusqlite;
 
+use std::future::Future;
+use std::ops::Range;
 use std::sync::Arc;
 
-use crate::{Car, Fixture};
+use crate::{Car, Fixture, Result};
 
 /// Decode a rusqlite row (shared by the rusqlite-based contenders).
 pub(crate) fn rusqlite_car(r: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Car> {
@@ -39,7 +41,25 @@ pub(crate) fn tasks(fixture: &Fixture) -> usize {
     usize::try_from(fixture.sizes.tasks).unwrap_or(0)
 }
 
-/// Rusqlite's errors and the peers' error types, flattened into the harness's error.
+/// The peers' error types, flattened into the harness's error.
+#[cfg(feature = "peers")]
 pub(crate) fn boxed(e: impl std::fmt::Display) -> crate::Error {
     e.to_string().into()
+}
+
+/// Run the point64 workload: one tokio task per slice of keys, each given its own clone of `handle`, and the
+/// wrapping sum of their checksums (shared by every async contender).
+pub(crate) async fn spawn_point64<H, F, Fut>(slices: &[(Arc<[i64]>, Range<usize>)], handle: &H, task: F) -> Result<u64>
+where
+    H: Clone,
+    F: Fn(H, Arc<[i64]>, Range<usize>) -> Fut,
+    Fut: Future<Output = Result<u64>> + Send + 'static,
+{
+    let tasks: Vec<_> =
+        slices.iter().map(|(ids, range)| tokio::spawn(task(handle.clone(), Arc::clone(ids), range.clone()))).collect();
+    let mut sum = 0u64;
+    for t in tasks {
+        sum = sum.wrapping_add(t.await??);
+    }
+    Ok(sum)
 }

@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use tokio::runtime::Runtime;
 
 use super::rusqlite::ops_table;
-use super::{task_ids, tasks};
+use super::{spawn_point64, task_ids, tasks};
 use crate::contender::Timer;
 use crate::data::{sql, SCAN_MILEAGE};
 use crate::{Car, Contender, Fixture, Kind, NewCar, Options, Result, Sample, Workload};
@@ -91,19 +91,8 @@ impl Contender for Sqlx {
                 }
                 Workload::Point => points(pool, &self.point_ids).await?,
                 Workload::Point64 => {
-                    let tasks: Vec<_> = self
-                        .point64
-                        .iter()
-                        .map(|(ids, range)| {
-                            let (pool, ids, range) = (pool.clone(), Arc::clone(ids), range.clone());
-                            tokio::spawn(async move { points(&pool, &ids[range]).await })
-                        })
-                        .collect();
-                    let mut sum = 0u64;
-                    for task in tasks {
-                        sum = sum.wrapping_add(task.await??);
-                    }
-                    sum
+                    spawn_point64(&self.point64, pool, |p, ids, range| async move { points(&p, &ids[range]).await })
+                        .await?
                 }
                 Workload::Scan => {
                     let rows: Vec<CarTuple> = sqlx::query_as(sql::SCAN).bind(SCAN_MILEAGE).fetch_all(pool).await?;

@@ -6,7 +6,7 @@ use tokio::runtime::Runtime;
 use tokio_rusqlite::Connection;
 
 use super::rusqlite::ops_table;
-use super::{boxed, rusqlite_car, rusqlite_setup, task_ids, tasks};
+use super::{boxed, rusqlite_car, rusqlite_setup, spawn_point64, task_ids, tasks};
 use crate::contender::Timer;
 use crate::data::{sql, SCAN_MILEAGE};
 use crate::{Car, Contender, Fixture, Kind, NewCar, Options, Result, Sample, Workload};
@@ -89,19 +89,8 @@ impl Contender for TokioRusqlite {
                 }
                 Workload::Point => points(conn, &self.point_ids).await?,
                 Workload::Point64 => {
-                    let tasks: Vec<_> = self
-                        .point64
-                        .iter()
-                        .map(|(ids, range)| {
-                            let (conn, ids, range) = (conn.clone(), Arc::clone(ids), range.clone());
-                            tokio::spawn(async move { points(&conn, &ids[range]).await })
-                        })
-                        .collect();
-                    let mut sum = 0u64;
-                    for task in tasks {
-                        sum = sum.wrapping_add(task.await??);
-                    }
-                    sum
+                    spawn_point64(&self.point64, conn, |c, ids, range| async move { points(&c, &ids[range]).await })
+                        .await?
                 }
                 Workload::Scan => {
                     let cars = conn

@@ -86,9 +86,14 @@ macro_rules! async_methods {
         ///
         /// Dropped before it starts, the query does not run; dropped while it runs, it is interrupted.
         pub async fn query(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Rows> {
-            let params = params.into();
+            let route = self.read_route();
+            let params =
+                match self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_with(sql, p)) {
+                    Ok(out) => return out,
+                    Err(params) => params,
+                };
             self.shared()
-                .submit(self.read_route().as_route(), |reply| $crate::worker::Job::Query {
+                .submit(route.as_route(), |reply| $crate::worker::Job::Query {
                     sql: sql.into(),
                     params,
                     reply: $crate::worker::QueryReply::All(reply),
@@ -103,9 +108,14 @@ macro_rules! async_methods {
         ///
         /// As [`query`](Self::query).
         pub async fn query_one(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Row> {
-            let params = params.into();
+            let route = self.read_route();
+            let params =
+                match self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_one_with(sql, p)) {
+                    Ok(out) => return out,
+                    Err(params) => params,
+                };
             self.shared()
-                .submit(self.read_route().as_route(), |reply| $crate::worker::Job::Query {
+                .submit(route.as_route(), |reply| $crate::worker::Job::Query {
                     sql: sql.into(),
                     params,
                     reply: $crate::worker::QueryReply::One(reply),
@@ -123,9 +133,14 @@ macro_rules! async_methods {
             sql: &str,
             params: impl Into<$crate::Params>,
         ) -> $crate::Result<Option<$crate::Row>> {
-            let params = params.into();
+            let route = self.read_route();
+            let params =
+                match self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_opt_with(sql, p)) {
+                    Ok(out) => return out,
+                    Err(params) => params,
+                };
             self.shared()
-                .submit(self.read_route().as_route(), |reply| $crate::worker::Job::Query {
+                .submit(route.as_route(), |reply| $crate::worker::Job::Query {
                     sql: sql.into(),
                     params,
                     reply: $crate::worker::QueryReply::Opt(reply),

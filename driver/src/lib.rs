@@ -68,6 +68,20 @@
 //! `2^n` chances park instead, so on a machine too busy to run both sides spinning stops stealing time. Spinning
 //! can be turned off with [`PoolBuilder::spin`].
 //!
+//! ## Cheap reads run where they are called
+//!
+//! Even with both sides spinning, a trip to a worker and back costs more than a warm point query (about 1.5 µs),
+//! so a pool runs such reads on the calling thread instead, the way a synchronous driver does. At the first poll of
+//! `query`, `query_one` or `query_opt`, the pool tries to lock a reader connection that no worker is using; if the
+//! statement is in that connection's cache, read-only, and its last run took at most 1000 virtual-machine steps
+//! (SQLite's own count, read without a clock), it runs there and the future is ready at once. A progress handler
+//! stops an inline run that passes 50 µs anyway (the clock is read only once a statement reaches it), and the read
+//! is handed to a reader; reads have no effects, so running one again is safe. Everything else goes to the workers:
+//! new statements, writes, streams, closures, transactions, and heavy reads. Reads made while other calls are in
+//! flight and a reader waits idle go to that reader, which runs them in parallel with the caller's thread. An
+//! inline call cannot be cancelled halfway (it is done when its first poll returns). Turn this off with
+//! [`PoolBuilder::inline_reads`].
+//!
 //! ## Cancellation
 //!
 //! Dropping a future before its job starts makes the worker skip the job. Dropping it while the job runs

@@ -157,6 +157,11 @@ impl Params {
     }
 
     /// Take the conversion error, if building the parameters hit one.
+    /// Whether a value failed to convert (binding then reports it, and takes it).
+    pub(crate) fn has_error(&self) -> bool {
+        self.error.is_some()
+    }
+
     pub(crate) fn take_error(&mut self) -> Option<Error> {
         self.error.take()
     }

@@ -49,6 +49,7 @@ pub struct PoolBuilder {
     create: bool,
     uri: bool,
     spin: bool,
+    inline_reads: bool,
 }
 
 impl Default for PoolBuilder {
@@ -66,6 +67,7 @@ impl Default for PoolBuilder {
             create: true,
             uri: false,
             spin: true,
+            inline_reads: true,
         }
     }
 }
@@ -153,6 +155,16 @@ impl PoolBuilder {
         self
     }
 
+    /// Let a pool run cheap reads on the calling thread when a reader connection is free (default on): a point
+    /// query then costs what it costs in a synchronous driver, instead of two trips between threads. Only reads
+    /// whose last run on that connection was small (by SQLite's count of virtual-machine steps) run so, and one
+    /// that runs longer than 50 µs anyway is stopped and handed to a reader. Off, every call goes to the worker
+    /// threads. See the crate docs on latency.
+    pub fn inline_reads(mut self, yes: bool) -> Self {
+        self.inline_reads = yes;
+        self
+    }
+
     /// Open a pool on `path`.
     pub async fn open(&self, path: impl AsRef<Path>) -> Result<Pool> {
         let readers = self.readers.unwrap_or_else(default_readers);
@@ -176,8 +188,13 @@ impl PoolBuilder {
     async fn start(&self, path: &Path, readers: usize, what: &'static str) -> Result<Shared> {
         let memory = is_memory(path);
         let readers = if memory { 0 } else { readers };
-        let config =
-            Config { statement_timeout: self.statement_timeout, slow_threshold: self.slow_threshold, spin: self.spin };
+        let inline = self.inline_reads && readers > 0;
+        let config = Config {
+            statement_timeout: self.statement_timeout,
+            slow_threshold: self.slow_threshold,
+            spin: self.spin,
+            inline,
+        };
         let (core, wrx, rrx) = Core::new(config, readers, self.queue_capacity);
         let core = Arc::new(core);
         let deadline_checks = self.statement_timeout.map(|_| 1000);
@@ -218,9 +235,11 @@ impl PoolBuilder {
             for id in 1..=readers {
                 let opts = self.options(true);
                 let p = path.to_path_buf();
+                // An inline read's budget is a deadline too.
+                let checks = if inline { Some(worker::inline::DEADLINE_CHECK_STEPS) } else { deadline_checks };
                 let open_reader = move || -> Result<blocking::Connection> {
                     let conn = opts.open(&p)?;
-                    conn.raw.set_deadline_checks(deadline_checks);
+                    conn.raw.set_deadline_checks(checks);
                     Ok(conn)
                 };
                 match spawn(format!("asqlite-{what}-reader-{id}"), open_reader, rrx.clone(), &core, id, true).await {

@@ -462,3 +462,67 @@ fn bad_input_through_the_async_api_is_an_error() {
         pool.close().await.unwrap();
     });
 }
+
+/// A read known to be cheap on a free reader connection runs at its first poll, on the caller's thread; new,
+/// heavy and writing statements go to the workers, and `inline_reads(false)` sends every call there.
+#[test]
+fn cheap_reads_run_inline_and_the_rest_go_to_the_workers() {
+    use futures::FutureExt;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        // Without spinning, a call that goes to a worker is never ready at its first poll.
+        let pool = Pool::builder().readers(2).spin(false).open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)").await.unwrap();
+        pool.execute_many("INSERT INTO c (n) VALUES (?1)", (0..1000i64).map(|i| params![i])).await.unwrap();
+        let point = "SELECT n FROM c WHERE id = ?1";
+        // Until a reader has run it, the statement's cost is unknown: it goes to a worker.
+        for _ in 0..20 {
+            let n: i64 = pool.query_one(point, params![5]).await.unwrap().get(0).unwrap();
+            assert_eq!(n, 4);
+        }
+        let row = pool.query_one(point, params![7]).now_or_never().expect("a warm point query runs inline").unwrap();
+        assert_eq!(row.get::<i64>(0).unwrap(), 6);
+        let none = pool.query_opt(point, params![5000]).now_or_never().expect("inline").unwrap();
+        assert!(none.is_none());
+        // Wrong input gets the same errors inline as on a worker.
+        let e = pool.query_one(point, params![1, 2]).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ParameterCount);
+        let e = pool.query_one(point, params![100_000]).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NoRows);
+
+        // A scan takes thousands of steps: never inline, however warm.
+        let scan = "SELECT sum(n) FROM c WHERE n >= ?1";
+        for _ in 0..20 {
+            let s: i64 = pool.query_one(scan, params![0]).await.unwrap().get(0).unwrap();
+            assert_eq!(s, 499_500);
+        }
+        assert!(pool.query_one(scan, params![0]).now_or_never().is_none());
+
+        // A statement cheap last time but heavy this time starts inline, runs out of its budget, and finishes on
+        // a worker with the right answer.
+        let count =
+            "WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < ?1) SELECT count(*) FROM k";
+        for _ in 0..20 {
+            let n: i64 = pool.query_one(count, params![3]).await.unwrap().get(0).unwrap();
+            assert_eq!(n, 3);
+        }
+        assert!(pool.query_one(count, params![3]).now_or_never().is_some());
+        let n: i64 = pool.query_one(count, params![2_000_000]).await.unwrap().get(0).unwrap();
+        assert_eq!(n, 2_000_000);
+
+        // A read that writes is never run inline: it goes to the writer.
+        let ret = "INSERT INTO c (n) VALUES (?1) RETURNING id";
+        let id: i64 = pool.query_one(ret, params![1]).await.unwrap().get(0).unwrap();
+        assert_eq!(id, 1001);
+        pool.close().await.unwrap();
+        let e = pool.query_one(point, params![7]).now_or_never().expect("a closed pool fails at once").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Closed);
+
+        let off = Pool::builder().readers(2).spin(false).inline_reads(false).open(&path).await.unwrap();
+        for _ in 0..20 {
+            off.query_one(point, params![5]).await.unwrap();
+        }
+        assert!(off.query_one(point, params![7]).now_or_never().is_none());
+        off.close().await.unwrap();
+    });
+}

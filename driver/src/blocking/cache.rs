@@ -12,13 +12,16 @@ pub(crate) struct Cached {
     pub columns: Arc<[String]>,
     /// How often SQLite had re-prepared the statement when `columns` were read.
     pub reprepares: u32,
+    /// Virtual-machine steps of the last run through [`Statement`](super::Statement)'s run methods (`u32::MAX`
+    /// until one finishes): what the pool reads to decide whether a read is cheap enough to run inline.
+    pub last_steps: u32,
 }
 
 impl Cached {
     pub fn new(raw: RawStatement) -> Self {
         let columns = super::statement::column_names(&raw);
         let reprepares = raw.reprepare_count();
-        Cached { raw, columns, reprepares }
+        Cached { raw, columns, reprepares, last_steps: u32::MAX }
     }
 
     /// Read the column names again if SQLite re-prepared the statement since they were read.
@@ -128,6 +131,14 @@ impl StatementCache {
     pub fn peek_readonly(&self, sql: &str) -> Option<bool> {
         let slot = self.index.get(sql)?;
         self.slots[*slot].cached.as_ref().map(|c| c.raw.readonly())
+    }
+
+    /// Whether the cached statement for `sql` is read-only, and the steps of its last run, without checking it out
+    /// or counting a hit.
+    #[inline]
+    pub fn peek_cost(&self, sql: &str) -> Option<(bool, u32)> {
+        let slot = self.index.get(sql)?;
+        self.slots[*slot].cached.as_ref().map(|c| (c.raw.readonly(), c.last_steps))
     }
 
     /// Return a checked-out statement, or add a new one. It must be reset.

@@ -129,6 +129,15 @@ impl Connection {
         self.prepare_cached(sql).is_ok_and(|s| !s.readonly())
     }
 
+    /// The virtual-machine steps of the last run of `sql` if it is cached, read-only and not in use; None
+    /// otherwise. Nothing is prepared and no hit is counted.
+    pub(crate) fn cached_read_cost(&self, sql: &str) -> Option<u32> {
+        match self.cache.borrow().peek_cost(sql)? {
+            (true, steps) => Some(steps),
+            (false, _) => None,
+        }
+    }
+
     /// Run one statement; returns what it did.
     #[inline]
     pub fn execute(&self, sql: &str, params: impl Into<Params>) -> Result<Done> {
@@ -219,6 +228,20 @@ impl Connection {
     /// Run a query and return its first row, if any.
     pub fn query_opt(&self, sql: &str, params: impl Into<Params>) -> Result<Option<Row>> {
         self.prepare_cached(sql)?.query_opt(params)
+    }
+
+    /// [`query`](Self::query), [`query_one`](Self::query_one) and [`query_opt`](Self::query_opt) with borrowed
+    /// parameters, left as they were for a second try.
+    pub(crate) fn query_with(&self, sql: &str, params: &mut Params) -> Result<Rows> {
+        self.prepare_cached(sql)?.query_with(params)
+    }
+
+    pub(crate) fn query_one_with(&self, sql: &str, params: &mut Params) -> Result<Row> {
+        self.prepare_cached(sql)?.query_one_with(params)
+    }
+
+    pub(crate) fn query_opt_with(&self, sql: &str, params: &mut Params) -> Result<Option<Row>> {
+        self.prepare_cached(sql)?.query_opt_with(params)
     }
 
     /// Run a query and decode each row with `f`, straight from SQLite's buffers.

@@ -160,16 +160,21 @@ impl<'c> Statement<'c> {
     /// Bind `params`, run `f` over the steps, and reset the statement whatever `f` returned.
     #[inline]
     fn run<R>(&mut self, params: impl Into<Params>, f: impl FnOnce(&mut Steps<'_>) -> Result<R>) -> Result<R> {
-        let mut params = params.into();
+        self.run_with(&mut params.into(), f)
+    }
+
+    /// As `run`, with borrowed parameters (left as they were, unless they carried a conversion error).
+    fn run_with<R>(&mut self, params: &mut Params, f: impl FnOnce(&mut Steps<'_>) -> Result<R>) -> Result<R> {
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
         }
         let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
-        let out = match bind_params(&cached.raw, &mut params) {
+        let out = match bind_params(&cached.raw, params) {
             Ok(()) => f(&mut Steps { cached: &mut *cached, first: true }),
             Err(e) => Err(e),
         };
         cached.raw.reset();
+        cached.last_steps = cached.raw.take_vm_steps();
         out
     }
 
@@ -186,7 +191,11 @@ impl<'c> Statement<'c> {
 
     /// Run and collect every row.
     pub fn query(&mut self, params: impl Into<Params>) -> Result<Rows> {
-        self.run(params, |steps| {
+        self.query_with(&mut params.into())
+    }
+
+    pub(crate) fn query_with(&mut self, params: &mut Params) -> Result<Rows> {
+        self.run_with(params, |steps| {
             let mut rows = Vec::new();
             while let Some(row) = steps.next()? {
                 rows.push(row.to_row()?);
@@ -211,12 +220,20 @@ impl<'c> Statement<'c> {
 
     /// Run and return the first row, or an error of kind [`ErrorKind::NoRows`].
     pub fn query_one(&mut self, params: impl Into<Params>) -> Result<Row> {
-        self.query_opt(params)?.ok_or_else(|| no_rows(self.sql()))
+        self.query_one_with(&mut params.into())
+    }
+
+    pub(crate) fn query_one_with(&mut self, params: &mut Params) -> Result<Row> {
+        self.query_opt_with(params)?.ok_or_else(|| no_rows(self.sql()))
     }
 
     /// Run and return the first row, if any.
     pub fn query_opt(&mut self, params: impl Into<Params>) -> Result<Option<Row>> {
-        self.run(params, |steps| steps.next()?.map(|row| row.to_row()).transpose())
+        self.query_opt_with(&mut params.into())
+    }
+
+    pub(crate) fn query_opt_with(&mut self, params: &mut Params) -> Result<Option<Row>> {
+        self.run_with(params, |steps| steps.next()?.map(|row| row.to_row()).transpose())
     }
 
     /// Run and decode the first row with `f`, or fail with [`ErrorKind::NoRows`].

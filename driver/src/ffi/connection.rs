@@ -106,6 +106,9 @@ impl InterruptHandle {
 /// Data read by the progress handler (statement deadline), owned by the connection.
 struct Progress {
     deadline: Cell<Option<Instant>>,
+    /// A deadline counted from the handler's first call, which then sets `deadline`: a statement too short to
+    /// reach the handler never reads the clock.
+    budget: Cell<Option<Duration>>,
     fired: Cell<bool>,
 }
 
@@ -130,6 +133,10 @@ extern "C" fn progress_callback(data: *mut c_void) -> c_int {
     // SAFETY: `data` is the `Progress` boxed inside the connection, registered in `set_deadline_checks`, and the
     // box outlives the registration (it is dropped after sqlite3_close). The callback runs on the owning thread.
     let p = unsafe { &*data.cast::<Progress>() };
+    if let Some(budget) = p.budget.take() {
+        p.deadline.set(Some(Instant::now() + budget));
+        return 0;
+    }
     match p.deadline.get() {
         Some(d) if Instant::now() >= d => {
             p.fired.set(true);
@@ -170,7 +177,11 @@ impl RawConnection {
                 state: Mutex::new(InterruptState { db: DbPtr(db), token: 0 }),
                 cancelled: AtomicBool::new(false),
             }),
-            progress: Box::new(Progress { deadline: Cell::new(None), fired: Cell::new(false) }),
+            progress: Box::new(Progress {
+                deadline: Cell::new(None),
+                budget: Cell::new(None),
+                fired: Cell::new(false),
+            }),
         })
     }
 
@@ -247,6 +258,15 @@ impl RawConnection {
     /// Set the deadline the progress handler enforces (None = no deadline); clears the fired flag.
     pub fn set_deadline(&self, deadline: Option<Instant>) {
         self.progress.deadline.set(deadline);
+        self.progress.budget.set(None);
+        self.progress.fired.set(false);
+    }
+
+    /// Set a deadline `budget` after the progress handler's first call (a little later than now, by at most the
+    /// steps between its calls), without reading the clock now; clears the fired flag.
+    pub fn set_lazy_deadline(&self, budget: Duration) {
+        self.progress.deadline.set(None);
+        self.progress.budget.set(Some(budget));
         self.progress.fired.set(false);
     }
 

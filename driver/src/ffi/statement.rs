@@ -199,6 +199,15 @@ impl RawStatement {
         u32::try_from(n).unwrap_or(0)
     }
 
+    /// The virtual-machine steps of the runs since the last call, which restarts the count: a measure of how much
+    /// work a run did that costs no clock read.
+    #[inline]
+    pub fn take_vm_steps(&self) -> u32 {
+        // SAFETY: reads and resets a counter of the live statement.
+        let n = unsafe { ffi::sqlite3_stmt_status(self.ptr(), ffi::SQLITE_STMTSTATUS_VM_STEP, 1) };
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
     /// Whether the statement makes no direct change to the database.
     pub fn readonly(&self) -> bool {
         // SAFETY: reads a flag of the live statement.

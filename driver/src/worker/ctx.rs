@@ -20,7 +20,8 @@ pub(crate) struct Ctx<'a> {
     pub in_tx: bool,
     /// The queue this worker serves now (a transaction's own channel inside one): a paused stream checks it to
     /// see whether someone waits for the connection.
-    pub queue: &'a Receiver<Job>,
+    /// None for a read run inline on the caller's thread.
+    pub queue: Option<&'a Receiver<Job>>,
     pub(super) panicked: Cell<bool>,
     pub(super) settled: Cell<bool>,
     /// Refuse writes once the database file is deleted or moved (the writer of a file database).
@@ -46,7 +47,7 @@ impl<'a> Ctx<'a> {
         reader: bool,
         in_tx: bool,
         guard_file: bool,
-        queue: &'a Receiver<Job>,
+        queue: Option<&'a Receiver<Job>>,
     ) -> Self {
         Ctx {
             core,
@@ -146,31 +147,73 @@ impl<'a> Ctx<'a> {
         timeout: Option<Duration>,
         f: impl FnOnce(&mut Connection) -> Result<R>,
     ) -> Result<R> {
+        let (out, fired) = self.guarded_raw(conn, token, timeout, None, f);
+        match (timeout, fired) {
+            (Some(t), true) => out.map_err(|e| timed_out(e, t)),
+            _ => out,
+        }
+    }
+
+    /// Run `f` for a read on the caller's thread (reader connection borrowed, see [`super::inline`]), stopping it
+    /// after `budget`. None if the budget ran out: the read was stopped and should run on a worker instead (a read
+    /// has no effects, so running it again is safe). A statement timeout shorter than the budget applies as usual.
+    pub fn inline<R>(
+        &self,
+        conn: &mut Connection,
+        sql: &str,
+        budget: Duration,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+    ) -> Option<Result<R>> {
+        #[cfg(feature = "tracing")]
+        let _entered = self.enter_span(Some(sql));
+        #[cfg(not(feature = "tracing"))]
+        let _ = sql;
+        let user = self.core.config.statement_timeout.filter(|t| *t <= budget);
+        let (out, fired) = match user {
+            Some(t) => self.guarded_raw(conn, 0, Some(t), None, f),
+            None => self.guarded_raw(conn, 0, None, Some(budget), f),
+        };
+        self.finish_job(conn);
+        match (user, fired) {
+            (Some(t), true) => Some(out.map_err(|e| timed_out(e, t))),
+            (None, true) => None,
+            _ => Some(out),
+        }
+    }
+
+    /// Run `f` guarded; also says whether the deadline (`timeout` from now, or `budget` from the progress
+    /// handler's first call) fired. Token 0 (a read run inline) leaves the interrupt token alone: no caller can
+    /// cancel a call that runs on its own thread.
+    fn guarded_raw<R>(
+        &self,
+        conn: &mut Connection,
+        token: u64,
+        timeout: Option<Duration>,
+        budget: Option<Duration>,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+    ) -> (Result<R>, bool) {
         if self.guard_file && self.write_job.get() && conn.raw.has_moved() {
-            return Err(moved_error(conn));
+            return (Err(moved_error(conn)), false);
         }
         // The clock is read only when something needs it: a deadline, the slow-call threshold or a span.
         let timed = timeout.is_some() || self.core.config.slow_threshold.is_some() || cfg!(feature = "tracing");
         let started = timed.then(Instant::now);
-        conn.raw.set_interrupt_token(token);
+        if token != 0 {
+            conn.raw.set_interrupt_token(token);
+        }
         if let (Some(t), Some(start)) = (timeout, started) {
             conn.raw.set_deadline(Some(start + t));
         }
+        if let Some(b) = budget {
+            conn.raw.set_lazy_deadline(b);
+        }
         let mut out = catch(|| f(conn));
-        conn.raw.set_interrupt_token(0);
-        if let Some(t) = timeout {
-            if conn.raw.deadline_fired() {
-                if let Err(e) = &out {
-                    if e.kind() == ErrorKind::Interrupted {
-                        let sql = e.sql().unwrap_or("").to_owned();
-                        out = Err(Error::new(
-                            ErrorKind::Timeout,
-                            format!("the call ran longer than the statement timeout of {t:?} and was stopped"),
-                        )
-                        .with_sql(&sql));
-                    }
-                }
-            }
+        if token != 0 {
+            conn.raw.set_interrupt_token(0);
+        }
+        let mut fired = false;
+        if timeout.is_some() || budget.is_some() {
+            fired = conn.raw.deadline_fired() && out.as_ref().is_err_and(|e| e.kind() == ErrorKind::Interrupted);
             conn.raw.set_deadline(None);
         }
         if let Err(e) = &out {
@@ -197,7 +240,21 @@ impl<'a> Ctx<'a> {
                 slow(took, self.core.config.slow_threshold.unwrap_or_default());
             }
         }
-        out
+        (out, fired)
+    }
+
+    /// Open the span of the job about to run.
+    #[cfg(feature = "tracing")]
+    fn enter_span(&self, sql: Option<&str>) -> tracing::span::EnteredSpan {
+        let span = tracing::info_span!(
+            "asqlite.statement",
+            sql = sql.unwrap_or("<closure>"),
+            worker = self.id,
+            rows = tracing::field::Empty,
+            duration_us = tracing::field::Empty,
+        );
+        *self.span.borrow_mut() = span.clone();
+        span.entered()
     }
 
     /// Whether a reader should pass the statement to the writer because it writes.
@@ -216,17 +273,7 @@ impl<'a> Ctx<'a> {
             }
         }
         #[cfg(feature = "tracing")]
-        let _entered = {
-            let span = tracing::info_span!(
-                "asqlite.statement",
-                sql = job.sql().unwrap_or("<closure>"),
-                worker = self.id,
-                rows = tracing::field::Empty,
-                duration_us = tracing::field::Empty,
-            );
-            *self.span.borrow_mut() = span.clone();
-            span.entered()
-        };
+        let _entered = self.enter_span(job.sql());
         let len = |n: usize| u64::try_from(n).ok();
         self.write_job.set(matches!(
             job,
@@ -272,7 +319,7 @@ impl<'a> Ctx<'a> {
         if !reply.start(self.id) {
             return;
         }
-        let tx = Ctx::new(self.core, self.id, false, true, self.guard_file, &jobs);
+        let tx = Ctx::new(self.core, self.id, false, true, self.guard_file, Some(&jobs));
         tx.write_job.set(true);
         let begun = tx.guarded(conn, reply.token(), |c| c.execute_batch(begin_sql));
         let ok = begun.is_ok();
@@ -318,6 +365,17 @@ impl<'a> Ctx<'a> {
             let _ = conn.execute_batch("ROLLBACK");
         }
     }
+}
+
+/// The error of a call stopped by the statement timeout `t`.
+#[cold]
+fn timed_out(e: Error, t: Duration) -> Error {
+    if e.kind() != ErrorKind::Interrupted {
+        return e;
+    }
+    let sql = e.sql().unwrap_or("").to_owned();
+    Error::new(ErrorKind::Timeout, format!("the call ran longer than the statement timeout of {t:?} and was stopped"))
+        .with_sql(&sql)
 }
 
 #[cold]

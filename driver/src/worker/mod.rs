@@ -6,6 +6,7 @@
 //! `catch_unwind` with the job's interrupt token set ([`ctx`]), and completes the reply, which wakes the caller.
 
 pub(crate) mod ctx;
+pub(crate) mod inline;
 pub(crate) mod job;
 pub(crate) mod park;
 pub(crate) mod queue;
@@ -37,6 +38,8 @@ pub(crate) struct Config {
     pub statement_timeout: Option<Duration>,
     pub slow_threshold: Option<Duration>,
     pub spin: bool,
+    /// Let cheap reads run on the caller's thread when a reader connection is free (see [`inline`]).
+    pub inline: bool,
 }
 
 /// Counters of one worker, readable from the pool.
@@ -60,6 +63,9 @@ pub(crate) struct Core {
     pub readers: usize,
     /// How the readers take turns at their shared queue.
     pub readers_lead: Leadership,
+    /// The readers' connections (reader `id` at `id - 1`): each reader locks its own for every job, and a caller
+    /// may borrow a free one for a cheap read ([`inline`]). None until the reader has opened it, and after close.
+    pub reader_conns: Box<[Mutex<Option<Connection>>]>,
     /// Readers still running; the last one to stop sends the writer its close job.
     alive_readers: AtomicUsize,
     /// Set when the writer has stopped, with the closers waiting for it.
@@ -86,6 +92,7 @@ impl Core {
             reader_queue,
             readers,
             readers_lead: Leadership::default(),
+            reader_conns: (0..readers).map(|_| Mutex::new(None)).collect(),
             alive_readers: AtomicUsize::new(readers),
             stopped: AtomicBool::new(false),
             stop_waiters: Mutex::new(Vec::new()),
@@ -160,9 +167,20 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
 }
 
 /// The thread body of a worker: take jobs until a close job (or a closed queue), then close the connection.
-pub(crate) fn run(mut conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usize, reader: bool) {
+///
+/// A reader keeps its connection in [`Core::reader_conns`] and locks it for each job, so a caller can borrow it
+/// between jobs; the writer owns its connection outright.
+pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usize, reader: bool) {
     let guard_file = !reader && conn.path().is_some();
-    let ctx = Ctx::new(&core, id, reader, false, guard_file, &rx);
+    let slot = if reader { core.reader_conns.get(id.wrapping_sub(1)) } else { None };
+    let mut owned = match slot {
+        Some(slot) => {
+            *lock(slot) = Some(conn);
+            None
+        }
+        None => Some(conn),
+    };
+    let ctx = Ctx::new(&core, id, reader, false, guard_file, Some(&rx));
     let mut spin = WorkerSpin::new(core.config.spin);
     let queue = if reader { core.reader_queue.as_ref().unwrap_or(&core.writer) } else { &core.writer };
     loop {
@@ -172,23 +190,33 @@ pub(crate) fn run(mut conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: 
             Next::Disconnected => break,
         };
         queue.taken();
+        if matches!(job, Job::Close) {
+            break;
+        }
+        let mut guard = slot.map(lock);
+        let conn = match (&mut guard, &mut owned) {
+            (Some(g), _) => g.as_mut(),
+            (None, o) => o.as_mut(),
+        };
+        let Some(conn) = conn else { break };
         let outcome = match job {
-            Job::Close => break,
             Job::Begin { behavior, jobs, reply } => {
-                ctx.transaction(&mut conn, behavior.begin_sql(), jobs, reply);
+                ctx.transaction(conn, behavior.begin_sql(), jobs, reply);
                 Outcome::Done
             }
-            other => ctx.handle(&mut conn, other),
+            other => ctx.handle(conn, other),
         };
         match outcome {
-            Outcome::Done => ctx.finish_job(&conn),
+            Outcome::Done => ctx.finish_job(conn),
             Outcome::Forwarded => {
                 ctx.settled.set(false);
                 ctx.panicked.set(false);
             }
         }
     }
-    drop(conn);
+    // Close the connection (a caller borrowing it finishes first).
+    drop(owned);
+    drop(slot.and_then(|s| lock(s).take()));
     if reader {
         // Hand the lead on: the next reader must take its own close job.
         core.readers_lead.job_queued();
@@ -196,4 +224,9 @@ pub(crate) fn run(mut conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: 
     } else {
         core.writer_stopped();
     }
+}
+
+/// Lock a reader's connection slot (a panic while it was held is caught inside, so poison carries no meaning).
+fn lock(slot: &Mutex<Option<Connection>>) -> std::sync::MutexGuard<'_, Option<Connection>> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
 }

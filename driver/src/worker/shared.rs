@@ -8,8 +8,9 @@ use crossbeam_channel::Sender;
 
 use super::reply::{self, Completer};
 use super::{Core, Job};
+use crate::blocking::Connection;
 use crate::ffi::InterruptHandle;
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Params, Result};
 
 /// Where a job goes.
 #[derive(Clone, Copy)]
@@ -104,6 +105,22 @@ impl Shared {
             }
             Poll::Ready(Err(_)) => Poll::Ready(Err(self.closed_error())),
         }
+    }
+
+    /// Run a read on the calling thread if it is cheap and a reader connection is free (see
+    /// [`super::inline`]); otherwise give the parameters back, to send the job.
+    #[inline]
+    pub fn try_inline<R>(
+        &self,
+        route: Route<'_>,
+        sql: &str,
+        params: Params,
+        f: impl FnOnce(&mut Connection, &mut Params) -> Result<R>,
+    ) -> std::result::Result<Result<R>, Params> {
+        if !matches!(route, Route::Read) || self.is_closed() {
+            return Err(params);
+        }
+        super::inline::try_read(&self.core, sql, params, f)
     }
 
     /// Send a job made around a fresh reply, and await the reply. Dropping the future cancels the job.

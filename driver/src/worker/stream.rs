@@ -69,7 +69,7 @@ fn deliver(ctx: &Ctx<'_>, tx: &Sender<Result<Vec<Row>>>, link: &StreamLink, chun
             Err(SendTimeoutError::Disconnected(_)) => return Delivery::ConsumerGone,
             Err(SendTimeoutError::Timeout(back)) => {
                 chunk = back.unwrap_or_default();
-                if !ctx.queue.is_empty() {
+                if ctx.queue.is_some_and(|q| !q.is_empty()) {
                     return Delivery::Spill(chunk);
                 }
             }

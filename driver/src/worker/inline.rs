@@ -1,0 +1,74 @@
+//! Cheap reads on the caller's thread.
+//!
+//! Handing a point query to a worker costs more than running it: the job and its reply cross cores, and the
+//! caller waits (spinning or parked) while the worker runs a statement that takes a microsecond or two. So when a
+//! pool's reader connection is free, a read that is known to be cheap runs right where it was called, on that
+//! connection, at its first poll, which is what a synchronous driver does.
+//!
+//! "Known to be cheap": the statement is in that connection's cache, read-only, and its last run took at most
+//! [`MAX_INLINE_STEPS`] virtual-machine steps (SQLite counts them per statement, so no clock is read). Even then
+//! the run is stopped after [`INLINE_BUDGET`] (a progress handler checks the time) and handed to a worker, so
+//! a caller's thread is never held longer than the spinning it replaces. Everything else, new statements,
+//! writes, streams, closures, transactions and slow reads, goes to the workers as before; so do reads made while
+//! an idle reader waits for work and other calls are in flight, since running those in parallel on the readers
+//! is faster than running them one after another here.
+
+use std::sync::atomic::Ordering;
+use std::sync::TryLockError;
+use std::time::Duration;
+
+use super::ctx::Ctx;
+use super::Core;
+use crate::blocking::Connection;
+use crate::{Params, Result};
+
+/// Reads whose last run took more virtual-machine steps than this go to a worker (a point query takes ~15).
+pub const MAX_INLINE_STEPS: u32 = 1000;
+
+/// An inline read running longer than this is stopped and run again on a worker.
+pub const INLINE_BUDGET: Duration = Duration::from_micros(50);
+
+/// How often (in virtual-machine steps) a reader's progress handler looks at the clock.
+pub const DEADLINE_CHECK_STEPS: u32 = 200;
+
+/// Run `f(connection, params)` on this thread if a reader connection is free and `sql` is cheap there; otherwise
+/// give the parameters back, for the caller to send the job to the readers.
+pub(crate) fn try_read<R>(
+    core: &Core,
+    sql: &str,
+    mut params: Params,
+    f: impl FnOnce(&mut Connection, &mut Params) -> Result<R>,
+) -> std::result::Result<Result<R>, Params> {
+    if !core.config.inline || core.reader_conns.is_empty() {
+        return Err(params);
+    }
+    if core.in_flight.load(Ordering::Relaxed) > 0 && core.readers_lead.leader_waiting() {
+        // Concurrent calls and an idle reader: it runs this one while the caller's thread goes on with the others.
+        return Err(params);
+    }
+    for (i, slot) in core.reader_conns.iter().enumerate() {
+        let mut guard = match slot.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => continue,
+        };
+        // None: the reader has not opened it yet, or has closed it (the pool is closing).
+        let Some(conn) = guard.as_mut() else { continue };
+        match conn.cached_read_cost(sql) {
+            Some(steps) if steps <= MAX_INLINE_STEPS => {}
+            // Known to be heavy (or a write): a worker runs it.
+            Some(_) => return Err(params),
+            // Not cached here (or in use): another reader may know it.
+            None => continue,
+        }
+        if params.has_error() {
+            return Err(params); // the worker reports it
+        }
+        let ctx = Ctx::new(core, i + 1, true, false, false, None);
+        return match ctx.inline(conn, sql, INLINE_BUDGET, |c| f(c, &mut params)) {
+            Some(out) => Ok(out),
+            None => Err(params), // binding left them as they were
+        };
+    }
+    Err(params)
+}

@@ -87,8 +87,10 @@ pub enum Kind {
     /// `asqlite::Pool`: one writer and [`Options::readers`] readers.
     Pool,
     /// The query layer's `Engine` (`asqlite-query`) over a `Pool` like [`Kind::Pool`]'s, statements built with its
-    /// expression API.
+    /// expression API; the point select compiled once and run with a new key each time.
     Engine,
+    /// As [`Kind::Engine`], the point select built anew for every query (a hit in the engine's shape cache).
+    EngineBuilt,
     /// `tokio_rusqlite::Connection`: one worker thread.
     #[cfg(feature = "peers")]
     TokioRusqlite,
@@ -103,7 +105,7 @@ pub enum Kind {
 impl Kind {
     /// Every contender, the floor first.
     pub fn all() -> Vec<Kind> {
-        let ours = [Kind::Rusqlite, Kind::Blocking, Kind::Connection, Kind::Pool, Kind::Engine];
+        let ours = [Kind::Rusqlite, Kind::Blocking, Kind::Connection, Kind::Pool, Kind::Engine, Kind::EngineBuilt];
         #[cfg(feature = "peers")]
         let peers = [Kind::TokioRusqlite, Kind::AsyncSqlite, Kind::Sqlx];
         #[cfg(not(feature = "peers"))]
@@ -120,7 +122,7 @@ impl Kind {
     pub fn groups(self) -> &'static [Group] {
         match self {
             Kind::Rusqlite | Kind::Pool => &[Group::SyncVsAsync, Group::Peers],
-            Kind::Blocking | Kind::Connection | Kind::Engine => &[Group::SyncVsAsync],
+            Kind::Blocking | Kind::Connection | Kind::Engine | Kind::EngineBuilt => &[Group::SyncVsAsync],
             #[cfg(feature = "peers")]
             Kind::TokioRusqlite | Kind::AsyncSqlite | Kind::Sqlx => &[Group::Peers],
         }
@@ -134,6 +136,7 @@ impl Kind {
             Kind::Connection => "asqlite-connection",
             Kind::Pool => "asqlite-pool",
             Kind::Engine => "asqlite-engine",
+            Kind::EngineBuilt => "asqlite-engine-built",
             #[cfg(feature = "peers")]
             Kind::TokioRusqlite => "tokio-rusqlite",
             #[cfg(feature = "peers")]
@@ -160,7 +163,8 @@ impl Kind {
             Kind::Blocking => Box::new(contenders::blocking::Blocking::open(fixture)?),
             Kind::Connection => Box::new(contenders::asqlite::AsyncAsqlite::connection(fixture, options)?),
             Kind::Pool => Box::new(contenders::asqlite::AsyncAsqlite::pool(fixture, options)?),
-            Kind::Engine => Box::new(contenders::engine::QueryEngine::open(fixture, options)?),
+            Kind::Engine => Box::new(contenders::engine::QueryEngine::open(fixture, options, false)?),
+            Kind::EngineBuilt => Box::new(contenders::engine::QueryEngine::open(fixture, options, true)?),
             #[cfg(feature = "peers")]
             Kind::TokioRusqlite => Box::new(contenders::tokio_rusqlite::TokioRusqlite::open(fixture, options)?),
             #[cfg(feature = "peers")]

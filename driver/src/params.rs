@@ -21,6 +21,8 @@ pub struct Params {
 pub(crate) enum ParamsKind {
     #[default]
     None,
+    /// One positional value, the common case of a lookup by key, kept without a heap allocation.
+    One(Value),
     Positional(Vec<Value>),
     Named(Vec<(Cow<'static, str>, Value)>),
 }
@@ -33,7 +35,8 @@ impl Params {
 
     /// Positional parameters with room for `n` values.
     pub fn positional_with_capacity(n: usize) -> Self {
-        Params { kind: ParamsKind::Positional(Vec::with_capacity(n)), error: None }
+        let kind = if n <= 1 { ParamsKind::None } else { ParamsKind::Positional(Vec::with_capacity(n)) };
+        Params { kind, error: None }
     }
 
     /// Named parameters with room for `n` values.
@@ -65,7 +68,12 @@ impl Params {
         let v = self.convert(value);
         match &mut self.kind {
             ParamsKind::Positional(vs) => vs.push(v),
-            ParamsKind::None => self.kind = ParamsKind::Positional(vec![v]),
+            ParamsKind::None => self.kind = ParamsKind::One(v),
+            ParamsKind::One(_) => {
+                if let ParamsKind::One(first) = std::mem::take(&mut self.kind) {
+                    self.kind = ParamsKind::Positional(vec![first, v]);
+                }
+            }
             ParamsKind::Named(_) => self.fail("cannot mix positional and named parameters"),
         }
     }
@@ -76,7 +84,9 @@ impl Params {
         match &mut self.kind {
             ParamsKind::Named(vs) => vs.push((name.into(), v)),
             ParamsKind::None => self.kind = ParamsKind::Named(vec![(name.into(), v)]),
-            ParamsKind::Positional(_) => self.fail("cannot mix positional and named parameters"),
+            ParamsKind::One(_) | ParamsKind::Positional(_) => {
+                self.fail("cannot mix positional and named parameters");
+            }
         }
     }
 
@@ -99,6 +109,7 @@ impl Params {
     pub fn len(&self) -> usize {
         match &self.kind {
             ParamsKind::None => 0,
+            ParamsKind::One(_) => 1,
             ParamsKind::Positional(v) => v.len(),
             ParamsKind::Named(v) => v.len(),
         }
@@ -145,6 +156,7 @@ impl Params {
     /// The positional values (empty for named parameters).
     pub fn positional_values(&self) -> &[Value] {
         match &self.kind {
+            ParamsKind::One(v) => std::slice::from_ref(v),
             ParamsKind::Positional(v) => v,
             _ => &[],
         }
@@ -156,12 +168,12 @@ impl Params {
         self.error.as_ref()
     }
 
-    /// Take the conversion error, if building the parameters hit one.
     /// Whether a value failed to convert (binding then reports it, and takes it).
     pub(crate) fn has_error(&self) -> bool {
         self.error.is_some()
     }
 
+    /// Take the conversion error, if building the parameters hit one.
     pub(crate) fn take_error(&mut self) -> Option<Error> {
         self.error.take()
     }
@@ -241,6 +253,20 @@ macro_rules! __unit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_value_is_kept_inline_and_grows_into_a_list() {
+        let one = crate::params![7];
+        assert!(matches!(one.kind, ParamsKind::One(Value::Integer(7))));
+        assert_eq!((one.len(), one.positional_values()), (1, &[Value::Integer(7)][..]));
+        let mut two = crate::params![7];
+        two.push(&"x");
+        assert_eq!(two.positional_values(), &[Value::Integer(7), Value::Text("x".into())]);
+        let mut mixed = crate::params![7];
+        mixed.push_named("a", &1);
+        assert!(mixed.error().is_some());
+        assert!(Params::positional_with_capacity(0).is_empty());
+    }
 
     #[test]
     fn macros_build_params() {

@@ -85,6 +85,9 @@ pub(crate) struct StatementCache {
     clock: u64,
     hits: u64,
     misses: u64,
+    /// The slot of the last statement looked up: a loop running one statement finds it by comparing text, without
+    /// hashing it.
+    last: usize,
 }
 
 /// Hit and miss counts of a statement cache.
@@ -110,13 +113,25 @@ impl StatementCache {
             clock: 0,
             hits: 0,
             misses: 0,
+            last: usize::MAX,
         }
+    }
+
+    /// The slot holding `sql`, if any.
+    #[inline]
+    fn find(&mut self, sql: &str) -> Option<usize> {
+        if self.slots.get(self.last).is_some_and(|s| s.key.as_deref() == Some(sql)) {
+            return Some(self.last);
+        }
+        let slot = *self.index.get(sql)?;
+        self.last = slot;
+        Some(slot)
     }
 
     /// Check out the statement for `sql`, with the key to return it under.
     #[inline]
     pub fn take(&mut self, sql: &str) -> Option<(CacheKey, Cached)> {
-        if let Some(&slot) = self.index.get(sql) {
+        if let Some(slot) = self.find(sql) {
             if let Some(cached) = self.slots[slot].cached.take() {
                 self.hits += 1;
                 return Some((CacheKey::Slot(slot), cached));
@@ -128,17 +143,17 @@ impl StatementCache {
 
     /// Whether the cached statement for `sql` is read-only, without checking it out or counting a hit.
     #[inline]
-    pub fn peek_readonly(&self, sql: &str) -> Option<bool> {
-        let slot = self.index.get(sql)?;
-        self.slots[*slot].cached.as_ref().map(|c| c.raw.readonly())
+    pub fn peek_readonly(&mut self, sql: &str) -> Option<bool> {
+        let slot = self.find(sql)?;
+        self.slots[slot].cached.as_ref().map(|c| c.raw.readonly())
     }
 
     /// Whether the cached statement for `sql` is read-only, and the steps of its last run, without checking it out
     /// or counting a hit.
     #[inline]
-    pub fn peek_cost(&self, sql: &str) -> Option<(bool, u32)> {
-        let slot = self.index.get(sql)?;
-        self.slots[*slot].cached.as_ref().map(|c| (c.raw.readonly(), c.last_steps))
+    pub fn peek_cost(&mut self, sql: &str) -> Option<(bool, u32)> {
+        let slot = self.find(sql)?;
+        self.slots[slot].cached.as_ref().map(|c| (c.raw.readonly(), c.last_steps))
     }
 
     /// Return a checked-out statement, or add a new one. It must be reset.

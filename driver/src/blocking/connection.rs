@@ -123,7 +123,7 @@ impl Connection {
     /// Whether `sql` (one statement) would write to the database, by `sqlite3_stmt_readonly`; the statement is
     /// prepared into the cache if it is not there. SQL that does not prepare counts as not writing.
     pub fn statement_writes(&self, sql: &str) -> bool {
-        if let Some(readonly) = self.cache.borrow().peek_readonly(sql) {
+        if let Some(readonly) = self.cache.borrow_mut().peek_readonly(sql) {
             return !readonly;
         }
         self.prepare_cached(sql).is_ok_and(|s| !s.readonly())
@@ -132,7 +132,7 @@ impl Connection {
     /// The virtual-machine steps of the last run of `sql` if it is cached, read-only and not in use; None
     /// otherwise. Nothing is prepared and no hit is counted.
     pub(crate) fn cached_read_cost(&self, sql: &str) -> Option<u32> {
-        match self.cache.borrow().peek_cost(sql)? {
+        match self.cache.borrow_mut().peek_cost(sql)? {
             (true, steps) => Some(steps),
             (false, _) => None,
         }

@@ -110,6 +110,37 @@ struct Progress {
     /// reach the handler never reads the clock.
     budget: Cell<Option<Duration>>,
     fired: Cell<bool>,
+    /// The busy timeout the busy handler enforces.
+    busy_timeout: Cell<Duration>,
+    /// Fail at once instead of waiting for a lock (a read run on a caller's thread, which must not block).
+    no_wait: Cell<bool>,
+}
+
+/// The waits between retries of a locked database, as SQLite's own busy handler spaces them: short at first.
+const BUSY_DELAYS_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+
+/// The busy handler: wait and retry (return 1) until the busy timeout is spent, then give up (return 0).
+extern "C" fn busy_callback(data: *mut c_void, count: c_int) -> c_int {
+    // SAFETY: `data` is the `Progress` boxed inside the connection, registered at open; it outlives the
+    // connection's handle, and the callback runs on the thread using the connection.
+    let p = unsafe { &*data.cast::<Progress>() };
+    if p.no_wait.get() {
+        return 0;
+    }
+    let n = usize::try_from(count).unwrap_or(0);
+    let (delay, waited) = match BUSY_DELAYS_MS.get(n) {
+        Some(d) => (*d, BUSY_DELAYS_MS[..n].iter().sum::<u64>()),
+        None => {
+            let later = u64::try_from(n - BUSY_DELAYS_MS.len()).unwrap_or(u64::MAX);
+            (100, BUSY_DELAYS_MS.iter().sum::<u64>().saturating_add(later.saturating_mul(100)))
+        }
+    };
+    let timeout = u64::try_from(p.busy_timeout.get().as_millis()).unwrap_or(u64::MAX);
+    if waited >= timeout {
+        return 0;
+    }
+    std::thread::sleep(Duration::from_millis(delay.min(timeout - waited)));
+    1
 }
 
 /// Owns one `sqlite3*`: opened with `NOMUTEX`, used by one thread at a time, closed in `Drop`.
@@ -181,6 +212,8 @@ impl RawConnection {
                 deadline: Cell::new(None),
                 budget: Cell::new(None),
                 fired: Cell::new(false),
+                busy_timeout: Cell::new(Duration::ZERO),
+                no_wait: Cell::new(false),
             }),
         })
     }
@@ -236,11 +269,20 @@ impl RawConnection {
         unsafe { ffi::sqlite3_db_readonly(self.handle(), c"main".as_ptr()) == 1 }
     }
 
+    /// Wait up to `timeout` for another connection's lock before failing with `SQLITE_BUSY` (our own busy
+    /// handler, spaced like SQLite's, so that [`RawConnection::set_no_wait`] can switch the waiting off).
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
-        let ms = c_int::try_from(timeout.as_millis()).unwrap_or(c_int::MAX);
-        // SAFETY: sets the busy handler of the live connection on its owning thread.
-        let rc = unsafe { ffi::sqlite3_busy_timeout(self.handle(), ms) };
+        self.progress.busy_timeout.set(timeout);
+        let data: *const Progress = &*self.progress;
+        // SAFETY: registers a callback on the live connection, on its owning thread; `data` points at the boxed
+        // `Progress`, which lives as long as the connection (it is dropped after sqlite3_close).
+        let rc = unsafe { ffi::sqlite3_busy_handler(self.handle(), Some(busy_callback), data.cast_mut().cast()) };
         self.check(rc)
+    }
+
+    /// While on, a locked database fails at once with `SQLITE_BUSY` instead of waiting out the busy timeout.
+    pub fn set_no_wait(&self, on: bool) {
+        self.progress.no_wait.set(on);
     }
 
     /// Check statements against a deadline every `ops` virtual-machine steps (None turns the check off).
@@ -351,5 +393,44 @@ impl Drop for RawConnection {
         // succeeds; no interrupt handle can reach the pointer any more.
         let rc = unsafe { ffi::sqlite3_close(self.handle()) };
         debug_assert_eq!(rc, ffi::SQLITE_OK, "sqlite3_close failed: a statement outlived its connection");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::blocking::{Connection, OpenOptions};
+    use crate::ErrorKind;
+    use std::time::{Duration, Instant};
+
+    /// The busy handler waits out the busy timeout, and the no-wait switch (set while a read runs on a caller's
+    /// thread) makes a locked database fail at once instead.
+    #[test]
+    fn the_busy_handler_waits_unless_told_not_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locked.db");
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)").unwrap();
+        // Rollback-journal mode: an exclusive transaction keeps readers out.
+        holder.execute_batch("BEGIN EXCLUSIVE; INSERT INTO t VALUES (2)").unwrap();
+        let reader = OpenOptions::new().busy_timeout(Duration::from_millis(150)).open(&path).unwrap();
+
+        let start = Instant::now();
+        let e = reader.query_one("SELECT count(*) FROM t", ()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Busy);
+        assert!(start.elapsed() >= Duration::from_millis(150), "waited only {:?}", start.elapsed());
+
+        // With no-wait on, the same read fails without sleeping in the handler (a generous bound: the point is
+        // that it does not wait out a long timeout).
+        reader.set_busy_timeout(Duration::from_secs(60)).unwrap();
+        reader.raw.set_no_wait(true);
+        let start = Instant::now();
+        let e = reader.query_one("SELECT count(*) FROM t", ()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Busy);
+        assert!(start.elapsed() < Duration::from_secs(30), "waited {:?}", start.elapsed());
+
+        reader.raw.set_no_wait(false);
+        holder.execute_batch("COMMIT").unwrap();
+        let n: i64 = reader.query_one("SELECT count(*) FROM t", ()).unwrap().get(0).unwrap();
+        assert_eq!(n, 2);
     }
 }

@@ -155,8 +155,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// Run `f` for a read on the caller's thread (reader connection borrowed, see [`super::inline`]), stopping it
-    /// after `budget`. None if the budget ran out: the read was stopped and should run on a worker instead (a read
-    /// has no effects, so running it again is safe). A statement timeout shorter than the budget applies as usual.
+    /// after `budget`. None if the budget ran out or the database was locked: the read was stopped and should run on
+    /// a worker instead (a read has no effects, so running it again is safe). A statement timeout shorter than the
+    /// budget applies as usual.
     pub fn inline<R>(
         &self,
         conn: &mut Connection,
@@ -169,14 +170,19 @@ impl<'a> Ctx<'a> {
         #[cfg(not(feature = "tracing"))]
         let _ = sql;
         let user = self.core.config.statement_timeout.filter(|t| *t <= budget);
+        // A lock held elsewhere fails the read at once instead of blocking this thread for the busy timeout.
+        conn.raw.set_no_wait(true);
         let (out, fired) = match user {
             Some(t) => self.guarded_raw(conn, 0, Some(t), None, f),
             None => self.guarded_raw(conn, 0, None, Some(budget), f),
         };
+        conn.raw.set_no_wait(false);
         self.finish_job(conn);
         match (user, fired) {
             (Some(t), true) => Some(out.map_err(|e| timed_out(e, t))),
+            // Out of budget, or locked: a worker runs it again, waiting as long as the pool allows.
             (None, true) => None,
+            _ if out.as_ref().is_err_and(|e| e.kind() == ErrorKind::Busy) => None,
             _ => Some(out),
         }
     }

@@ -89,8 +89,8 @@ macro_rules! async_methods {
             let route = self.read_route();
             let params =
                 match self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_with(sql, p)) {
-                    Ok(out) => return out,
-                    Err(params) => params,
+                    $crate::worker::inline::Tried::Ran(out) => return out,
+                    $crate::worker::inline::Tried::Declined(params) => params,
                 };
             self.shared()
                 .submit(route.as_route(), |reply| $crate::worker::Job::Query {
@@ -111,8 +111,8 @@ macro_rules! async_methods {
             let route = self.read_route();
             let params =
                 match self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_one_with(sql, p)) {
-                    Ok(out) => return out,
-                    Err(params) => params,
+                    $crate::worker::inline::Tried::Ran(out) => return out,
+                    $crate::worker::inline::Tried::Declined(params) => params,
                 };
             self.shared()
                 .submit(route.as_route(), |reply| $crate::worker::Job::Query {
@@ -136,8 +136,8 @@ macro_rules! async_methods {
             let route = self.read_route();
             let params =
                 match self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_opt_with(sql, p)) {
-                    Ok(out) => return out,
-                    Err(params) => params,
+                    $crate::worker::inline::Tried::Ran(out) => return out,
+                    $crate::worker::inline::Tried::Declined(params) => params,
                 };
             self.shared()
                 .submit(route.as_route(), |reply| $crate::worker::Job::Query {

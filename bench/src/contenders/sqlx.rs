@@ -68,7 +68,8 @@ impl Contender for Sqlx {
         if workload == Workload::Insert {
             self.rt.block_on(async {
                 sqlx::query(sql::DROP_INSERT).execute(pool).await?;
-                sqlx::query(sql::CREATE_INSERT).execute(pool).await
+                sqlx::query(sql::CREATE_INSERT).execute(pool).await?;
+                sqlx::query(sql::CHECKPOINT).execute(pool).await
             })?;
         }
         let t = Timer::start();

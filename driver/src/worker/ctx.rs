@@ -28,6 +28,9 @@ pub(crate) struct Ctx<'a> {
     guard_file: bool,
     /// Whether the job now running writes.
     write_job: Cell<bool>,
+    /// Hold replies back until [`Ctx::publish`] (a reader, which publishes once it has let go of its connection).
+    pub(super) defer: bool,
+    deferred: Cell<Option<super::reply::Filled>>,
     /// The span of the job now running.
     #[cfg(feature = "tracing")]
     span: std::cell::RefCell<tracing::Span>,
@@ -59,8 +62,17 @@ impl<'a> Ctx<'a> {
             settled: Cell::new(false),
             guard_file,
             write_job: Cell::new(false),
+            defer: false,
+            deferred: Cell::new(None),
             #[cfg(feature = "tracing")]
             span: std::cell::RefCell::new(tracing::Span::none()),
+        }
+    }
+
+    /// Wake the caller of a reply held back by `defer`.
+    pub(super) fn publish(&self) {
+        if let Some(filled) = self.deferred.take() {
+            filled.publish();
         }
     }
 
@@ -72,13 +84,18 @@ impl<'a> Ctx<'a> {
 
     /// Run `f` for the job answering to `reply`, unless its caller has gone.
     #[inline]
-    pub fn exec<R>(&self, conn: &mut Connection, reply: Completer<R>, f: impl FnOnce(&mut Connection) -> Result<R>) {
+    pub fn exec<R: Send + 'static>(
+        &self,
+        conn: &mut Connection,
+        reply: Completer<R>,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+    ) {
         self.exec_counted(conn, reply, f, |_| None);
     }
 
     /// As [`Ctx::exec`]; `rows` tells how many rows the result holds, for the tracing span.
     #[inline]
-    pub fn exec_counted<R>(
+    pub fn exec_counted<R: Send + 'static>(
         &self,
         conn: &mut Connection,
         reply: Completer<R>,
@@ -96,7 +113,12 @@ impl<'a> Ctx<'a> {
         #[cfg(not(feature = "tracing"))]
         let _ = rows;
         self.settle(conn);
-        reply.complete(out, &self.core.spin);
+        if self.defer {
+            self.publish();
+            self.deferred.set(Some(reply.fill(out, &self.core.spin)));
+        } else {
+            reply.complete(out, &self.core.spin);
+        }
     }
 
     /// Account for the finished job (once): counters first, so they are exact when the caller wakes.

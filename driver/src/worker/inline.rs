@@ -31,6 +31,14 @@ pub const INLINE_BUDGET: Duration = Duration::from_micros(50);
 /// How often (in virtual-machine steps) a reader's progress handler looks at the clock.
 pub const DEADLINE_CHECK_STEPS: u32 = 200;
 
+/// What became of a read offered to run inline.
+pub(crate) enum Tried<R> {
+    /// It ran here.
+    Ran(Result<R>),
+    /// It did not: send it to the readers with these parameters (as they were given).
+    Declined(Params),
+}
+
 /// Run `f(connection, params)` on this thread if a reader connection is free and `sql` is cheap there; otherwise
 /// give the parameters back, for the caller to send the job to the readers.
 pub(crate) fn try_read<R>(
@@ -38,13 +46,13 @@ pub(crate) fn try_read<R>(
     sql: &str,
     mut params: Params,
     f: impl FnOnce(&mut Connection, &mut Params) -> Result<R>,
-) -> std::result::Result<Result<R>, Params> {
+) -> Tried<R> {
     if !core.config.inline || core.reader_conns.is_empty() {
-        return Err(params);
+        return Tried::Declined(params);
     }
     if core.in_flight.load(Ordering::Relaxed) > 0 && core.readers_lead.leader_waiting() {
         // Concurrent calls and an idle reader: it runs this one while the caller's thread goes on with the others.
-        return Err(params);
+        return Tried::Declined(params);
     }
     for (i, slot) in core.reader_conns.iter().enumerate() {
         let mut guard = match slot.try_lock() {
@@ -57,18 +65,18 @@ pub(crate) fn try_read<R>(
         match conn.cached_read_cost(sql) {
             Some(steps) if steps <= MAX_INLINE_STEPS => {}
             // Known to be heavy (or a write): a worker runs it.
-            Some(_) => return Err(params),
+            Some(_) => return Tried::Declined(params),
             // Not cached here (or in use): another reader may know it.
             None => continue,
         }
         if params.has_error() {
-            return Err(params); // the worker reports it
+            return Tried::Declined(params); // the worker reports it
         }
         let ctx = Ctx::new(core, i + 1, true, false, false, None);
         return match ctx.inline(conn, sql, INLINE_BUDGET, |c| f(c, &mut params)) {
-            Some(out) => Ok(out),
-            None => Err(params), // binding left them as they were
+            Some(out) => Tried::Ran(out),
+            None => Tried::Declined(params), // binding left them as they were
         };
     }
-    Err(params)
+    Tried::Declined(params)
 }

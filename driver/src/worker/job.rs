@@ -95,7 +95,7 @@ pub(crate) struct CallImpl<F, T> {
 impl<F, T> CallJob for CallImpl<F, T>
 where
     F: FnOnce(&mut Connection) -> Result<T> + Send,
-    T: Send,
+    T: Send + 'static,
 {
     fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>) {
         let CallImpl { f, reply } = *self;
@@ -112,7 +112,7 @@ pub(crate) struct MapImpl<F, T> {
 impl<F, T> MapJob for MapImpl<F, T>
 where
     F: FnMut(&crate::RowRef<'_>) -> Result<T> + Send,
-    T: Send,
+    T: Send + 'static,
 {
     fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>, sql: &str, params: Params) {
         let MapImpl { f, reply } = *self;

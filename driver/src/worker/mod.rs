@@ -180,7 +180,8 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
         }
         None => Some(conn),
     };
-    let ctx = Ctx::new(&core, id, reader, false, guard_file, Some(&rx));
+    let mut ctx = Ctx::new(&core, id, reader, false, guard_file, Some(&rx));
+    ctx.defer = slot.is_some();
     let mut spin = WorkerSpin::new(core.config.spin);
     let queue = if reader { core.reader_queue.as_ref().unwrap_or(&core.writer) } else { &core.writer };
     loop {
@@ -213,7 +214,10 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
                 ctx.panicked.set(false);
             }
         }
+        drop(guard);
+        ctx.publish();
     }
+    ctx.publish();
     // Close the connection (a caller borrowing it finishes first).
     drop(owned);
     drop(slot.and_then(|s| lock(s).take()));

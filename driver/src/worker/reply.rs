@@ -24,6 +24,8 @@ const RUNNING: u8 = 1;
 const READY: u8 = 2;
 const CANCELLED: u8 = 3;
 const ABANDONED: u8 = 4;
+/// The value is stored but not yet published (the worker still holds the connection; see [`Filled`]).
+const FILLED: u8 = 5;
 
 struct Slot<T> {
     state: AtomicU8,
@@ -70,6 +72,24 @@ impl<T> Completer<T> {
         token_of(&self.slot)
     }
 
+    /// Store the result and note the latency, but wake the caller only when the returned handle is published: a
+    /// reader publishes after it has let go of its connection, so a caller that goes on to run a read inline finds
+    /// the connection free.
+    #[inline]
+    pub fn fill(self, value: Result<T>, spin: &SpinPolicy) -> Filled
+    where
+        T: Send + 'static,
+    {
+        spin.record(self.slot.sent_at.elapsed());
+        *self.slot.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
+        let s = &self.slot.state;
+        // A cancelled job stays cancelled (publishing then finds nothing to do); the drop of `self` below finds
+        // FILLED or CANCELLED and does nothing.
+        let _ = s.compare_exchange(RUNNING, FILLED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+            || s.compare_exchange(QUEUED, FILLED, Ordering::AcqRel, Ordering::Acquire).is_ok();
+        Filled(Arc::clone(&self.slot) as Arc<dyn Publish>)
+    }
+
     /// Hand the result over, note the latency in `spin`, and wake the caller.
     #[inline]
     pub fn complete(self, value: Result<T>, spin: &SpinPolicy) {
@@ -83,6 +103,27 @@ impl<T> Completer<T> {
         }
         // Otherwise the caller cancelled, and the value goes with the slot. Either way the job is settled, so the
         // drop below must not mark it abandoned: it only finds READY or CANCELLED now and does nothing.
+    }
+}
+
+/// A reply whose value is stored, to be published (made ready, its caller woken) later.
+pub(crate) struct Filled(Arc<dyn Publish>);
+
+impl Filled {
+    pub fn publish(self) {
+        self.0.publish();
+    }
+}
+
+trait Publish: Send + Sync {
+    fn publish(&self);
+}
+
+impl<T: Send> Publish for Slot<T> {
+    fn publish(&self) {
+        if self.state.compare_exchange(FILLED, READY, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            self.waker.wake();
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 
 use crossbeam_channel::Sender;
 
+use super::inline::Tried;
 use super::reply::{self, Completer};
 use super::{Core, Job};
 use crate::blocking::Connection;
@@ -116,9 +117,9 @@ impl Shared {
         sql: &str,
         params: Params,
         f: impl FnOnce(&mut Connection, &mut Params) -> Result<R>,
-    ) -> std::result::Result<Result<R>, Params> {
+    ) -> Tried<R> {
         if !matches!(route, Route::Read) || self.is_closed() {
-            return Err(params);
+            return Tried::Declined(params);
         }
         super::inline::try_read(&self.core, sql, params, f)
     }

@@ -71,15 +71,17 @@
 //! ## Cheap reads run where they are called
 //!
 //! Even with both sides spinning, a trip to a worker and back costs more than a warm point query (about 1.5 µs),
-//! so a pool runs such reads on the calling thread instead, the way a synchronous driver does. At the first poll of
-//! `query`, `query_one` or `query_opt`, the pool tries to lock a reader connection that no worker is using; if the
-//! statement is in that connection's cache, read-only, and its last run took at most 1000 virtual-machine steps
-//! (SQLite's own count, read without a clock), it runs there and the future is ready at once. A progress handler
-//! stops an inline run that passes 50 µs anyway (the clock is read only once a statement reaches it), and the read
-//! is handed to a reader; reads have no effects, so running one again is safe. Everything else goes to the workers:
-//! new statements, writes, streams, closures, transactions, and heavy reads. Reads made while other calls are in
-//! flight and a reader waits idle go to that reader, which runs them in parallel with the caller's thread. An
-//! inline call cannot be cancelled halfway (it is done when its first poll returns). Turn this off with
+//! so cheap reads run on the calling thread instead, the way a synchronous driver runs them. At the first poll of
+//! `query`, `query_one` or `query_opt`, a pool tries to lock a reader connection that no worker is using (a lone
+//! [`Connection`] tries its one connection, and only when no earlier call waits in its queue). If the statement is
+//! in that connection's cache, read-only, and its last run took at most 1000 virtual-machine steps (SQLite's own
+//! count, read without a clock), it runs there and the future is ready at once. A progress handler stops an inline
+//! run that passes 50 µs anyway (the clock is read only once a statement reaches it), and a locked database fails
+//! it at once instead of waiting out the busy timeout; either way the read goes to a worker, which runs it again
+//! (reads have no effects) and waits for locks as usual. Everything else goes to the workers: new statements,
+//! writes, streams, closures, transactions and heavy reads. A pool's reads made while other calls are in flight
+//! and a reader waits idle go to that reader, which runs them in parallel with the caller's thread. An inline call
+//! cannot be cancelled halfway (it is done when its first poll returns). Turn this off with
 //! [`PoolBuilder::inline_reads`].
 //!
 //! ## Cancellation

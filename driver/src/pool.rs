@@ -155,11 +155,12 @@ impl PoolBuilder {
         self
     }
 
-    /// Let a pool run cheap reads on the calling thread when a reader connection is free (default on): a point
-    /// query then costs what it costs in a synchronous driver, instead of two trips between threads. Only reads
-    /// whose last run on that connection was small (by SQLite's count of virtual-machine steps) run so, and one
-    /// that runs longer than 50 µs anyway is stopped and handed to a reader. Off, every call goes to the worker
-    /// threads. See the crate docs on latency.
+    /// Let cheap reads (`query`, `query_one`, `query_opt`) run on the calling thread when a connection is free
+    /// (default on): a reader's for a pool; for a lone [`Connection`](crate::Connection), its one connection, when
+    /// no earlier call waits in its queue. A point query then costs what it costs in a synchronous driver, instead
+    /// of two trips between threads. Only reads whose last run on that connection was small (by SQLite's count of
+    /// virtual-machine steps) run so; one that runs longer than 50 µs anyway, or finds the database locked, is
+    /// stopped and handed to the worker. Off, every call goes to the worker threads. See the crate docs on latency.
     pub fn inline_reads(mut self, yes: bool) -> Self {
         self.inline_reads = yes;
         self
@@ -188,7 +189,7 @@ impl PoolBuilder {
     async fn start(&self, path: &Path, readers: usize, what: &'static str) -> Result<Shared> {
         let memory = is_memory(path);
         let readers = if memory { 0 } else { readers };
-        let inline = self.inline_reads && readers > 0;
+        let inline = self.inline_reads;
         let config = Config {
             statement_timeout: self.statement_timeout,
             slow_threshold: self.slow_threshold,
@@ -198,6 +199,9 @@ impl PoolBuilder {
         let (core, wrx, rrx) = Core::new(config, readers, self.queue_capacity);
         let core = Arc::new(core);
         let deadline_checks = self.statement_timeout.map(|_| 1000);
+        // An inline read's budget is a deadline too: a lone connection's worker serves the reads.
+        let writer_checks =
+            if inline && readers == 0 { Some(worker::inline::DEADLINE_CHECK_STEPS) } else { deadline_checks };
 
         let writer_opts = self.options(self.read_only);
         let settings = self.clone();
@@ -226,7 +230,7 @@ impl PoolBuilder {
             if settings.foreign_keys {
                 conn.pragma_update("foreign_keys", true)?;
             }
-            conn.raw.set_deadline_checks(deadline_checks);
+            conn.raw.set_deadline_checks(writer_checks);
             Ok(conn)
         };
         let mut handles = vec![spawn(format!("asqlite-{what}-writer"), open_writer, wrx, &core, 0, false).await?];

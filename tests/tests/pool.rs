@@ -526,3 +526,33 @@ fn cheap_reads_run_inline_and_the_rest_go_to_the_workers() {
         off.close().await.unwrap();
     });
 }
+
+/// A lone connection runs cheap reads inline too, but never ahead of a call sent before them: a read made while a
+/// write is queued or running waits for it, and sees it.
+#[test]
+fn a_connection_reads_inline_but_never_overtakes_a_queued_write() {
+    use futures::FutureExt;
+    use std::future::Future;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let conn = Connection::builder().spin(false).open_connection(&path).await.unwrap();
+        conn.execute_batch("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO c (n) VALUES (0)")
+            .await
+            .unwrap();
+        let point = "SELECT n FROM c WHERE id = 1";
+        for _ in 0..20 {
+            conn.query_one(point, params![]).await.unwrap();
+        }
+        let row = conn.query_one(point, params![]).now_or_never().expect("a warm read runs inline").unwrap();
+        assert_eq!(row.get::<i64>(0).unwrap(), 0);
+        for i in 1..=300i64 {
+            let mut write = Box::pin(conn.execute("UPDATE c SET n = ?1 WHERE id = 1", params![i]));
+            // Sent (queued, running or done), not awaited.
+            let _ = futures::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
+            let n: i64 = conn.query_one(point, params![]).await.unwrap().get(0).unwrap();
+            assert_eq!(n, i, "a read overtook the write sent before it");
+            write.await.unwrap();
+        }
+        conn.close().await.unwrap();
+    });
+}

@@ -47,14 +47,24 @@ pub(crate) fn try_read<R>(
     mut params: Params,
     f: impl FnOnce(&mut Connection, &mut Params) -> Result<R>,
 ) -> Tried<R> {
-    if !core.config.inline || core.reader_conns.is_empty() {
+    if !core.config.inline {
         return Tried::Declined(params);
     }
-    if core.in_flight.load(Ordering::Relaxed) > 0 && core.readers_lead.leader_waiting() {
-        // Concurrent calls and an idle reader: it runs this one while the caller's thread goes on with the others.
-        return Tried::Declined(params);
-    }
-    for (i, slot) in core.reader_conns.iter().enumerate() {
+    // A pool reads on its readers; a lone connection on its one worker, and only when no call waits in its queue,
+    // so that calls still run in the order they were sent.
+    let (first, candidates) = if core.readers > 0 {
+        if core.in_flight.load(Ordering::Relaxed) > 0 && core.readers_lead.leader_waiting() {
+            // Concurrent calls and an idle reader: it runs this one while the caller's thread goes on with others.
+            return Tried::Declined(params);
+        }
+        (1, core.conns.get(1..).unwrap_or_default())
+    } else {
+        if core.writer.len() > 0 {
+            return Tried::Declined(params);
+        }
+        (0, core.conns.get(..1).unwrap_or_default())
+    };
+    for (i, slot) in candidates.iter().enumerate() {
         let mut guard = match slot.try_lock() {
             Ok(g) => g,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
@@ -72,7 +82,7 @@ pub(crate) fn try_read<R>(
         if params.has_error() {
             return Tried::Declined(params); // the worker reports it
         }
-        let ctx = Ctx::new(core, i + 1, true, false, false, None);
+        let ctx = Ctx::new(core, first + i, true, false, false, None);
         return match ctx.inline(conn, sql, INLINE_BUDGET, |c| f(c, &mut params)) {
             Some(out) => Tried::Ran(out),
             None => Tried::Declined(params), // binding left them as they were

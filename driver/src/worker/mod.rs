@@ -63,9 +63,10 @@ pub(crate) struct Core {
     pub readers: usize,
     /// How the readers take turns at their shared queue.
     pub readers_lead: Leadership,
-    /// The readers' connections (reader `id` at `id - 1`): each reader locks its own for every job, and a caller
-    /// may borrow a free one for a cheap read ([`inline`]). None until the reader has opened it, and after close.
-    pub reader_conns: Box<[Mutex<Option<Connection>>]>,
+    /// Every worker's connection, by worker id (the writer's first): each worker locks its own for every job, and
+    /// a caller may borrow a free one for a cheap read ([`inline`]). None until the worker has opened it, and after
+    /// close.
+    pub conns: Box<[Mutex<Option<Connection>>]>,
     /// Readers still running; the last one to stop sends the writer its close job.
     alive_readers: AtomicUsize,
     /// Set when the writer has stopped, with the closers waiting for it.
@@ -92,7 +93,7 @@ impl Core {
             reader_queue,
             readers,
             readers_lead: Leadership::default(),
-            reader_conns: (0..readers).map(|_| Mutex::new(None)).collect(),
+            conns: (0..=readers).map(|_| Mutex::new(None)).collect(),
             alive_readers: AtomicUsize::new(readers),
             stopped: AtomicBool::new(false),
             stop_waiters: Mutex::new(Vec::new()),
@@ -168,20 +169,14 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
 
 /// The thread body of a worker: take jobs until a close job (or a closed queue), then close the connection.
 ///
-/// A reader keeps its connection in [`Core::reader_conns`] and locks it for each job, so a caller can borrow it
-/// between jobs; the writer owns its connection outright.
+/// The connection lives in [`Core::conns`], locked for each job, so a caller can borrow it between jobs; replies
+/// are published once the lock is released.
 pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usize, reader: bool) {
     let guard_file = !reader && conn.path().is_some();
-    let slot = if reader { core.reader_conns.get(id.wrapping_sub(1)) } else { None };
-    let mut owned = match slot {
-        Some(slot) => {
-            *lock(slot) = Some(conn);
-            None
-        }
-        None => Some(conn),
-    };
+    let Some(slot) = core.conns.get(id) else { return };
+    *lock(slot) = Some(conn);
     let mut ctx = Ctx::new(&core, id, reader, false, guard_file, Some(&rx));
-    ctx.defer = slot.is_some();
+    ctx.defer = true;
     let mut spin = WorkerSpin::new(core.config.spin);
     let queue = if reader { core.reader_queue.as_ref().unwrap_or(&core.writer) } else { &core.writer };
     loop {
@@ -190,16 +185,15 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
             Next::Job(job) => job,
             Next::Disconnected => break,
         };
-        queue.taken();
         if matches!(job, Job::Close) {
+            queue.taken();
             break;
         }
-        let mut guard = slot.map(lock);
-        let conn = match (&mut guard, &mut owned) {
-            (Some(g), _) => g.as_mut(),
-            (None, o) => o.as_mut(),
-        };
-        let Some(conn) = conn else { break };
+        // Lock first, then count the job as taken: a caller that sees an empty queue (and may run a read inline)
+        // then finds the connection locked until this job is done, so the read cannot overtake it.
+        let mut guard = lock(slot);
+        queue.taken();
+        let Some(conn) = guard.as_mut() else { break };
         let outcome = match job {
             Job::Begin { behavior, jobs, reply } => {
                 ctx.transaction(conn, behavior.begin_sql(), jobs, reply);
@@ -219,8 +213,7 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
     }
     ctx.publish();
     // Close the connection (a caller borrowing it finishes first).
-    drop(owned);
-    drop(slot.and_then(|s| lock(s).take()));
+    drop(lock(slot).take());
     if reader {
         // Hand the lead on: the next reader must take its own close job.
         core.readers_lead.job_queued();
@@ -230,7 +223,7 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
     }
 }
 
-/// Lock a reader's connection slot (a panic while it was held is caught inside, so poison carries no meaning).
+/// Lock a worker's connection slot (a panic while it was held is caught inside, so poison carries no meaning).
 fn lock(slot: &Mutex<Option<Connection>>) -> std::sync::MutexGuard<'_, Option<Connection>> {
     slot.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -118,7 +118,7 @@ impl Shared {
         params: Params,
         f: impl FnOnce(&mut Connection, &mut Params) -> Result<R>,
     ) -> Tried<R> {
-        if !matches!(route, Route::Read) || self.is_closed() {
+        if matches!(route, Route::Tx(_)) || self.is_closed() {
             return Tried::Declined(params);
         }
         super::inline::try_read(&self.core, sql, params, f)

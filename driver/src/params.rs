@@ -17,16 +17,13 @@ pub struct Params {
     pub(crate) error: Option<Error>,
 }
 
-/// How many positional values [`Params`] keeps inline.
-pub(crate) const FEW: usize = 4;
-
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) enum ParamsKind {
     #[default]
     None,
-    /// Up to [`FEW`] positional values (the first `n` of the array), kept without a heap allocation: a lookup by
-    /// key or a row of a few columns.
-    Few(u8, [Value; FEW]),
+    /// One positional value, the common case of a lookup by key, kept without a heap allocation. (Keeping a few
+    /// more inline made every `Params` bigger to move, which cost point queries more than it saved inserts.)
+    One(Value),
     Positional(Vec<Value>),
     Named(Vec<(Cow<'static, str>, Value)>),
 }
@@ -39,7 +36,7 @@ impl Params {
 
     /// Positional parameters with room for `n` values.
     pub fn positional_with_capacity(n: usize) -> Self {
-        let kind = if n <= FEW { ParamsKind::None } else { ParamsKind::Positional(Vec::with_capacity(n)) };
+        let kind = if n <= 1 { ParamsKind::None } else { ParamsKind::Positional(Vec::with_capacity(n)) };
         Params { kind, error: None }
     }
 
@@ -72,17 +69,10 @@ impl Params {
         let v = self.convert(value);
         match &mut self.kind {
             ParamsKind::Positional(vs) => vs.push(v),
-            ParamsKind::None => self.kind = ParamsKind::Few(1, [v, Value::Null, Value::Null, Value::Null]),
-            ParamsKind::Few(n, vs) if usize::from(*n) < FEW => {
-                vs[usize::from(*n)] = v;
-                *n += 1;
-            }
-            ParamsKind::Few(..) => {
-                if let ParamsKind::Few(_, vs) = std::mem::take(&mut self.kind) {
-                    let mut all = Vec::with_capacity(FEW * 2);
-                    all.extend(vs);
-                    all.push(v);
-                    self.kind = ParamsKind::Positional(all);
+            ParamsKind::None => self.kind = ParamsKind::One(v),
+            ParamsKind::One(_) => {
+                if let ParamsKind::One(first) = std::mem::take(&mut self.kind) {
+                    self.kind = ParamsKind::Positional(vec![first, v]);
                 }
             }
             ParamsKind::Named(_) => self.fail("cannot mix positional and named parameters"),
@@ -95,7 +85,7 @@ impl Params {
         match &mut self.kind {
             ParamsKind::Named(vs) => vs.push((name.into(), v)),
             ParamsKind::None => self.kind = ParamsKind::Named(vec![(name.into(), v)]),
-            ParamsKind::Few(..) | ParamsKind::Positional(_) => {
+            ParamsKind::One(_) | ParamsKind::Positional(_) => {
                 self.fail("cannot mix positional and named parameters");
             }
         }
@@ -120,7 +110,7 @@ impl Params {
     pub fn len(&self) -> usize {
         match &self.kind {
             ParamsKind::None => 0,
-            ParamsKind::Few(n, _) => usize::from(*n),
+            ParamsKind::One(_) => 1,
             ParamsKind::Positional(v) => v.len(),
             ParamsKind::Named(v) => v.len(),
         }
@@ -167,7 +157,7 @@ impl Params {
     /// The positional values (empty for named parameters).
     pub fn positional_values(&self) -> &[Value] {
         match &self.kind {
-            ParamsKind::Few(n, vs) => &vs[..usize::from(*n)],
+            ParamsKind::One(v) => std::slice::from_ref(v),
             ParamsKind::Positional(v) => v,
             _ => &[],
         }
@@ -266,20 +256,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_few_values_are_kept_inline_and_more_grow_into_a_list() {
+    fn one_value_is_kept_inline_and_more_grow_into_a_list() {
         let one = crate::params![7];
-        assert!(matches!(one.kind, ParamsKind::Few(1, _)));
+        assert!(matches!(one.kind, ParamsKind::One(Value::Integer(7))));
         assert_eq!((one.len(), one.positional_values()), (1, &[Value::Integer(7)][..]));
+        let mut two = crate::params![7];
+        two.push(&"x");
+        assert!(matches!(two.kind, ParamsKind::Positional(_)));
+        assert_eq!(two.positional_values(), &[Value::Integer(7), Value::Text("x".into())]);
         let four = crate::params![1, "x", 2.5, None::<i64>];
-        assert!(matches!(four.kind, ParamsKind::Few(4, _)));
-        assert_eq!(four.positional_values()[1], Value::Text("x".into()));
-        let mut five = crate::params![1, 2, 3, 4];
-        five.push(&"five");
-        assert!(matches!(five.kind, ParamsKind::Positional(_)));
-        assert_eq!(five.len(), 5);
-        assert_eq!(five.positional_values()[4], Value::Text("five".into()));
-        let six = crate::params![1, 2, 3, 4, 5, 6];
-        assert_eq!(six.positional_values().len(), 6);
+        assert_eq!(four.positional_values().len(), 4);
         let mut mixed = crate::params![7];
         mixed.push_named("a", &1);
         assert!(mixed.error().is_some());

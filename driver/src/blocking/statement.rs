@@ -60,7 +60,7 @@ pub(crate) fn bind_params(raw: &RawStatement, params: &mut Params) -> Result<()>
     match &params.kind {
         ParamsKind::None if expected == 0 => Ok(()),
         ParamsKind::None => Err(count_error(raw, expected, 0)),
-        ParamsKind::Few(..) | ParamsKind::Positional(_) => {
+        ParamsKind::One(_) | ParamsKind::Positional(_) => {
             let values = params.positional_values();
             if values.len() != expected {
                 return Err(count_error(raw, expected, values.len()));

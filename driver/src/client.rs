@@ -60,6 +60,10 @@ macro_rules! async_methods {
         /// Run one statement once per parameter set, in one trip to the worker and all or nothing (inside a
         /// transaction, or a savepoint when one is open). Returns the total rows changed.
         ///
+        /// The sets are taken from the iterator on the worker, one at a time: [`Params`](crate::Params)
+        /// (`params![..]`), or tuples of values, which bind without copying their text (see
+        /// [`BindRow`](crate::BindRow)).
+        ///
         /// # Cancel safety
         ///
         /// Dropped before it starts, nothing runs; dropped while it runs, it is interrupted and rolled back.
@@ -67,10 +71,10 @@ macro_rules! async_methods {
         where
             I: IntoIterator,
             I::IntoIter: Send + 'static,
-            I::Item: Into<$crate::Params> + 'static,
+            I::Item: $crate::BindRow + 'static,
         {
-            let sets: Box<dyn Iterator<Item = $crate::Params> + Send> =
-                Box::new(param_sets.into_iter().map(Into::into));
+            let sets: Box<dyn $crate::worker::job::ManyJob> =
+                Box::new($crate::worker::job::ManyImpl(param_sets.into_iter()));
             self.shared()
                 .submit(self.write_route().as_route(), |reply| $crate::worker::Job::ExecuteMany {
                     sql: sql.into(),

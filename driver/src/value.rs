@@ -167,6 +167,33 @@ pub trait FromSql: Sized {
 pub trait ToSql {
     /// Convert to an owned value; an error (an out-of-range `u64`, say) is reported when the statement is bound.
     fn to_sql(&self) -> crate::Result<Value>;
+
+    /// The value to bind where it is bound at once (a tuple row of `execute_many`): borrowed from `self` when it
+    /// can be, so text and blobs are not copied on the way. The default converts with [`to_sql`](ToSql::to_sql).
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        self.to_sql().map(SqlArg::Owned)
+    }
+}
+
+/// A value about to be bound: borrowed from its source, or converted. See [`ToSql::to_sql_ref`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlArg<'a> {
+    /// Borrowed from the source.
+    Borrowed(ValueRef<'a>),
+    /// Converted.
+    Owned(Value),
+}
+
+impl SqlArg<'_> {
+    /// The value.
+    #[inline]
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            SqlArg::Borrowed(v) => *v,
+            SqlArg::Owned(v) => v.as_ref(),
+        }
+    }
 }
 
 impl FromSql for Value {
@@ -260,11 +287,21 @@ impl ToSql for Value {
     fn to_sql(&self) -> crate::Result<Value> {
         Ok(self.clone())
     }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        Ok(SqlArg::Borrowed(self.as_ref()))
+    }
 }
 
 impl ToSql for ValueRef<'_> {
     fn to_sql(&self) -> crate::Result<Value> {
         Ok(self.to_owned())
+    }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        Ok(SqlArg::Borrowed(*self))
     }
 }
 
@@ -334,12 +371,22 @@ impl ToSql for str {
     fn to_sql(&self) -> crate::Result<Value> {
         Ok(Value::Text(self.to_owned()))
     }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        Ok(SqlArg::Borrowed(ValueRef::Text(self)))
+    }
 }
 
 impl ToSql for String {
     #[inline]
     fn to_sql(&self) -> crate::Result<Value> {
         Ok(Value::Text(self.clone()))
+    }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        Ok(SqlArg::Borrowed(ValueRef::Text(self)))
     }
 }
 
@@ -348,12 +395,22 @@ impl ToSql for Cow<'_, str> {
     fn to_sql(&self) -> crate::Result<Value> {
         Ok(Value::Text(self.clone().into_owned()))
     }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        Ok(SqlArg::Borrowed(ValueRef::Text(self)))
+    }
 }
 
 impl ToSql for [u8] {
     #[inline]
     fn to_sql(&self) -> crate::Result<Value> {
         Ok(Value::Blob(self.to_vec()))
+    }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        Ok(SqlArg::Borrowed(ValueRef::Blob(self)))
     }
 }
 
@@ -362,12 +419,22 @@ impl ToSql for Vec<u8> {
     fn to_sql(&self) -> crate::Result<Value> {
         Ok(Value::Blob(self.clone()))
     }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        Ok(SqlArg::Borrowed(ValueRef::Blob(self)))
+    }
 }
 
 impl<const N: usize> ToSql for [u8; N] {
     #[inline]
     fn to_sql(&self) -> crate::Result<Value> {
         Ok(Value::Blob(self.to_vec()))
+    }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        Ok(SqlArg::Borrowed(ValueRef::Blob(self)))
     }
 }
 
@@ -379,6 +446,14 @@ impl<T: ToSql> ToSql for Option<T> {
             Some(v) => v.to_sql(),
         }
     }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        match self {
+            None => Ok(SqlArg::Borrowed(ValueRef::Null)),
+            Some(v) => v.to_sql_ref(),
+        }
+    }
 }
 
 impl<T: ToSql + ?Sized> ToSql for &T {
@@ -386,12 +461,22 @@ impl<T: ToSql + ?Sized> ToSql for &T {
     fn to_sql(&self) -> crate::Result<Value> {
         (**self).to_sql()
     }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        (**self).to_sql_ref()
+    }
 }
 
 impl<T: ToSql + ?Sized> ToSql for Box<T> {
     #[inline]
     fn to_sql(&self) -> crate::Result<Value> {
         (**self).to_sql()
+    }
+
+    #[inline]
+    fn to_sql_ref(&self) -> crate::Result<SqlArg<'_>> {
+        (**self).to_sql_ref()
     }
 }
 

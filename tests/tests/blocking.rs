@@ -449,3 +449,48 @@ fn the_same_sql_prepared_twice_at_once_gets_two_statements() {
     conn.query("SELECT ?1", params![3]).unwrap();
     assert_eq!(conn.cache_stats().size, 1);
 }
+
+/// Tuples bind by position straight from their values: every type arrives as it would through `params!`, a wrong
+/// arity or an unconvertible value is a clear error, and the batch stays all or nothing.
+#[test]
+fn execute_many_binds_tuple_rows() {
+    let (_dir, path) = temp_db();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, n INTEGER, r REAL, b BLOB, o TEXT)").unwrap();
+    let sql = "INSERT INTO t (s, n, r, b, o) VALUES (?1, ?2, ?3, ?4, ?5)";
+    let owned = String::from("owned ✓");
+    let rows =
+        vec![("borrowed", 1i64, 1.5f64, vec![0u8, 1, 2], Some("x")), (owned.as_str(), -7, f64::MAX, vec![], None)];
+    assert_eq!(conn.execute_many(sql, rows.iter().cloned()).unwrap(), 2);
+    let got = conn.query("SELECT s, n, r, b, o FROM t ORDER BY id", ()).unwrap();
+    assert_eq!(got.len(), 2);
+    let mut it = got.iter();
+    let first = it.next().unwrap();
+    assert_eq!(first.get::<String>(0).unwrap(), "borrowed");
+    assert_eq!(first.get::<i64>(1).unwrap(), 1);
+    assert_eq!(first.get::<f64>(2).unwrap(), 1.5);
+    assert_eq!(first.get::<Vec<u8>>(3).unwrap(), vec![0, 1, 2]);
+    assert_eq!(first.get::<Option<String>>(4).unwrap().as_deref(), Some("x"));
+    let second = it.next().unwrap();
+    assert_eq!(second.get::<String>(0).unwrap(), "owned ✓");
+    assert_eq!(second.get::<f64>(2).unwrap(), f64::MAX);
+    assert_eq!(second.get::<Vec<u8>>(3).unwrap(), Vec::<u8>::new());
+    assert_eq!(second.get::<Option<String>>(4).unwrap(), None);
+
+    // Wrong arity: the count error names both numbers, and nothing of the batch stays.
+    let e = conn
+        .execute_many("INSERT INTO t (s, n) VALUES (?1, ?2)", vec![("a", 1), ("b", 2)].into_iter().map(|(s, _)| (s,)))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ParameterCount);
+    assert!(e.to_string().contains("takes 2 parameters but 1 were given"), "{e}");
+    // A value that does not fit: a conversion error, and the rows before it are rolled back.
+    let e =
+        conn.execute_many("INSERT INTO t (s, n) VALUES (?1, ?2)", vec![("ok", 1u64), ("big", u64::MAX)]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TypeConversion);
+    let n: i64 = conn.query_one("SELECT count(*) FROM t", ()).unwrap().get(0).unwrap();
+    assert_eq!(n, 2);
+    // Tuples and params! rows give the same table.
+    conn.execute_many("INSERT INTO t (s, n) VALUES (?1, ?2)", vec![params!["p", 3]]).unwrap();
+    let n: i64 = conn.query_one("SELECT count(*) FROM t WHERE n = 3", ()).unwrap().get(0).unwrap();
+    assert_eq!(n, 1);
+}

@@ -556,3 +556,20 @@ fn a_connection_reads_inline_but_never_overtakes_a_queued_write() {
         conn.close().await.unwrap();
     });
 }
+
+/// The async `execute_many` takes tuple rows too, from an iterator moved to the writer.
+#[test]
+fn execute_many_takes_tuple_rows_across_threads() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = counter_pool(&path).await;
+        let rows: Vec<(i64, String)> = (0..1000).map(|i| (i, format!("row {i}"))).collect();
+        pool.execute_batch("CREATE TABLE r (id INTEGER PRIMARY KEY, label TEXT NOT NULL)").await.unwrap();
+        let n = pool.execute_many("INSERT INTO r (id, label) VALUES (?1, ?2)", rows).await.unwrap();
+        assert_eq!(n, 1000);
+        let label: String =
+            pool.query_one("SELECT label FROM r WHERE id = 999", params![]).await.unwrap().get(0).unwrap();
+        assert_eq!(label, "row 999");
+        pool.close().await.unwrap();
+    });
+}

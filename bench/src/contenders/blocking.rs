@@ -58,7 +58,7 @@ impl Contender for Blocking {
         let t = Timer::start();
         let checksum = match workload {
             Workload::Insert => {
-                self.conn.execute_many(sql::INSERT, self.cars.iter().map(|c| params![c.make, c.year, c.mileage]))?
+                self.conn.execute_many(sql::INSERT, self.cars.iter().map(|c| (c.make, c.year, c.mileage)))?
             }
             Workload::Point => self.points(&self.point_ids)?,
             Workload::Point64 => self.points(&self.point64_ids)?,

@@ -10,7 +10,7 @@ use super::row::{Row, RowRef, Rows};
 use super::statement::{Done, Statement};
 use super::transaction::{Savepoint, Transaction, TransactionBehavior};
 use crate::ffi::{self, RawConnection};
-use crate::params::Params;
+use crate::params::{BindRow, Params};
 use crate::value::{FromSql, ToSql, Value};
 use crate::{Error, ErrorKind, Result};
 
@@ -174,13 +174,13 @@ impl Connection {
     pub fn execute_many<I>(&self, sql: &str, param_sets: I) -> Result<u64>
     where
         I: IntoIterator,
-        I::Item: Into<Params>,
+        I::Item: BindRow,
     {
         self.atomically(|| {
             let mut stmt = self.prepare_cached(sql)?;
             let mut total = 0;
-            for params in param_sets {
-                total += stmt.execute(params)?.rows_affected;
+            for row in param_sets {
+                total += stmt.execute_row(row)?;
             }
             Ok(total)
         })

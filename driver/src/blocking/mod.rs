@@ -7,7 +7,7 @@ mod cache;
 mod connection;
 mod options;
 mod row;
-mod statement;
+pub(crate) mod statement;
 mod transaction;
 
 pub use cache::CacheStats;

@@ -7,7 +7,7 @@ use super::cache::{CacheKey, Cached};
 use super::row::{Row, RowRef, Rows};
 use super::Connection;
 use crate::ffi::RawStatement;
-use crate::params::{strip_prefix, Params, ParamsKind};
+use crate::params::{strip_prefix, BindRow, Binder, Params, ParamsKind};
 use crate::{Error, ErrorKind, Result, Value};
 
 /// What a statement that ran to completion did.
@@ -111,7 +111,7 @@ fn named_value<'p>(raw: &RawStatement, pairs: &'p [(Cow<'static, str>, Value)], 
 }
 
 #[cold]
-fn count_error(raw: &RawStatement, expected: usize, given: usize) -> Error {
+pub(crate) fn count_error(raw: &RawStatement, expected: usize, given: usize) -> Error {
     Error::new(ErrorKind::ParameterCount, format!("the statement takes {expected} parameters but {given} were given"))
         .with_sql(raw.sql())
 }
@@ -166,11 +166,21 @@ impl<'c> Statement<'c> {
 
     /// As `run`, with borrowed parameters (left as they were, unless they carried a conversion error).
     fn run_with<R>(&mut self, params: &mut Params, f: impl FnOnce(&mut Steps<'_>) -> Result<R>) -> Result<R> {
+        self.run_bound(|raw| bind_params(raw, params), f)
+    }
+
+    /// Bind with `bind`, run `f` over the steps, and reset the statement whatever happened.
+    #[inline]
+    fn run_bound<R>(
+        &mut self,
+        bind: impl FnOnce(&RawStatement) -> Result<()>,
+        f: impl FnOnce(&mut Steps<'_>) -> Result<R>,
+    ) -> Result<R> {
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
         }
         let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
-        let out = match bind_params(&cached.raw, params) {
+        let out = match bind(&cached.raw) {
             Ok(()) => f(&mut Steps { cached: &mut *cached, first: true }),
             Err(e) => Err(e),
         };
@@ -188,6 +198,20 @@ impl<'c> Statement<'c> {
             let rows_affected = if conn.raw.total_changes() == before { 0 } else { conn.raw.changes() };
             Ok(Done { rows_affected, last_insert_rowid: conn.raw.last_insert_rowid() })
         })
+    }
+
+    /// Run to completion with one row of parameters ([`Params`] or a tuple, see [`BindRow`]); returns the rows
+    /// changed.
+    pub fn execute_row(&mut self, row: impl BindRow) -> Result<u64> {
+        let conn = self.conn;
+        self.run_bound(
+            |raw| row.bind_row(Binder(raw)),
+            |steps| {
+                let before = conn.raw.total_changes();
+                while steps.next()?.is_some() {}
+                Ok(if conn.raw.total_changes() == before { 0 } else { conn.raw.changes() })
+            },
+        )
     }
 
     /// Run and collect every row.

@@ -83,16 +83,21 @@ impl RawStatement {
 
     /// Bind `value` to parameter `i` (1-based). Text and blobs are copied by SQLite.
     pub fn bind(&self, i: usize, value: &Value) -> Result<()> {
+        self.bind_ref(i, value.as_ref())
+    }
+
+    /// Bind a borrowed value to parameter `i` (1-based); SQLite copies text and blobs.
+    pub fn bind_ref(&self, i: usize, value: ValueRef<'_>) -> Result<()> {
         let i = cidx(i);
         // SAFETY: the statement is live and reset (binding a running statement returns SQLITE_MISUSE, not UB);
         // text and blob pointers are valid for the given lengths for the call, and SQLITE_TRANSIENT makes SQLite
         // copy them before returning.
         let rc = unsafe {
             match value {
-                Value::Null => ffi::sqlite3_bind_null(self.ptr(), i),
-                Value::Integer(v) => ffi::sqlite3_bind_int64(self.ptr(), i, *v),
-                Value::Real(v) => ffi::sqlite3_bind_double(self.ptr(), i, *v),
-                Value::Text(s) => ffi::sqlite3_bind_text64(
+                ValueRef::Null => ffi::sqlite3_bind_null(self.ptr(), i),
+                ValueRef::Integer(v) => ffi::sqlite3_bind_int64(self.ptr(), i, v),
+                ValueRef::Real(v) => ffi::sqlite3_bind_double(self.ptr(), i, v),
+                ValueRef::Text(s) => ffi::sqlite3_bind_text64(
                     self.ptr(),
                     i,
                     s.as_ptr().cast(),
@@ -100,7 +105,7 @@ impl RawStatement {
                     ffi::SQLITE_TRANSIENT(),
                     u8::try_from(ffi::SQLITE_UTF8).unwrap_or(1),
                 ),
-                Value::Blob(b) => ffi::sqlite3_bind_blob64(
+                ValueRef::Blob(b) => ffi::sqlite3_bind_blob64(
                     self.ptr(),
                     i,
                     b.as_ptr().cast(),

@@ -313,7 +313,7 @@ impl<'a> Ctx<'a> {
             }
             Job::ExecuteBatch { sql, reply } => self.exec(conn, reply, |c| c.execute_batch(&sql)),
             Job::ExecuteMany { sql, sets, reply } => {
-                self.exec_counted(conn, reply, |c| c.execute_many(&sql, sets), |n| Some(*n));
+                self.exec_counted(conn, reply, |c| sets.run(c, &sql), |n| Some(*n));
             }
             Job::Query { sql, params, reply } => match reply {
                 QueryReply::All(r) => self.exec_counted(conn, r, |c| c.query(&sql, params), |rs| len(rs.len())),

@@ -18,6 +18,24 @@ pub(crate) trait MapJob: Send {
     fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>, sql: &str, params: Params);
 }
 
+/// The parameter sets of an `execute_many` job, behind one vtable (the rows bind straight from their own type).
+pub(crate) trait ManyJob: Send {
+    fn run(self: Box<Self>, conn: &mut Connection, sql: &str) -> Result<u64>;
+}
+
+/// A typed `execute_many` job: the caller's iterator, taken on the worker.
+pub(crate) struct ManyImpl<I>(pub I);
+
+impl<I> ManyJob for ManyImpl<I>
+where
+    I: Iterator + Send,
+    I::Item: crate::BindRow,
+{
+    fn run(self: Box<Self>, conn: &mut Connection, sql: &str) -> Result<u64> {
+        conn.execute_many(sql, self.0)
+    }
+}
+
 /// What a read-shaped query replies with.
 pub(crate) enum QueryReply {
     All(Completer<Rows>),
@@ -37,7 +55,7 @@ pub(crate) enum Job {
     },
     ExecuteMany {
         sql: Box<str>,
-        sets: Box<dyn Iterator<Item = Params> + Send>,
+        sets: Box<dyn ManyJob>,
         reply: Completer<u64>,
     },
     Query {

@@ -459,8 +459,7 @@ fn execute_many_binds_tuple_rows() {
     conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, n INTEGER, r REAL, b BLOB, o TEXT)").unwrap();
     let sql = "INSERT INTO t (s, n, r, b, o) VALUES (?1, ?2, ?3, ?4, ?5)";
     let owned = String::from("owned ✓");
-    let rows =
-        vec![("borrowed", 1i64, 1.5f64, vec![0u8, 1, 2], Some("x")), (owned.as_str(), -7, f64::MAX, vec![], None)];
+    let rows = [("borrowed", 1i64, 1.5f64, vec![0u8, 1, 2], Some("x")), (owned.as_str(), -7, f64::MAX, vec![], None)];
     assert_eq!(conn.execute_many(sql, rows.iter().cloned()).unwrap(), 2);
     let got = conn.query("SELECT s, n, r, b, o FROM t ORDER BY id", ()).unwrap();
     assert_eq!(got.len(), 2);

@@ -142,6 +142,11 @@ impl Params {
     /// Append a positional value (used by [`params!`](crate::params)).
     pub fn push<T: ToSql + ?Sized>(&mut self, value: &T) {
         let v = self.convert(value);
+        self.push_value(v);
+    }
+
+    /// Append a positional value that is already a [`Value`] (no conversion, no copy).
+    pub fn push_value(&mut self, v: Value) {
         match &mut self.kind {
             ParamsKind::Positional(vs) => vs.push(v),
             ParamsKind::None => self.kind = ParamsKind::One(v),

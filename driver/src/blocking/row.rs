@@ -214,16 +214,66 @@ impl fmt::Debug for Row {
 }
 
 /// A whole result: column names and owned rows.
-#[derive(Clone, PartialEq, Default)]
+#[derive(Clone, Default)]
 pub struct Rows {
     columns: Arc<[String]>,
-    rows: Vec<Row>,
+    rows: Store,
+}
+
+/// The rows of a result: one row is kept without a vector (a point query's result allocates nothing more).
+#[derive(Clone)]
+enum Store {
+    One(Row),
+    Many(Vec<Row>),
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::Many(Vec::new())
+    }
+}
+
+impl Store {
+    fn as_slice(&self) -> &[Row] {
+        match self {
+            Store::One(r) => std::slice::from_ref(r),
+            Store::Many(v) => v,
+        }
+    }
+
+    fn into_vec(self) -> Vec<Row> {
+        match self {
+            Store::One(r) => vec![r],
+            Store::Many(v) => v,
+        }
+    }
 }
 
 impl Rows {
     /// A result from column names and rows.
     pub fn new(columns: Arc<[String]>, rows: Vec<Row>) -> Self {
-        Rows { columns, rows }
+        Rows { columns, rows: Store::Many(rows) }
+    }
+
+    /// An empty result with these columns, to [`push`](Self::push) rows onto.
+    pub(crate) fn empty(columns: Arc<[String]>) -> Self {
+        Rows { columns, rows: Store::default() }
+    }
+
+    /// Add a row at the end.
+    pub(crate) fn push(&mut self, row: Row) {
+        match &mut self.rows {
+            Store::Many(v) if v.is_empty() => self.rows = Store::One(row),
+            Store::Many(v) => v.push(row),
+            Store::One(_) => {
+                if let Store::One(first) = std::mem::take(&mut self.rows) {
+                    let mut v = Vec::with_capacity(4);
+                    v.push(first);
+                    v.push(row);
+                    self.rows = Store::Many(v);
+                }
+            }
+        }
     }
 
     /// The column names, in order.
@@ -233,37 +283,43 @@ impl Rows {
 
     /// The number of rows.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.as_slice().len()
     }
 
     /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.as_slice().is_empty()
     }
 
     /// The rows, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Row> {
-        self.rows.iter()
+        self.as_slice().iter()
     }
 
     /// Row `i`, if there is one.
     pub fn get(&self, i: usize) -> Option<&Row> {
-        self.rows.get(i)
+        self.as_slice().get(i)
     }
 
     /// The first row, if there is one.
     pub fn first(&self) -> Option<&Row> {
-        self.rows.first()
+        self.as_slice().first()
     }
 
     /// The rows as a slice.
     pub fn as_slice(&self) -> &[Row] {
-        &self.rows
+        self.rows.as_slice()
     }
 
     /// Take the rows.
     pub fn into_vec(self) -> Vec<Row> {
-        self.rows
+        self.rows.into_vec()
+    }
+}
+
+impl PartialEq for Rows {
+    fn eq(&self, other: &Self) -> bool {
+        self.columns == other.columns && self.as_slice() == other.as_slice()
     }
 }
 
@@ -271,7 +327,7 @@ impl IntoIterator for Rows {
     type Item = Row;
     type IntoIter = std::vec::IntoIter<Row>;
     fn into_iter(self) -> Self::IntoIter {
-        self.rows.into_iter()
+        self.into_vec().into_iter()
     }
 }
 
@@ -279,13 +335,13 @@ impl<'a> IntoIterator for &'a Rows {
     type Item = &'a Row;
     type IntoIter = std::slice::Iter<'a, Row>;
     fn into_iter(self) -> Self::IntoIter {
-        self.rows.iter()
+        self.iter()
     }
 }
 
 impl fmt::Debug for Rows {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Rows").field("columns", &self.columns).field("rows", &self.rows.len()).finish()
+        f.debug_struct("Rows").field("columns", &self.columns).field("rows", &self.len()).finish()
     }
 }
 
@@ -334,7 +390,7 @@ impl fmt::Display for Rows {
     /// 0       1  Honda Civic  2012    20000
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: Vec<&[Value]> = self.rows.iter().map(Row::values).collect();
+        let rows: Vec<&[Value]> = self.iter().map(Row::values).collect();
         write_table(f, &self.columns, &rows)
     }
 }
@@ -348,6 +404,23 @@ impl fmt::Display for Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_pushed_one_by_one_equal_rows_made_at_once() {
+        let cols: Arc<[String]> = vec!["n".to_owned()].into();
+        let row = |n| Row::new(cols.clone(), vec![Value::Integer(n)]).unwrap();
+        for count in [0, 1, 2, 5] {
+            let mut pushed = Rows::empty(cols.clone());
+            (0..count).for_each(|n| pushed.push(row(n)));
+            let made = Rows::new(cols.clone(), (0..count).map(row).collect());
+            assert_eq!(pushed, made);
+            assert_eq!(pushed.len(), usize::try_from(count).unwrap());
+            assert_eq!(pushed.first().map(|r| r.get::<i64>(0).unwrap()), (count > 0).then_some(0));
+            assert_eq!(pushed.clone().into_vec(), made.clone().into_vec());
+            let ns: Vec<i64> = pushed.into_iter().map(|r| r.get(0).unwrap()).collect();
+            assert_eq!(ns, (0..count).collect::<Vec<_>>());
+        }
+    }
 
     fn rows() -> Rows {
         let cols: Arc<[String]> = vec!["car_id".to_owned(), "make".to_owned(), "mileage".to_owned()].into();

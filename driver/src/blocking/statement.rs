@@ -221,11 +221,12 @@ impl<'c> Statement<'c> {
 
     pub(crate) fn query_with(&mut self, params: &mut Params) -> Result<Rows> {
         self.run_with(params, |steps| {
-            let mut rows = Vec::new();
+            let mut rows: Option<Rows> = None;
             while let Some(row) = steps.next()? {
-                rows.push(row.to_row()?);
+                let row = row.to_row()?;
+                rows.get_or_insert_with(|| Rows::empty(Arc::clone(steps.columns()))).push(row);
             }
-            Ok(Rows::new(Arc::clone(steps.columns()), rows))
+            Ok(rows.unwrap_or_else(|| Rows::empty(Arc::clone(steps.columns()))))
         })
     }
 

@@ -84,6 +84,15 @@ impl Compiled {
         bind_slots(&self.shape.slots, &self.literals, params)
     }
 
+    /// As [`bind`](Compiled::bind), into the driver's parameters (a single value needs no vector).
+    pub(crate) fn bind_params(&self, params: &Params) -> Result<Params> {
+        let mut out = Params::positional_with_capacity(self.shape.slots.len());
+        for slot in self.shape.slots.iter() {
+            out.push_value(slot_value(slot, &self.literals, params)?);
+        }
+        Ok(out)
+    }
+
     /// The SQL with literal values written in, for logs only: never execute this text.
     pub fn debug_sql(&self) -> String {
         let mut out = String::with_capacity(self.shape.sql.len() + 16);
@@ -120,22 +129,24 @@ impl fmt::Display for Compiled {
 
 /// Build the positional values for `slots`.
 pub(crate) fn bind_slots(slots: &[Slot], literals: &[Value], params: &Params) -> Result<Vec<Value>> {
-    slots
-        .iter()
-        .map(|s| match s {
-            Slot::Literal(i) => {
-                literals.get(*i).cloned().ok_or_else(|| Error::compile(format!("literal {i} missing (internal)")))
-            }
-            Slot::Named(n) => {
-                params.get_named(n).cloned().ok_or_else(|| Error::params(format!("no value given for parameter {n:?}")))
-            }
-            Slot::Positional(i) => params
-                .positional_values()
-                .get(*i)
-                .cloned()
-                .ok_or_else(|| Error::params(format!("no value given for positional parameter {}", i + 1))),
-        })
-        .collect()
+    slots.iter().map(|s| slot_value(s, literals, params)).collect()
+}
+
+/// The value for one slot: a gathered literal, or the caller's parameter.
+fn slot_value(slot: &Slot, literals: &[Value], params: &Params) -> Result<Value> {
+    match slot {
+        Slot::Literal(i) => {
+            literals.get(*i).cloned().ok_or_else(|| Error::compile(format!("literal {i} missing (internal)")))
+        }
+        Slot::Named(n) => {
+            params.get_named(n).cloned().ok_or_else(|| Error::params(format!("no value given for parameter {n:?}")))
+        }
+        Slot::Positional(i) => params
+            .positional_values()
+            .get(*i)
+            .cloned()
+            .ok_or_else(|| Error::params(format!("no value given for positional parameter {}", i + 1))),
+    }
 }
 
 /// A value as an SQL literal: only for DDL defaults and log output, never for statements that run with data.

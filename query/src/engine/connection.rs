@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use asqlite::{blocking, FromSql, Params, Row, RowStream, Rows, Transaction, Value};
+use asqlite::{blocking, FromSql, Params, Row, RowStream, Rows, Transaction};
 use futures::lock::{Mutex as AsyncMutex, MutexGuard};
 use futures::stream::{Map, StreamExt};
 
@@ -218,11 +218,11 @@ impl AsyncConnection {
     pub async fn execute_with<S: Executable, P: ParamSet>(&self, stmt: S, params: P) -> Result<QueryResult> {
         let params = params.into_params()?;
         let compiled = self.prepare(stmt.as_stmt(), &params)?;
-        let values = compiled.bind(&params)?;
+        let values = compiled.bind_params(&params)?;
         self.run(&compiled, values).await
     }
 
-    async fn run(&self, compiled: &Compiled, values: Vec<Value>) -> Result<QueryResult> {
+    async fn run(&self, compiled: &Compiled, values: Params) -> Result<QueryResult> {
         let shape = &compiled.shape;
         let sql: &str = &shape.sql;
         let mut guard = self.state().await?;
@@ -362,7 +362,7 @@ impl AsyncConnection {
     pub async fn stream_with<S: Executable, P: ParamSet>(&self, stmt: S, params: P) -> Result<ResultStream> {
         let params = params.into_params()?;
         let compiled = self.prepare(stmt.as_stmt(), &params)?;
-        let values = compiled.bind(&params)?;
+        let values = compiled.bind_params(&params)?;
         let guard = self.state().await?;
         let f: fn(asqlite::Result<Row>) -> Result<Row> = map_row;
         let s = match guard.as_ref() {

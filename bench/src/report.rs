@@ -50,6 +50,17 @@ pub struct Idle {
     pub windows: Vec<(String, Duration)>,
 }
 
+/// How point reads scale over threads on this machine, with rusqlite and no async layer: the ceiling of `point64`.
+#[derive(Debug, Clone, Copy)]
+pub struct Parallel {
+    /// Threads (each with its own connection) in the second measurement.
+    pub threads: usize,
+    /// Median point queries per second, one thread.
+    pub one: f64,
+    /// Median point queries per second, all threads together.
+    pub many: f64,
+}
+
 /// The query layer's point throughput the design targets, as a ratio of the driver's `Pool`.
 pub const ENGINE_POINT_TARGET: f64 = 0.9;
 
@@ -66,6 +77,8 @@ pub struct Results {
     pub memory: BTreeMap<Kind, Memory>,
     /// Idle CPU measurements.
     pub idle: Vec<Idle>,
+    /// The parallel-read ceiling, when measured.
+    pub parallel: Option<Parallel>,
 }
 
 /// A rate with a metric suffix: `812`, `45.3k`, `1.21M`.
@@ -201,6 +214,20 @@ impl Results {
             for (k, m) in &self.memory {
                 let _ = writeln!(s, "| {} | {} | {} |", k.name(), mib(m.stream_kib), mib(m.collect_kib));
             }
+        }
+
+        if let Some(p) = self.parallel {
+            let _ = write!(
+                s,
+                "\n**Parallel reads** (the ceiling of `point64`): rusqlite point queries on 1 thread and on {} threads, each \
+                 thread with its own connection to the same file.\n\n| threads | queries/s | ratio of 1 thread |\n|---|---:|---:|\n\
+                 | 1 | {} | 1.00 |\n| {} | {} | {:.2} |\n",
+                p.threads,
+                si(p.one),
+                p.threads,
+                si(p.many),
+                p.many / p.one
+            );
         }
 
         if !self.idle.is_empty() {

@@ -17,7 +17,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use asqlite_bench::measure::{cpu_time, peak_rss_kib, reset_peak_rss, rss_kib};
-use asqlite_bench::report::{Idle, Memory, Results};
+use asqlite_bench::report::{Idle, Memory, Parallel, Results};
 use asqlite_bench::{Contender, Fixture, Kind, Options, Result, Sizes, Workload};
 
 #[derive(Debug, Clone)]
@@ -217,6 +217,55 @@ fn child_idle(args: &Args, kind: Kind, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Point queries per second from `threads` threads, each with its own rusqlite connection, for about `time`.
+fn point_rate(fixture: &Fixture, threads: usize, time: Duration) -> Result<f64> {
+    let sql = asqlite_bench::data::sql::POINT;
+    let barrier = std::sync::Barrier::new(threads);
+    let counts = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let barrier = &barrier;
+                scope.spawn(move || -> std::result::Result<(u64, Duration), rusqlite::Error> {
+                    let conn = rusqlite::Connection::open(&fixture.path)?;
+                    let mut stmt = conn.prepare_cached(sql)?;
+                    let ids = &fixture.point_ids;
+                    let mut n = 0u64;
+                    barrier.wait();
+                    let start = Instant::now();
+                    while start.elapsed() < time {
+                        for &id in ids.iter().skip(t) {
+                            stmt.query_row([id], |r| r.get::<_, i64>(0))?;
+                            n += 1;
+                        }
+                    }
+                    Ok((n, start.elapsed()))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().map_err(|_| "a reader thread panicked")).collect::<Vec<_>>()
+    });
+    let mut rate = 0.0;
+    for c in counts {
+        let (n, took) = c??;
+        rate += n as f64 / took.as_secs_f64();
+    }
+    Ok(rate)
+}
+
+/// The parallel-read ceiling: median rates of 1 thread and of `threads` threads, alternating.
+fn parallel(fixture: &Fixture, threads: usize, rounds: usize, time: Duration) -> Result<Parallel> {
+    let (mut one, mut many) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        one.push(point_rate(fixture, 1, time)?);
+        many.push(point_rate(fixture, threads, time)?);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Ok(Parallel { threads, one: median(&mut one), many: median(&mut many) })
+}
+
 fn machine() -> String {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
@@ -243,6 +292,12 @@ fn run(args: &Args) -> Result<()> {
     };
     let mut results = Results { kinds: args.kinds.clone(), workloads: args.workloads.clone(), ..Default::default() };
     measure(args, &fixture, &mut results)?;
+
+    if args.workloads.contains(&Workload::Point64) {
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(2);
+        eprintln!("parallel reads: 1 and {threads} threads");
+        results.parallel = Some(parallel(&fixture, threads, args.rounds, args.time)?);
+    }
 
     let dir = fixture.dir().to_string_lossy().into_owned();
     if args.memory {

@@ -132,10 +132,13 @@ impl<'s> RowRef<'s> {
 
     /// Copy the row into an owned [`Row`].
     pub fn to_row(&self) -> Result<Row> {
-        let values = (0..self.columns.len())
-            .map(|i| self.stmt.column_value(i).map(|v| v.to_owned()))
-            .collect::<Result<Box<[Value]>>>()?;
-        Ok(Row { columns: Arc::clone(self.columns), values })
+        let n = self.columns.len();
+        let mut values = Vec::with_capacity(n);
+        for i in 0..n {
+            values.push(self.stmt.column_value(i)?.to_owned());
+        }
+        // Exactly `n` long: no reallocation.
+        Ok(Row { columns: Arc::clone(self.columns), values: values.into_boxed_slice() })
     }
 }
 

@@ -79,10 +79,8 @@
 //! run that passes 50 µs anyway (the clock is read only once a statement reaches it), and a locked database fails
 //! it at once instead of waiting out the busy timeout; either way the read goes to a worker, which runs it again
 //! (reads have no effects) and waits for locks as usual. Everything else goes to the workers: new statements,
-//! writes, streams, closures, transactions and heavy reads. A pool's reads made while other calls are in flight
-//! and a reader waits idle go to that reader, which runs them in parallel with the caller's thread. An inline call
-//! cannot be cancelled halfway (it is done when its first poll returns). Turn this off with
-//! [`PoolBuilder::inline_reads`].
+//! writes, streams, closures, transactions and heavy reads. An inline call cannot be cancelled halfway (it is done
+//! when its first poll returns). Turn this off with [`PoolBuilder::inline_reads`].
 //!
 //! ## Cancellation
 //!

@@ -123,12 +123,6 @@ impl Leadership {
         self.held.store(false, Ordering::SeqCst);
     }
 
-    /// Whether a reader is waiting for the next job.
-    #[inline]
-    pub fn leader_waiting(&self) -> bool {
-        self.waiting.load(Ordering::Relaxed)
-    }
-
     /// A job was queued for the readers: if no leader is waiting for it, wake a follower to take the lead.
     #[inline]
     pub fn job_queued(&self) {

@@ -9,7 +9,7 @@ use futures::Stream;
 
 use crate::client::OwnedRoute;
 use crate::worker::reply::{self, Ticket};
-use crate::worker::stream::{StreamLink, StreamSink, WakeOnDrop, CHUNKS_IN_FLIGHT};
+use crate::worker::stream::{Chunk, ChunkRows, StreamLink, StreamSink, WakeOnDrop, CHUNKS_IN_FLIGHT};
 use crate::worker::{Job, Shared};
 use crate::{Params, Result, Row};
 
@@ -30,10 +30,10 @@ pub struct RowStream {
     shared: Arc<Shared>,
     route: OwnedRoute,
     pending: Option<Job>,
-    rx: Receiver<Result<Vec<Row>>>,
+    rx: Receiver<Result<Chunk>>,
     link: Arc<StreamLink>,
     ticket: Ticket<()>,
-    buf: std::vec::IntoIter<Row>,
+    buf: ChunkRows,
     done: bool,
 }
 
@@ -50,7 +50,7 @@ impl RowStream {
         let (completer, ticket) = reply::channel();
         let sink = StreamSink { reply: completer, tx, link: WakeOnDrop(Arc::clone(&link)) };
         let job = Job::Stream { sql: sql.into(), params, sink };
-        RowStream { shared, route, pending: Some(job), rx, link, ticket, buf: Vec::new().into_iter(), done: false }
+        RowStream { shared, route, pending: Some(job), rx, link, ticket, buf: ChunkRows::default(), done: false }
     }
 
     fn finish(&mut self, item: Option<Result<Row>>) -> Poll<Option<Result<Row>>> {
@@ -67,14 +67,14 @@ impl RowStream {
                 return Some(Some(Ok(row)));
             }
             match self.rx.try_recv() {
-                Ok(Ok(chunk)) => self.buf = chunk.into_iter(),
+                Ok(Ok(chunk)) => self.buf = chunk.into_rows(),
                 Ok(Err(e)) => return Some(Some(Err(e))),
                 Err(TryRecvError::Empty) => return None,
                 Err(TryRecvError::Disconnected) => {
                     // Rows the worker spilled to free its connection come after the channel's.
                     let spilled = self.link.spilled.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
                     if let Some(chunk) = spilled {
-                        self.buf = chunk.into_iter();
+                        self.buf = chunk.into_rows();
                         continue;
                     }
                     // Finished, or dropped unrun because the pool closed: the ticket tells which.

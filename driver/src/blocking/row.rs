@@ -132,13 +132,23 @@ impl<'s> RowRef<'s> {
 
     /// Copy the row into an owned [`Row`].
     pub fn to_row(&self) -> Result<Row> {
+        Ok(Row { columns: Arc::clone(self.columns), values: self.to_values()? })
+    }
+
+    /// Copy the row's values.
+    pub(crate) fn to_values(&self) -> Result<Box<[Value]>> {
         let n = self.columns.len();
         let mut values = Vec::with_capacity(n);
         for i in 0..n {
             values.push(self.stmt.column_value(i)?.to_owned());
         }
         // Exactly `n` long: no reallocation.
-        Ok(Row { columns: Arc::clone(self.columns), values: values.into_boxed_slice() })
+        Ok(values.into_boxed_slice())
+    }
+
+    /// The shared column names.
+    pub(crate) fn shared_columns(&self) -> &Arc<[String]> {
+        self.columns
     }
 }
 
@@ -150,6 +160,11 @@ pub struct Row {
 }
 
 impl Row {
+    /// A row from its parts (of the same length: values read from a statement with these columns).
+    pub(crate) fn from_parts(columns: Arc<[String]>, values: Box<[Value]>) -> Self {
+        Row { columns, values }
+    }
+
     /// A row from column names and values (of the same length).
     pub fn new(columns: Arc<[String]>, values: Vec<Value>) -> Result<Self> {
         if columns.len() != values.len() {

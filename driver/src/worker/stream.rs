@@ -16,7 +16,57 @@ use futures::task::AtomicWaker;
 use super::reply::Completer;
 use super::Ctx;
 use crate::blocking::{Connection, Row};
-use crate::{Params, Result};
+use crate::{Params, Result, Value};
+
+/// Rows as they cross to the consumer: their values, and one shared list of column names for the chunk. The
+/// consumer makes each [`Row`] (sharing the names) on its own thread, so the names' reference count is not handed
+/// between the two cores for every row.
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    columns: Arc<[String]>,
+    rows: Vec<Box<[Value]>>,
+}
+
+impl Chunk {
+    fn new(columns: &Arc<[String]>) -> Self {
+        Chunk { columns: Arc::clone(columns), rows: Vec::with_capacity(CHUNK_ROWS) }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, made on the consumer's side.
+    pub fn into_rows(self) -> ChunkRows {
+        ChunkRows { columns: self.columns, rows: self.rows.into_iter() }
+    }
+}
+
+/// The rows of a chunk, one at a time.
+#[derive(Debug)]
+pub(crate) struct ChunkRows {
+    columns: Arc<[String]>,
+    rows: std::vec::IntoIter<Box<[Value]>>,
+}
+
+impl Default for ChunkRows {
+    fn default() -> Self {
+        ChunkRows { columns: Arc::from(Vec::new()), rows: Vec::new().into_iter() }
+    }
+}
+
+impl Iterator for ChunkRows {
+    type Item = Row;
+
+    #[inline]
+    fn next(&mut self) -> Option<Row> {
+        self.rows.next().map(|values| Row::from_parts(Arc::clone(&self.columns), values))
+    }
+}
 
 /// Rows per chunk.
 pub(crate) const CHUNK_ROWS: usize = 256;
@@ -28,7 +78,7 @@ pub(crate) const CHUNKS_IN_FLIGHT: usize = 2;
 pub(crate) struct StreamLink {
     pub waker: AtomicWaker,
     /// Chunks that come after everything sent through the channel.
-    pub spilled: Mutex<VecDeque<Vec<Row>>>,
+    pub spilled: Mutex<VecDeque<Chunk>>,
 }
 
 /// How long the worker waits for the consumer between checks of its own queue.
@@ -37,7 +87,7 @@ const PAUSE_SLICE: Duration = Duration::from_millis(1);
 enum Delivery {
     Sent,
     ConsumerGone,
-    Spill(Vec<Row>),
+    Spill(Chunk),
 }
 
 /// Wakes the consumer when dropped, however the sink goes (run, skipped, or discarded with a closed queue).
@@ -53,12 +103,12 @@ impl Drop for WakeOnDrop {
 /// disconnects, then the consumer is woken to see both.
 pub(crate) struct StreamSink {
     pub reply: Completer<()>,
-    pub tx: Sender<Result<Vec<Row>>>,
+    pub tx: Sender<Result<Chunk>>,
     pub link: WakeOnDrop,
 }
 
 /// Send one chunk, waiting while the consumer is behind; give it back to spill if a job waits for this worker.
-fn deliver(ctx: &Ctx<'_>, tx: &Sender<Result<Vec<Row>>>, link: &StreamLink, chunk: Vec<Row>) -> Delivery {
+fn deliver(ctx: &Ctx<'_>, tx: &Sender<Result<Chunk>>, link: &StreamLink, chunk: Chunk) -> Delivery {
     let mut chunk = chunk;
     loop {
         match tx.send_timeout(Ok(chunk), PAUSE_SLICE) {
@@ -68,7 +118,10 @@ fn deliver(ctx: &Ctx<'_>, tx: &Sender<Result<Vec<Row>>>, link: &StreamLink, chun
             }
             Err(SendTimeoutError::Disconnected(_)) => return Delivery::ConsumerGone,
             Err(SendTimeoutError::Timeout(back)) => {
-                chunk = back.unwrap_or_default();
+                chunk = match back {
+                    Ok(c) => c,
+                    Err(_) => return Delivery::ConsumerGone, // never sent: only chunks go this way
+                };
                 if ctx.queue.is_some_and(|q| !q.is_empty()) {
                     return Delivery::Spill(chunk);
                 }
@@ -87,33 +140,36 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
     let out = ctx.guarded_without_deadline(conn, reply.token(), |c| {
         let mut stmt = c.prepare_cached(sql)?;
         let mut cursor = stmt.cursor(params)?;
-        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        let mut chunk: Option<Chunk> = None;
         while let Some(row) = cursor.next()? {
-            chunk.push(row.to_row()?);
-            if chunk.len() == CHUNK_ROWS {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+            let full = {
+                let c = chunk.get_or_insert_with(|| Chunk::new(row.shared_columns()));
+                c.rows.push(row.to_values()?);
+                c.len() == CHUNK_ROWS
+            };
+            if full {
+                let Some(full) = chunk.take() else { continue };
                 match deliver(ctx, &tx, &link.0, full) {
                     Delivery::Sent => {}
                     Delivery::ConsumerGone => return Ok(()),
                     Delivery::Spill(unsent) => {
                         let mut spilled = VecDeque::from([unsent]);
                         while let Some(row) = cursor.next()? {
-                            chunk.push(row.to_row()?);
-                            if chunk.len() == CHUNK_ROWS {
-                                spilled.push_back(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS)));
+                            let c = chunk.get_or_insert_with(|| Chunk::new(row.shared_columns()));
+                            c.rows.push(row.to_values()?);
+                            if c.len() == CHUNK_ROWS {
+                                spilled.extend(chunk.take());
                             }
                         }
-                        if !chunk.is_empty() {
-                            spilled.push_back(chunk);
-                        }
+                        spilled.extend(chunk.take().filter(|c| !c.is_empty()));
                         *link.0.spilled.lock().unwrap_or_else(PoisonError::into_inner) = spilled;
                         return Ok(());
                     }
                 }
             }
         }
-        if !chunk.is_empty() {
-            if let Delivery::Spill(unsent) = deliver(ctx, &tx, &link.0, chunk) {
+        if let Some(last) = chunk.filter(|c| !c.is_empty()) {
+            if let Delivery::Spill(unsent) = deliver(ctx, &tx, &link.0, last) {
                 link.0.spilled.lock().unwrap_or_else(PoisonError::into_inner).push_back(unsent);
             }
         }

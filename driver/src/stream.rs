@@ -35,6 +35,9 @@ pub struct RowStream {
     ticket: Ticket<()>,
     buf: ChunkRows,
     done: bool,
+    /// Spins in a row that ran out without a chunk, and chances to spin left to skip because of them.
+    spin_fails: u32,
+    spin_skip: u32,
 }
 
 impl std::fmt::Debug for RowStream {
@@ -50,7 +53,18 @@ impl RowStream {
         let (completer, ticket) = reply::channel();
         let sink = StreamSink { reply: completer, tx, link: WakeOnDrop(Arc::clone(&link)) };
         let job = Job::Stream { sql: sql.into(), params, sink };
-        RowStream { shared, route, pending: Some(job), rx, link, ticket, buf: ChunkRows::default(), done: false }
+        RowStream {
+            shared,
+            route,
+            pending: Some(job),
+            rx,
+            link,
+            ticket,
+            buf: ChunkRows::default(),
+            done: false,
+            spin_fails: 0,
+            spin_skip: 0,
+        }
     }
 
     fn finish(&mut self, item: Option<Result<Row>>) -> Poll<Option<Result<Row>>> {
@@ -88,6 +102,41 @@ impl RowStream {
     }
 }
 
+impl RowStream {
+    /// Wait briefly for the next chunk before yielding, as a call's future waits for its reply (see the crate docs
+    /// on latency): a chunk comes every few tens of microseconds, and parking between them would cost a thread
+    /// wake-up per chunk. Only while no other call of the pool is in flight (the executor then has nothing else
+    /// to run); a spin that runs out makes the next `2^n` chances park instead.
+    fn spin_for_chunk(&mut self) -> Option<Option<Result<Row>>> {
+        let core = &self.shared.core;
+        if !core.config.spin || core.in_flight.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            return None;
+        }
+        if self.spin_skip > 0 {
+            self.spin_skip -= 1;
+            return None;
+        }
+        let deadline = std::time::Instant::now() + crate::worker::park::MAX_WAITER_SPIN;
+        let mut i = 0u32;
+        loop {
+            std::hint::spin_loop();
+            if let Some(item) = self.try_next() {
+                self.spin_fails = 0;
+                return Some(item);
+            }
+            i += 1;
+            if i % 64 == 0 && std::time::Instant::now() >= deadline {
+                self.spin_fails = (self.spin_fails + 1).min(10);
+                self.spin_skip = 1 << self.spin_fails;
+                return None;
+            }
+            if i % crate::worker::park::YIELD_EVERY == 0 {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
 impl Stream for RowStream {
     type Item = Result<Row>;
 
@@ -106,6 +155,9 @@ impl Stream for RowStream {
             }
         }
         if let Some(item) = this.try_next() {
+            return this.finish(item);
+        }
+        if let Some(item) = this.spin_for_chunk() {
             return this.finish(item);
         }
         this.link.waker.register(cx.waker());

@@ -15,63 +15,115 @@ use futures::task::AtomicWaker;
 
 use super::reply::Completer;
 use super::Ctx;
-use crate::blocking::{Connection, Row};
-use crate::{Params, Result, Value};
-
-/// Rows as they cross to the consumer: their values, and one shared list of column names for the chunk. The
-/// consumer makes each [`Row`] (sharing the names) on its own thread, so the names' reference count is not handed
-/// between the two cores for every row.
-#[derive(Debug)]
-pub(crate) struct Chunk {
-    columns: Arc<[String]>,
-    rows: Vec<Box<[Value]>>,
-}
-
-impl Chunk {
-    fn new(columns: &Arc<[String]>) -> Self {
-        Chunk { columns: Arc::clone(columns), rows: Vec::with_capacity(CHUNK_ROWS) }
-    }
-
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// The rows, made on the consumer's side.
-    pub fn into_rows(self) -> ChunkRows {
-        ChunkRows { columns: self.columns, rows: self.rows.into_iter() }
-    }
-}
-
-/// The rows of a chunk, one at a time.
-#[derive(Debug)]
-pub(crate) struct ChunkRows {
-    columns: Arc<[String]>,
-    rows: std::vec::IntoIter<Box<[Value]>>,
-}
-
-impl Default for ChunkRows {
-    fn default() -> Self {
-        ChunkRows { columns: Arc::from(Vec::new()), rows: Vec::new().into_iter() }
-    }
-}
-
-impl Iterator for ChunkRows {
-    type Item = Row;
-
-    #[inline]
-    fn next(&mut self) -> Option<Row> {
-        self.rows.next().map(|values| Row::from_parts(Arc::clone(&self.columns), values))
-    }
-}
+use crate::blocking::{Connection, Row, RowRef};
+use crate::{Params, Result, Value, ValueRef};
 
 /// Rows per chunk.
 pub(crate) const CHUNK_ROWS: usize = 256;
 /// Chunks buffered between the worker and the consumer.
 pub(crate) const CHUNKS_IN_FLIGHT: usize = 2;
+
+/// Rows as they cross to the consumer, packed: one list of cells, one buffer for all their text and one for all
+/// their blobs, so the worker allocates a few times per chunk rather than per row, and nothing it allocated per
+/// row is freed on the other thread. The consumer makes each [`Row`] (its values, and a share of the column names)
+/// on its own thread.
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    columns: Arc<[String]>,
+    rows: usize,
+    cells: Vec<Cell>,
+    text: String,
+    blobs: Vec<u8>,
+}
+
+/// One value of a packed row: text and blobs as ranges of the chunk's buffers.
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(usize, usize),
+    Blob(usize, usize),
+}
+
+impl Chunk {
+    fn new(columns: &Arc<[String]>) -> Self {
+        Chunk {
+            columns: Arc::clone(columns),
+            rows: 0,
+            cells: Vec::with_capacity(CHUNK_ROWS * columns.len()),
+            text: String::new(),
+            blobs: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.rows
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Copy the current row of a statement in.
+    fn push(&mut self, row: &RowRef<'_>) -> Result<()> {
+        for i in 0..self.columns.len() {
+            let cell = match row.get_ref(i)? {
+                ValueRef::Null => Cell::Null,
+                ValueRef::Integer(v) => Cell::Integer(v),
+                ValueRef::Real(v) => Cell::Real(v),
+                ValueRef::Text(t) => {
+                    self.text.push_str(t);
+                    Cell::Text(self.text.len() - t.len(), self.text.len())
+                }
+                ValueRef::Blob(b) => {
+                    self.blobs.extend_from_slice(b);
+                    Cell::Blob(self.blobs.len() - b.len(), self.blobs.len())
+                }
+            };
+            self.cells.push(cell);
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The rows, made on the consumer's side.
+    pub fn into_rows(self) -> ChunkRows {
+        ChunkRows { next: 0, chunk: Some(self) }
+    }
+}
+
+/// The rows of a chunk, one at a time.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkRows {
+    chunk: Option<Chunk>,
+    next: usize,
+}
+
+impl Iterator for ChunkRows {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        let chunk = self.chunk.as_ref()?;
+        let width = chunk.columns.len();
+        if self.next >= chunk.rows {
+            return None;
+        }
+        let cells = chunk.cells.get(self.next * width..(self.next + 1) * width)?;
+        self.next += 1;
+        let values: Box<[Value]> = cells
+            .iter()
+            .map(|c| match *c {
+                Cell::Null => Value::Null,
+                Cell::Integer(v) => Value::Integer(v),
+                Cell::Real(v) => Value::Real(v),
+                Cell::Text(a, b) => Value::Text(chunk.text.get(a..b).unwrap_or_default().to_owned()),
+                Cell::Blob(a, b) => Value::Blob(chunk.blobs.get(a..b).unwrap_or_default().to_vec()),
+            })
+            .collect();
+        Some(Row::from_parts(Arc::clone(&chunk.columns), values))
+    }
+}
 
 /// What the consumer and the worker share: the consumer's waker, and the rows spilled to free the connection.
 #[derive(Debug, Default)]
@@ -144,7 +196,7 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
         while let Some(row) = cursor.next()? {
             let full = {
                 let c = chunk.get_or_insert_with(|| Chunk::new(row.shared_columns()));
-                c.rows.push(row.to_values()?);
+                c.push(&row)?;
                 c.len() == CHUNK_ROWS
             };
             if full {
@@ -156,7 +208,7 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
                         let mut spilled = VecDeque::from([unsent]);
                         while let Some(row) = cursor.next()? {
                             let c = chunk.get_or_insert_with(|| Chunk::new(row.shared_columns()));
-                            c.rows.push(row.to_values()?);
+                            c.push(&row)?;
                             if c.len() == CHUNK_ROWS {
                                 spilled.extend(chunk.take());
                             }

@@ -52,7 +52,8 @@
 //! (asynchronously) for room. The worker takes the job, checks that the caller still wants it, runs it on its
 //! connection (statements are prepared once and cached per connection), decodes the rows into owned values on the
 //! worker, puts the result in the slot and wakes the future. A batch (`execute_many`, `query_map`, `call`) is one
-//! trip however many rows it touches.
+//! trip however many rows it touches; a stream sends its rows in packed chunks of 256 (see [`RowStream`]). Cheap
+//! reads skip the trip altogether (below).
 //!
 //! ## When threads spin and when they park
 //!

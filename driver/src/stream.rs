@@ -15,7 +15,9 @@ use crate::{Params, Result, Row};
 
 /// The rows of a query, produced on the worker in chunks over a bounded channel and yielded one at a time.
 ///
-/// Nothing is sent until the stream is first polled. Memory stays flat however many rows the query returns: the
+/// A chunk carries 256 rows packed (one list of cells, one buffer for their text, one for their blobs), and each
+/// [`Row`] is made from it on the consumer's thread: the worker allocates a few times per chunk, not per row, and
+/// no per-row allocation crosses threads to be freed. Nothing is sent until the stream is first polled. Memory stays flat however many rows the query returns: the
 /// worker waits while the consumer has two unread chunks. If meanwhile another call waits for that worker (say the
 /// consumer writes each row back through the same [`Connection`](crate::Connection) or transaction), the worker
 /// reads the remaining rows into memory for the stream and serves the call, so that pattern works instead of

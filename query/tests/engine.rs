@@ -188,6 +188,33 @@ async fn execute_many_keys_serde_and_results() {
         .unwrap_err();
     assert!(matches!(err, Error::Params(_)), "{err}");
     assert!(err.to_string().contains("same keys"), "{err}");
+    // Same length, other keys: still an error; the same keys in another order (or prefix) are fine.
+    let err = conn
+        .execute_many(
+            cars.insert(),
+            vec![named_params! {"make" => "X", "year" => 1}, named_params! {"make" => "Y", "mileage" => 2}],
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("same keys"), "{err}");
+    let n = conn
+        .execute_many(
+            cars.insert(),
+            vec![named_params! {"make" => "Order1", "year" => 1}, named_params! {":year" => 2, "make" => "Order2"}],
+        )
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 2);
+    let years: Vec<i64> = conn
+        .execute(text("SELECT year FROM cars WHERE make LIKE 'Order%' ORDER BY make"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    assert_eq!(years, vec![1, 2]);
+    conn.rollback().await.unwrap();
     let new = vec![
         Car { car_id: None, make: "Kia".into(), year: 2021, mileage: Some(7) },
         Car { car_id: None, make: "Fiat".into(), year: 2022, mileage: None },

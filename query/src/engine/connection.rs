@@ -295,10 +295,20 @@ impl AsyncConnection {
             k.sort();
             k
         };
-        let first_keys = key_set(first);
+        // The same keys in the same order (sets built by one `named_params!` in a loop) match without sorting.
+        let same_order = |p: &Params| {
+            p.is_named() == first.is_named()
+                && p.len() == first.len()
+                && p.names().zip(first.names()).all(|(a, b)| strip_param_prefix(a) == strip_param_prefix(b))
+        };
+        let mut first_keys = None;
         for (i, p) in sets.iter().enumerate().skip(1) {
+            if same_order(p) {
+                continue;
+            }
+            let first_keys = first_keys.get_or_insert_with(|| key_set(first));
             let keys = key_set(p);
-            if keys != first_keys || p.is_named() != first.is_named() || p.len() != first.len() {
+            if keys != *first_keys || p.is_named() != first.is_named() || p.len() != first.len() {
                 return Err(Error::params(format!(
                     "parameter set {} has keys [{}] but set 0 has [{}]: every set must have the same keys",
                     i,
@@ -317,7 +327,7 @@ impl AsyncConnection {
                 if let Some(e) = p.error() {
                     return Err(Error::Params(e.to_string()));
                 }
-                compiled.bind(p).map(Params::from)
+                compiled.bind_params(p)
             })
             .collect::<Result<_>>()?;
         let mut guard = self.state().await?;

@@ -303,3 +303,40 @@ fn writing_each_streamed_row_through_the_same_connection_does_not_deadlock() {
         conn.close().await.unwrap();
     });
 }
+
+/// `count(*)` walks the whole table inside one virtual-machine instruction: its step count says "cheap" and the
+/// progress handler (which runs between instructions) cannot stop it. It must still never run on the caller's
+/// thread once a worker has seen how much it reads.
+#[test]
+fn a_count_over_a_big_table_never_runs_on_the_callers_thread() {
+    use futures::FutureExt;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        // Without spinning, a call that goes to a worker is never ready at its first poll.
+        let pool = Pool::builder().readers(1).spin(false).open(&path).await.unwrap();
+        pool.execute_batch(
+            "CREATE TABLE big (x INTEGER); \
+             WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 1000000) \
+             INSERT INTO big SELECT i FROM k",
+        )
+        .await
+        .unwrap();
+        let count = "SELECT count(*) FROM big";
+        for _ in 0..5 {
+            let n: i64 = pool.query_one(count, params![]).await.unwrap().get(0).unwrap();
+            assert_eq!(n, 1_000_000);
+        }
+        assert!(
+            pool.query_one(count, params![]).now_or_never().is_none(),
+            "a count over a million rows ran on the caller's thread"
+        );
+        // A point query stays inline.
+        let point = "SELECT x FROM big WHERE rowid = ?1";
+        for _ in 0..5 {
+            pool.query_one(point, params![3]).await.unwrap();
+        }
+        let row = pool.query_one(point, params![7]).now_or_never().expect("a warm point query runs inline").unwrap();
+        assert_eq!(row.get::<i64>(0).unwrap(), 7);
+        pool.close().await.unwrap();
+    });
+}

@@ -249,6 +249,21 @@ impl RawConnection {
         u64::try_from(unsafe { ffi::sqlite3_changes64(self.handle()) }).unwrap_or(0)
     }
 
+    /// Pages this connection fetched (from its page cache or from the file) since the last call, which restarts
+    /// the count: a measure of how much a run read that costs no clock read, and that sees work done inside a
+    /// single virtual-machine step (`count(*)` walks a whole table in one).
+    pub fn take_pages_read(&self) -> u32 {
+        let mut total: u32 = 0;
+        for op in [ffi::SQLITE_DBSTATUS_CACHE_HIT, ffi::SQLITE_DBSTATUS_CACHE_MISS] {
+            let (mut cur, mut high): (c_int, c_int) = (0, 0);
+            // SAFETY: reads (and resets) a counter of the live connection on its owning thread; both out-pointers
+            // point at live locals.
+            unsafe { ffi::sqlite3_db_status(self.handle(), op, &mut cur, &mut high, 1) };
+            total = total.saturating_add(u32::try_from(cur).unwrap_or(0));
+        }
+        total
+    }
+
     pub fn total_changes(&self) -> u64 {
         // SAFETY: reads a counter of the live connection on its owning thread.
         u64::try_from(unsafe { ffi::sqlite3_total_changes64(self.handle()) }).unwrap_or(0)

@@ -340,3 +340,21 @@ fn a_count_over_a_big_table_never_runs_on_the_callers_thread() {
         pool.close().await.unwrap();
     });
 }
+/// A read stopped inline (out of budget) and run again on a worker is one job, not two.
+#[test]
+fn a_read_handed_from_the_callers_thread_to_a_worker_counts_as_one_job() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::builder().readers(1).spin(false).open(&path).await.unwrap();
+        let q = "WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < ?1) SELECT count(*) FROM k";
+        for _ in 0..5 {
+            pool.query_one(q, params![3]).await.unwrap();
+        }
+        let before = pool.stats().jobs;
+        let n: i64 = pool.query_one(q, params![2_000_000]).await.unwrap().get(0).unwrap();
+        assert_eq!(n, 2_000_000);
+        assert_eq!(pool.stats().jobs - before, 1, "one call, counted as {} jobs", pool.stats().jobs - before);
+        pool.close().await.unwrap();
+    });
+}
+

@@ -358,3 +358,42 @@ fn a_read_handed_from_the_callers_thread_to_a_worker_counts_as_one_job() {
     });
 }
 
+/// `PRAGMA busy_timeout` replaces SQLite's busy handler: a lone connection's read run on the caller's thread must
+/// still fail at once on a locked database (and go to the worker), not sleep out the timeout there.
+#[test]
+fn an_inline_read_does_not_wait_for_a_lock_after_pragma_busy_timeout() {
+    use std::future::Future;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        // A rollback-journal database (a read-only connection leaves the journal mode alone), where a writer's
+        // exclusive lock keeps readers out.
+        asqlite::blocking::Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+            .unwrap();
+        let conn = asqlite::Connection::builder().read_only(true).spin(false).open_connection(&path).await.unwrap();
+        let point = "SELECT x FROM t WHERE rowid = 1";
+        for _ in 0..5 {
+            conn.query_one(point, params![]).await.unwrap();
+        }
+        let n: i64 = conn.query_one("PRAGMA busy_timeout", params![]).await.unwrap().get(0).unwrap();
+        assert_eq!(n, 5000, "the pragma reads back the builder's busy timeout");
+        conn.execute_batch("PRAGMA busy_timeout = 4000").await.unwrap();
+        let n: i64 = conn.query_one("PRAGMA busy_timeout", params![]).await.unwrap().get(0).unwrap();
+        assert_eq!(n, 4000, "the pragma reads back what was set");
+        // Another connection takes the database for itself.
+        let holder = asqlite::blocking::Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE; INSERT INTO t VALUES (2)").unwrap();
+        let started = std::time::Instant::now();
+        let mut read = Box::pin(conn.query_one(point, params![]));
+        let first = futures::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx).is_ready())).await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(2000), "the first poll slept {took:?} on the caller's thread");
+        let _ = first;
+        holder.execute_batch("COMMIT").unwrap();
+        drop(holder);
+        let x: i64 = read.await.unwrap().get(0).unwrap();
+        assert_eq!(x, 1);
+        conn.close().await.unwrap();
+    });
+}

@@ -303,3 +303,97 @@ fn writing_each_streamed_row_through_the_same_connection_does_not_deadlock() {
         conn.close().await.unwrap();
     });
 }
+
+/// `count(*)` walks the whole table inside one virtual-machine instruction: its step count says "cheap" and the
+/// progress handler (which runs between instructions) cannot stop it. It must still never run on the caller's
+/// thread once a worker has seen how much it reads.
+#[test]
+fn a_count_over_a_big_table_never_runs_on_the_callers_thread() {
+    use futures::FutureExt;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        // Without spinning, a call that goes to a worker is never ready at its first poll.
+        let pool = Pool::builder().readers(1).spin(false).open(&path).await.unwrap();
+        pool.execute_batch(
+            "CREATE TABLE big (x INTEGER); \
+             WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 1000000) \
+             INSERT INTO big SELECT i FROM k",
+        )
+        .await
+        .unwrap();
+        let count = "SELECT count(*) FROM big";
+        for _ in 0..5 {
+            let n: i64 = pool.query_one(count, params![]).await.unwrap().get(0).unwrap();
+            assert_eq!(n, 1_000_000);
+        }
+        assert!(
+            pool.query_one(count, params![]).now_or_never().is_none(),
+            "a count over a million rows ran on the caller's thread"
+        );
+        // A point query stays inline.
+        let point = "SELECT x FROM big WHERE rowid = ?1";
+        for _ in 0..5 {
+            pool.query_one(point, params![3]).await.unwrap();
+        }
+        let row = pool.query_one(point, params![7]).now_or_never().expect("a warm point query runs inline").unwrap();
+        assert_eq!(row.get::<i64>(0).unwrap(), 7);
+        pool.close().await.unwrap();
+    });
+}
+/// A read stopped inline (out of budget) and run again on a worker is one job, not two.
+#[test]
+fn a_read_handed_from_the_callers_thread_to_a_worker_counts_as_one_job() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::builder().readers(1).spin(false).open(&path).await.unwrap();
+        let q = "WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < ?1) SELECT count(*) FROM k";
+        for _ in 0..5 {
+            pool.query_one(q, params![3]).await.unwrap();
+        }
+        let before = pool.stats().jobs;
+        let n: i64 = pool.query_one(q, params![2_000_000]).await.unwrap().get(0).unwrap();
+        assert_eq!(n, 2_000_000);
+        assert_eq!(pool.stats().jobs - before, 1, "one call, counted as {} jobs", pool.stats().jobs - before);
+        pool.close().await.unwrap();
+    });
+}
+
+/// `PRAGMA busy_timeout` replaces SQLite's busy handler: a lone connection's read run on the caller's thread must
+/// still fail at once on a locked database (and go to the worker), not sleep out the timeout there.
+#[test]
+fn an_inline_read_does_not_wait_for_a_lock_after_pragma_busy_timeout() {
+    use std::future::Future;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        // A rollback-journal database (a read-only connection leaves the journal mode alone), where a writer's
+        // exclusive lock keeps readers out.
+        asqlite::blocking::Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+            .unwrap();
+        let conn = asqlite::Connection::builder().read_only(true).spin(false).open_connection(&path).await.unwrap();
+        let point = "SELECT x FROM t WHERE rowid = 1";
+        for _ in 0..5 {
+            conn.query_one(point, params![]).await.unwrap();
+        }
+        let n: i64 = conn.query_one("PRAGMA busy_timeout", params![]).await.unwrap().get(0).unwrap();
+        assert_eq!(n, 5000, "the pragma reads back the builder's busy timeout");
+        conn.execute_batch("PRAGMA busy_timeout = 4000").await.unwrap();
+        let n: i64 = conn.query_one("PRAGMA busy_timeout", params![]).await.unwrap().get(0).unwrap();
+        assert_eq!(n, 4000, "the pragma reads back what was set");
+        // Another connection takes the database for itself.
+        let holder = asqlite::blocking::Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE; INSERT INTO t VALUES (2)").unwrap();
+        let started = std::time::Instant::now();
+        let mut read = Box::pin(conn.query_one(point, params![]));
+        let first = futures::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx).is_ready())).await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(2000), "the first poll slept {took:?} on the caller's thread");
+        let _ = first;
+        holder.execute_batch("COMMIT").unwrap();
+        drop(holder);
+        let x: i64 = read.await.unwrap().get(0).unwrap();
+        assert_eq!(x, 1);
+        conn.close().await.unwrap();
+    });
+}

@@ -12,8 +12,9 @@ pub(crate) struct Cached {
     pub columns: Arc<[String]>,
     /// How often SQLite had re-prepared the statement when `columns` were read.
     pub reprepares: u32,
-    /// Virtual-machine steps of the last run through [`Statement`](super::Statement)'s run methods (`u32::MAX`
-    /// until one finishes): what the pool reads to decide whether a read is cheap enough to run inline.
+    /// The cost of the last run through [`Statement`](super::Statement)'s run methods (`u32::MAX` until one
+    /// finishes): its virtual-machine steps plus [`PAGE_STEPS`](super::statement::PAGE_STEPS) per page it read;
+    /// what the pool reads to decide whether a read is cheap enough to run inline.
     pub last_steps: u32,
 }
 

@@ -1,7 +1,7 @@
 //! The owner of a `sqlite3*`.
 
 use std::cell::Cell;
-use std::ffi::{c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -114,6 +114,11 @@ struct Progress {
     busy_timeout: Cell<Duration>,
     /// Fail at once instead of waiting for a lock (a read run on a caller's thread, which must not block).
     no_wait: Cell<bool>,
+    /// Set when `PRAGMA busy_timeout` put SQLite's own busy handler in place of ours (with `busy_timeout` updated):
+    /// ours must be put back before `no_wait` can mean anything.
+    replaced: Cell<bool>,
+    /// The connection, for the authorizer.
+    db: *mut ffi::sqlite3,
 }
 
 /// The waits between retries of a locked database, as SQLite's own busy handler spaces them: short at first.
@@ -141,6 +146,63 @@ extern "C" fn busy_callback(data: *mut c_void, count: c_int) -> c_int {
     }
     std::thread::sleep(Duration::from_millis(delay.min(timeout - waited)));
     1
+}
+
+/// The authorizer: lets everything through, but notices `PRAGMA busy_timeout`, which installs SQLite's own busy
+/// handler in place of ours (as the statement is prepared, and again whenever SQLite prepares it anew). SQLite's
+/// handler waits just as ours does, so it may stay until a read must not wait ([`RawConnection::set_no_wait`]);
+/// only the timeout it will wait for is noted. Reading the pragma reports SQLite's timeout, which ours leaves at 0,
+/// so that form first puts SQLite's handler back with our timeout.
+extern "C" fn authorizer(
+    data: *mut c_void,
+    action: c_int,
+    arg1: *const c_char,
+    arg2: *const c_char,
+    _db_name: *const c_char,
+    _trigger: *const c_char,
+) -> c_int {
+    if action != ffi::SQLITE_PRAGMA || arg1.is_null() {
+        return ffi::SQLITE_OK;
+    }
+    // SAFETY: SQLite passes NUL-terminated strings (or null, checked) valid for the call.
+    let name = unsafe { CStr::from_ptr(arg1) };
+    if !name.to_bytes().eq_ignore_ascii_case(b"busy_timeout") {
+        return ffi::SQLITE_OK;
+    }
+    // SAFETY: `data` is the `Progress` boxed inside the connection, registered with the busy handler; it outlives
+    // the connection's handle, and the callback runs on the thread using the connection.
+    let p = unsafe { &*data.cast::<Progress>() };
+    if arg2.is_null() {
+        let ms = c_int::try_from(p.busy_timeout.get().as_millis()).unwrap_or(c_int::MAX);
+        // SAFETY: `p.db` is the live connection preparing this statement, on this thread; setting its busy handler
+        // touches nothing the statement being prepared uses.
+        unsafe { ffi::sqlite3_busy_timeout(p.db, ms) };
+    } else {
+        // SAFETY: as for arg1.
+        let value = unsafe { CStr::from_ptr(arg2) }.to_string_lossy();
+        p.busy_timeout.set(Duration::from_millis(u64::try_from(leading_int(&value)).unwrap_or(0)));
+    }
+    p.replaced.set(true);
+    ffi::SQLITE_OK
+}
+
+/// The integer at the start of `s`, as SQLite's `sqlite3Atoi` reads a pragma's value (0 if none).
+fn leading_int(s: &str) -> i64 {
+    let s = s.trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+    if neg {
+        -n
+    } else {
+        n
+    }
 }
 
 /// Owns one `sqlite3*`: opened with `NOMUTEX`, used by one thread at a time, closed in `Drop`.
@@ -214,6 +276,8 @@ impl RawConnection {
                 fired: Cell::new(false),
                 busy_timeout: Cell::new(Duration::ZERO),
                 no_wait: Cell::new(false),
+                replaced: Cell::new(false),
+                db,
             }),
         })
     }
@@ -249,6 +313,21 @@ impl RawConnection {
         u64::try_from(unsafe { ffi::sqlite3_changes64(self.handle()) }).unwrap_or(0)
     }
 
+    /// Pages this connection fetched (from its page cache or from the file) since the last call, which restarts
+    /// the count: a measure of how much a run read that costs no clock read, and that sees work done inside a
+    /// single virtual-machine step (`count(*)` walks a whole table in one).
+    pub fn take_pages_read(&self) -> u32 {
+        let mut total: u32 = 0;
+        for op in [ffi::SQLITE_DBSTATUS_CACHE_HIT, ffi::SQLITE_DBSTATUS_CACHE_MISS] {
+            let (mut cur, mut high): (c_int, c_int) = (0, 0);
+            // SAFETY: reads (and resets) a counter of the live connection on its owning thread; both out-pointers
+            // point at live locals.
+            unsafe { ffi::sqlite3_db_status(self.handle(), op, &mut cur, &mut high, 1) };
+            total = total.saturating_add(u32::try_from(cur).unwrap_or(0));
+        }
+        total
+    }
+
     pub fn total_changes(&self) -> u64 {
         // SAFETY: reads a counter of the live connection on its owning thread.
         u64::try_from(unsafe { ffi::sqlite3_total_changes64(self.handle()) }).unwrap_or(0)
@@ -273,15 +352,32 @@ impl RawConnection {
     /// handler, spaced like SQLite's, so that [`RawConnection::set_no_wait`] can switch the waiting off).
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
         self.progress.busy_timeout.set(timeout);
+        self.install_busy_handler()?;
+        let data: *const Progress = &*self.progress;
+        // SAFETY: registers a callback on the live connection, on its owning thread; `data` points at the boxed
+        // `Progress`, which lives as long as the connection (it is dropped after sqlite3_close). The authorizer
+        // reads it (see `authorizer`).
+        let rc = unsafe { ffi::sqlite3_set_authorizer(self.handle(), Some(authorizer), data.cast_mut().cast()) };
+        self.check(rc)
+    }
+
+    /// Put our busy handler in place (with the timeout in `progress`).
+    fn install_busy_handler(&self) -> Result<()> {
         let data: *const Progress = &*self.progress;
         // SAFETY: registers a callback on the live connection, on its owning thread; `data` points at the boxed
         // `Progress`, which lives as long as the connection (it is dropped after sqlite3_close).
         let rc = unsafe { ffi::sqlite3_busy_handler(self.handle(), Some(busy_callback), data.cast_mut().cast()) };
-        self.check(rc)
+        self.check(rc)?;
+        self.progress.replaced.set(false);
+        Ok(())
     }
 
     /// While on, a locked database fails at once with `SQLITE_BUSY` instead of waiting out the busy timeout.
     pub fn set_no_wait(&self, on: bool) {
+        if on && self.progress.replaced.get() {
+            // `PRAGMA busy_timeout` installed SQLite's handler, which knows no such switch: put ours back.
+            let _ = self.install_busy_handler();
+        }
         self.progress.no_wait.set(on);
     }
 

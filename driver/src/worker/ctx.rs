@@ -199,14 +199,21 @@ impl<'a> Ctx<'a> {
             None => self.guarded_raw(conn, 0, None, Some(budget), f),
         };
         conn.raw.set_no_wait(false);
-        self.finish_job(conn);
-        match (user, fired) {
+        let out = match (user, fired) {
             (Some(t), true) => Some(out.map_err(|e| timed_out(e, t))),
             // Out of budget, or locked: a worker runs it again, waiting as long as the pool allows.
             (None, true) => None,
             _ if out.as_ref().is_err_and(|e| e.kind() == ErrorKind::Busy) => None,
             _ => Some(out),
+        };
+        if out.is_some() {
+            self.finish_job(conn);
+        } else {
+            // Not a job yet: the worker that runs it again counts it.
+            self.settled.set(false);
+            self.panicked.set(false);
         }
+        out
     }
 
     /// Run `f` guarded; also says whether the deadline (`timeout` from now, or `budget` from the progress

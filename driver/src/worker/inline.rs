@@ -6,7 +6,8 @@
 //! connection, at its first poll, which is what a synchronous driver does.
 //!
 //! "Known to be cheap": the statement is in that connection's cache, read-only, and its last run took at most
-//! [`MAX_INLINE_STEPS`] virtual-machine steps (SQLite counts them per statement, so no clock is read). Even then
+//! [`MAX_INLINE_STEPS`] virtual-machine steps, counting each page it read as a few steps (SQLite counts both, so no
+//! clock is read; pages see the work a single step can do, such as `count(*)` walking a whole table). Even then
 //! the run is stopped after [`INLINE_BUDGET`] (a progress handler checks the time) and handed to a worker, so
 //! a caller's thread is never held longer than the spinning it replaces. Everything else, new statements,
 //! writes, streams, closures, transactions and slow reads, goes to the workers as before. Reads made while other
@@ -22,7 +23,8 @@ use super::Core;
 use crate::blocking::Connection;
 use crate::{Params, Result};
 
-/// Reads whose last run took more virtual-machine steps than this go to a worker (a point query takes ~15).
+/// Reads whose last run cost more virtual-machine steps than this go to a worker (a point query takes ~15, and
+/// ~15 more for the pages it reads).
 pub const MAX_INLINE_STEPS: u32 = 1000;
 
 /// An inline read running longer than this is stopped and run again on a worker.

@@ -180,15 +180,15 @@ impl<'c> Statement<'c> {
             return Err(cancelled(self.sql()));
         }
         let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
-        let raw_conn = &self.conn.raw;
-        raw_conn.take_pages_read(); // count this run's pages only
         let out = match bind(&cached.raw) {
             Ok(()) => f(&mut Steps { cached: &mut *cached, first: true }),
             Err(e) => Err(e),
         };
         cached.raw.reset();
-        // Steps alone miss work done inside one step (`count(*)` walks a whole table in one): pages count too.
-        let pages = raw_conn.take_pages_read();
+        // Steps alone miss work done inside one step (`count(*)` walks a whole table in one): pages count too. The
+        // page count restarts at the end of every run, so it may also hold pages read between runs (a stream, a
+        // batch): that errs towards sending a read to a worker once, after which its own count is exact again.
+        let pages = self.conn.raw.take_pages_read();
         cached.last_steps = cached.raw.take_vm_steps().saturating_add(pages.saturating_mul(PAGE_STEPS));
         out
     }

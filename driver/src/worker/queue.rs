@@ -37,9 +37,10 @@ impl Queue {
         (queue, rx)
     }
 
-    /// Jobs waiting to be taken.
+    /// Jobs waiting to be taken. (SeqCst, like the updates: a caller that reads 0 here and then locks a worker's
+    /// connection must see the lock the worker took before it counted its job as taken.)
     pub fn len(&self) -> usize {
-        self.queued.load(Ordering::Relaxed)
+        self.queued.load(Ordering::SeqCst)
     }
 
     /// Enqueue `job` if there is room; otherwise register the waker and return `Pending`, keeping the job.

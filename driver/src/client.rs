@@ -179,6 +179,47 @@ macro_rules! async_methods {
                 .await
         }
 
+        /// Run a query and decode its first row with `f`, straight from SQLite's buffers (no [`Row`](crate::Row)
+        /// is built), or fail with [`ErrorKind::NoRows`](crate::ErrorKind::NoRows). `f` runs where the query runs:
+        /// on the calling thread for a cheap read (see the crate docs), otherwise on the worker. A panic in `f`
+        /// comes back as an error of kind [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`query`](Self::query).
+        pub async fn query_row<T, F>(&self, sql: &str, params: impl Into<$crate::Params>, f: F) -> $crate::Result<T>
+        where
+            F: FnOnce(&$crate::RowRef<'_>) -> $crate::Result<T> + Send + 'static,
+            T: Send + 'static,
+        {
+            let route = self.read_route();
+            let mut f = Some(f);
+            let tried = self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| {
+                c.query_row_with(sql, p, |row| match f.take() {
+                    Some(f) => f(row),
+                    None => Err($crate::Error::closed("the row decoder")), // called once: unreachable
+                })
+            });
+            let params = match tried {
+                $crate::worker::inline::Tried::Ran(out) => return out,
+                $crate::worker::inline::Tried::Declined(params) => params,
+            };
+            // Handed back before a row was decoded (a read is stopped, or locked, before it yields its row).
+            let Some(f) = f else {
+                return Err($crate::Error::new(
+                    $crate::ErrorKind::Misuse,
+                    "the row was decoded on the calling thread but the read was handed to a worker",
+                ));
+            };
+            self.shared()
+                .submit(route.as_route(), |reply| $crate::worker::Job::QueryRow {
+                    sql: sql.into(),
+                    params,
+                    job: Box::new($crate::worker::job::RowImpl { f, reply }),
+                })
+                .await
+        }
+
         /// Stream the rows of a query. See [`RowStream`](crate::RowStream).
         pub fn stream(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::RowStream {
             $crate::RowStream::new(std::sync::Arc::clone(self.shared()), self.read_route(), sql, params.into())

@@ -606,3 +606,43 @@ fn streamed_rows_equal_queried_rows_for_every_type() {
         pool.close().await.unwrap();
     });
 }
+
+/// `query_row` decodes the first row with the caller's closure, inline for a cheap read and on a worker otherwise,
+/// with the same answers and errors either way.
+#[test]
+fn query_row_decodes_in_place_inline_or_on_a_worker() {
+    use futures::FutureExt;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::builder().readers(2).spin(false).open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE c (id INTEGER PRIMARY KEY, make TEXT NOT NULL, n INTEGER)").await.unwrap();
+        pool.execute_many("INSERT INTO c (make, n) VALUES (?1, ?2)", (0..100i64).map(|i| (format!("car {i}"), i)))
+            .await
+            .unwrap();
+        let sql = "SELECT make, n FROM c WHERE id = ?1";
+        let decode = |r: &asqlite::RowRef<'_>| Ok((r.get::<String>(0)?, r.get::<i64>("n")?));
+        // The first run of a statement goes to a worker; later ones run inline.
+        assert_eq!(pool.query_row(sql, params![1], decode).await.unwrap(), ("car 0".to_owned(), 0));
+        for _ in 0..20 {
+            pool.query_row(sql, params![2], decode).await.unwrap();
+        }
+        let inline = pool.query_row(sql, params![50], decode).now_or_never().expect("inline").unwrap();
+        assert_eq!(inline, ("car 49".to_owned(), 49));
+        let e = pool.query_row(sql, params![1000], decode).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NoRows);
+        let e = pool.query_row(sql, params![1], |r| r.get::<i64>(0)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TypeConversion);
+        // A panicking decoder is an error, inline or not, and the pool goes on.
+        let e = pool.query_row(sql, params![1], |_| -> asqlite::Result<()> { panic!("decoder") }).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Panicked);
+        let heavy = "SELECT count(*), sum(n) FROM c WHERE n >= ?1";
+        let (count, sum): (i64, i64) = pool.query_row(heavy, params![0], |r| Ok((r.get(0)?, r.get(1)?))).await.unwrap();
+        assert_eq!((count, sum), (100, 4950));
+        // A statement that writes goes to the writer.
+        let id: i64 =
+            pool.query_row("INSERT INTO c (make) VALUES ('new') RETURNING id", params![], |r| r.get(0)).await.unwrap();
+        assert_eq!(id, 101);
+        assert_eq!(pool.query_row(sql, params![2], decode).await.unwrap().1, 1);
+        pool.close().await.unwrap();
+    });
+}

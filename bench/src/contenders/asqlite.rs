@@ -34,11 +34,12 @@ fn row_car(r: &Row) -> asqlite::Result<Car> {
     Ok(Car { car_id: r.get(0)?, make: r.get(1)?, year: r.get(2)?, mileage: r.get(3)? })
 }
 
+/// Point selects, each row decoded in place by `query_row` (as the rusqlite floor decodes in its `query_row`).
 async fn points(handle: &Handle, ids: &[i64]) -> Result<u64> {
     let mut sum = 0u64;
     for &id in ids {
-        let row = on!(handle, h => h.query_one(sql::POINT, params![id]).await)?;
-        sum = sum.wrapping_add(row_car(&row)?.share());
+        let car = on!(handle, h => h.query_row(sql::POINT, params![id], asqlite_car).await)?;
+        sum = sum.wrapping_add(car.share());
     }
     Ok(sum)
 }

@@ -268,7 +268,15 @@ impl<'c> Statement<'c> {
 
     /// Run and decode the first row with `f`, or fail with [`ErrorKind::NoRows`].
     pub fn query_row<T>(&mut self, params: impl Into<Params>, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
-        self.run(params, |steps| match steps.next()? {
+        self.query_row_with(&mut params.into(), f)
+    }
+
+    pub(crate) fn query_row_with<T>(
+        &mut self,
+        params: &mut Params,
+        f: impl FnOnce(&RowRef<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.run_with(params, |steps| match steps.next()? {
             Some(row) => f(&row),
             None => Err(no_rows(steps.cached.raw.sql())),
         })

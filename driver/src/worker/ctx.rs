@@ -330,6 +330,7 @@ impl<'a> Ctx<'a> {
                 }
             },
             Job::QueryMap { sql, params, job } => job.run(conn, self, &sql, params),
+            Job::QueryRow { sql, params, job } => job.run(conn, self, &sql, params),
             Job::Stream { sql, params, sink } => stream::run(self, conn, &sql, params, sink),
             Job::Call(job) => job.run(conn, self),
             Job::Begin { reply, .. } => {

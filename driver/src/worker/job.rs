@@ -36,6 +36,28 @@ where
     }
 }
 
+/// A `query_row` job: decodes the first row with the caller's closure.
+pub(crate) trait RowJob: Send {
+    fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>, sql: &str, params: Params);
+}
+
+/// A typed `query_row` job.
+pub(crate) struct RowImpl<F, T> {
+    pub f: F,
+    pub reply: Completer<T>,
+}
+
+impl<F, T> RowJob for RowImpl<F, T>
+where
+    F: FnOnce(&crate::RowRef<'_>) -> Result<T> + Send,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>, sql: &str, params: Params) {
+        let RowImpl { f, reply } = *self;
+        ctx.exec_counted(conn, reply, |c| c.query_row(sql, params, f), |_| Some(1));
+    }
+}
+
 /// What a read-shaped query replies with.
 pub(crate) enum QueryReply {
     All(Completer<Rows>),
@@ -68,6 +90,11 @@ pub(crate) enum Job {
         params: Params,
         job: Box<dyn MapJob>,
     },
+    QueryRow {
+        sql: Box<str>,
+        params: Params,
+        job: Box<dyn RowJob>,
+    },
     Stream {
         sql: Box<str>,
         params: Params,
@@ -98,6 +125,7 @@ impl Job {
             | Job::ExecuteMany { sql, .. }
             | Job::Query { sql, .. }
             | Job::QueryMap { sql, .. }
+            | Job::QueryRow { sql, .. }
             | Job::Stream { sql, .. } => Some(sql),
             _ => None,
         }

@@ -127,15 +127,18 @@ impl AsyncConnection {
 
     async fn end(&self, commit: bool) -> Result<()> {
         let mut guard = self.state().await?;
-        self.inner.in_tx.store(false, Ordering::Release);
         if guard.is_some() {
             self.inner.generation.fetch_add(1, Ordering::AcqRel);
         }
-        match guard.take() {
-            Some(tx) if commit => Ok(tx.commit().await?),
-            Some(tx) => Ok(tx.rollback().await?),
+        let out = match guard.take() {
+            Some(tx) if commit => tx.commit().await,
+            Some(tx) => tx.rollback().await,
             None => Ok(()),
-        }
+        };
+        // Cleared once the transaction has ended (committed, or rolled back however the end went), so a read
+        // that skips the lock (see `run`) never runs outside a transaction whose writes are not yet committed.
+        self.inner.in_tx.store(false, Ordering::Release);
+        Ok(out?)
     }
 
     /// Commit the open transaction (if any). The connection stays usable; the next write begins a new one.
@@ -225,6 +228,12 @@ impl AsyncConnection {
     async fn run(&self, compiled: &Compiled, values: Params) -> Result<QueryResult> {
         let shape = &compiled.shape;
         let sql: &str = &shape.sql;
+        if shape.readonly && !self.inner.in_tx.load(Ordering::Acquire) {
+            // No transaction: a read goes straight to the pool's readers, without the connection's lock (savepoint
+            // rollbacks queued meanwhile belong to ended transactions and are dropped at the next locked call).
+            self.inner.engine.check_open()?;
+            return Ok(QueryResult::from_rows(self.inner.engine.inner.pool.query(sql, values).await?));
+        }
         let mut guard = self.state().await?;
         if guard.is_none() {
             let pool = &self.inner.engine.inner.pool;

@@ -643,6 +643,12 @@ fn query_row_decodes_in_place_inline_or_on_a_worker() {
             pool.query_row("INSERT INTO c (make) VALUES ('new') RETURNING id", params![], |r| r.get(0)).await.unwrap();
         assert_eq!(id, 101);
         assert_eq!(pool.query_row(sql, params![2], decode).await.unwrap().1, 1);
+        // Inside a transaction it runs on the transaction's connection and sees its writes.
+        let tx = pool.begin().await.unwrap();
+        tx.execute("UPDATE c SET make = 'changed' WHERE id = 2", params![]).await.unwrap();
+        assert_eq!(tx.query_row(sql, params![2], decode).await.unwrap().0, "changed");
+        tx.rollback().await.unwrap();
+        assert_eq!(pool.query_row(sql, params![2], decode).await.unwrap().0, "car 1");
         pool.close().await.unwrap();
     });
 }

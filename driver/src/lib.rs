@@ -37,6 +37,10 @@
 //!         pool.query_map("SELECT car_id, make FROM cars", params![], |r| Ok((r.get(0)?, r.get("make")?))).await?;
 //!     assert_eq!(cars[1].1, "Toyota Prius");
 //!
+//!     // One row decoded in place (a cheap read like this one runs on the calling thread).
+//!     let year: i64 = pool.query_row("SELECT year FROM cars WHERE car_id = ?1", params![1], |r| r.get(0)).await?;
+//!     assert_eq!(year, 2012);
+//!
 //!     let tx = pool.begin().await?; // BEGIN IMMEDIATE on the writer; dropped = rolled back
 //!     tx.execute("DELETE FROM cars WHERE year < ?1", params![2015]).await?;
 //!     tx.commit().await?;

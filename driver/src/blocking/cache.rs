@@ -16,13 +16,17 @@ pub(crate) struct Cached {
     /// finishes): its virtual-machine steps plus [`PAGE_STEPS`](super::statement::PAGE_STEPS) per page it read;
     /// what the pool reads to decide whether a read is cheap enough to run inline.
     pub last_steps: u32,
+    /// Whether the statement makes no direct change (`sqlite3_stmt_readonly`, read once): only reads' costs are
+    /// measured, since only reads may run inline.
+    pub readonly: bool,
 }
 
 impl Cached {
     pub fn new(raw: RawStatement) -> Self {
         let columns = super::statement::column_names(&raw);
         let reprepares = raw.reprepare_count();
-        Cached { raw, columns, reprepares, last_steps: u32::MAX }
+        let readonly = raw.readonly();
+        Cached { raw, columns, reprepares, last_steps: u32::MAX, readonly }
     }
 
     /// Read the column names again if SQLite re-prepared the statement since they were read.
@@ -154,7 +158,7 @@ impl StatementCache {
     #[inline]
     pub fn peek_cost(&mut self, sql: &str) -> Option<(bool, u32)> {
         let slot = self.find(sql)?;
-        self.slots[slot].cached.as_ref().map(|c| (c.raw.readonly(), c.last_steps))
+        self.slots[slot].cached.as_ref().map(|c| (c.readonly, c.last_steps))
     }
 
     /// Return a checked-out statement, or add a new one. It must be reset.

@@ -185,11 +185,14 @@ impl<'c> Statement<'c> {
             Err(e) => Err(e),
         };
         cached.raw.reset();
-        // Steps alone miss work done inside one step (`count(*)` walks a whole table in one): pages count too. The
-        // page count restarts at the end of every run, so it may also hold pages read between runs (a stream, a
-        // batch): that errs towards sending a read to a worker once, after which its own count is exact again.
-        let pages = self.conn.raw.take_pages_read();
-        cached.last_steps = cached.raw.take_vm_steps().saturating_add(pages.saturating_mul(PAGE_STEPS));
+        if cached.readonly {
+            // Steps alone miss work done inside one step (`count(*)` walks a whole table in one): pages count too.
+            // The page count restarts at the end of every measured run, so it may also hold pages read between
+            // runs (a stream, a batch, a write): that errs towards sending a read to a worker once, after which
+            // its own count is exact again. Writes never run inline, so their runs are not measured.
+            let pages = self.conn.raw.take_pages_read();
+            cached.last_steps = cached.raw.take_vm_steps().saturating_add(pages.saturating_mul(PAGE_STEPS));
+        }
         out
     }
 

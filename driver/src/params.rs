@@ -100,6 +100,8 @@ pub(crate) enum ParamsKind {
     /// more inline made every `Params` bigger to move, which cost point queries more than it saved inserts.)
     One(Value),
     Positional(Vec<Value>),
+    /// One named value (a lookup by key, by name), without a heap allocation.
+    NamedOne((Cow<'static, str>, Value)),
     Named(Vec<(Cow<'static, str>, Value)>),
 }
 
@@ -117,7 +119,8 @@ impl Params {
 
     /// Named parameters with room for `n` values.
     pub fn named_with_capacity(n: usize) -> Self {
-        Params { kind: ParamsKind::Named(Vec::with_capacity(n)), error: None }
+        let kind = if n <= 1 { ParamsKind::None } else { ParamsKind::Named(Vec::with_capacity(n)) };
+        Params { kind, error: None }
     }
 
     /// Positional parameters from values.
@@ -155,7 +158,7 @@ impl Params {
                     self.kind = ParamsKind::Positional(vec![first, v]);
                 }
             }
-            ParamsKind::Named(_) => self.fail("cannot mix positional and named parameters"),
+            ParamsKind::Named(_) | ParamsKind::NamedOne(_) => self.fail("cannot mix positional and named parameters"),
         }
     }
 
@@ -164,7 +167,12 @@ impl Params {
         let v = self.convert(value);
         match &mut self.kind {
             ParamsKind::Named(vs) => vs.push((name.into(), v)),
-            ParamsKind::None => self.kind = ParamsKind::Named(vec![(name.into(), v)]),
+            ParamsKind::None => self.kind = ParamsKind::NamedOne((name.into(), v)),
+            ParamsKind::NamedOne(_) => {
+                if let ParamsKind::NamedOne(first) = std::mem::take(&mut self.kind) {
+                    self.kind = ParamsKind::Named(vec![first, (name.into(), v)]);
+                }
+            }
             ParamsKind::One(_) | ParamsKind::Positional(_) => {
                 self.fail("cannot mix positional and named parameters");
             }
@@ -192,6 +200,7 @@ impl Params {
             ParamsKind::None => 0,
             ParamsKind::One(_) => 1,
             ParamsKind::Positional(v) => v.len(),
+            ParamsKind::NamedOne(_) => 1,
             ParamsKind::Named(v) => v.len(),
         }
     }
@@ -203,35 +212,27 @@ impl Params {
 
     /// The names of named parameters, in order (empty for positional ones).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        let named = match &self.kind {
-            ParamsKind::Named(v) => v.as_slice(),
-            _ => &[],
-        };
-        named.iter().map(|(k, _)| k.as_ref())
+        self.named_pairs().iter().map(|(k, _)| k.as_ref())
     }
 
     /// Look a named value up; the name matches with or without its prefix.
     pub fn get_named(&self, name: &str) -> Option<&Value> {
-        match &self.kind {
-            ParamsKind::Named(v) => {
-                let bare = strip_prefix(name);
-                v.iter().find(|(k, _)| strip_prefix(k) == bare).map(|(_, v)| v)
-            }
-            _ => None,
-        }
+        let bare = strip_prefix(name);
+        self.named_pairs().iter().find(|(k, _)| strip_prefix(k) == bare).map(|(_, v)| v)
     }
 
     /// The `(name, value)` pairs of named parameters, names as given (empty for positional ones).
     pub fn named_pairs(&self) -> &[(Cow<'static, str>, Value)] {
         match &self.kind {
             ParamsKind::Named(v) => v,
+            ParamsKind::NamedOne(p) => std::slice::from_ref(p),
             _ => &[],
         }
     }
 
     /// Whether these are named parameters.
     pub fn is_named(&self) -> bool {
-        matches!(self.kind, ParamsKind::Named(_))
+        matches!(self.kind, ParamsKind::Named(_) | ParamsKind::NamedOne(_))
     }
 
     /// The positional values (empty for named parameters).
@@ -334,6 +335,24 @@ macro_rules! __unit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_named_value_is_kept_inline_and_more_grow_into_a_list() {
+        let one = crate::named_params! {":id" => 7};
+        assert!(matches!(one.kind, ParamsKind::NamedOne(_)));
+        assert!(one.is_named());
+        assert_eq!((one.len(), one.get_named("id")), (1, Some(&Value::Integer(7))));
+        assert_eq!(one.names().collect::<Vec<_>>(), [":id"]);
+        let two = crate::named_params! {"a" => 1, "b" => "x"};
+        assert!(matches!(two.kind, ParamsKind::Named(_)));
+        assert_eq!(two.get_named(":b"), Some(&Value::Text("x".into())));
+        let mut grown = crate::named_params! {"a" => 1};
+        grown.push_named("b", &2);
+        assert_eq!(grown.names().collect::<Vec<_>>(), ["a", "b"]);
+        let mut mixed = crate::named_params! {"a" => 1};
+        mixed.push(&2);
+        assert!(mixed.error().is_some());
+    }
 
     #[test]
     fn one_value_is_kept_inline_and_more_grow_into_a_list() {

@@ -70,7 +70,8 @@ pub(crate) fn bind_params(raw: &RawStatement, params: &mut Params) -> Result<()>
             }
             Ok(())
         }
-        ParamsKind::Named(pairs) => {
+        ParamsKind::Named(_) | ParamsKind::NamedOne(_) => {
+            let pairs = params.named_pairs();
             for i in 1..=expected {
                 let Some(name) = raw.parameter_name(i) else {
                     return Err(name_error(

@@ -10,7 +10,7 @@ use std::time::Duration;
 use asqlite::{params, Connection, ErrorKind, Pool, TransactionBehavior};
 use futures::StreamExt;
 
-use crate::common::temp_db;
+use crate::common::{ran_here, temp_db};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap()
@@ -496,7 +496,7 @@ fn cheap_reads_run_inline_and_the_rest_go_to_the_workers() {
             let s: i64 = pool.query_one(scan, params![0]).await.unwrap().get(0).unwrap();
             assert_eq!(s, 499_500);
         }
-        assert!(pool.query_one(scan, params![0]).now_or_never().is_none());
+        assert!(!ran_here(&pool, scan, params![0]).await, "a scan ran on the caller's thread");
 
         // A statement cheap last time but heavy this time starts inline, runs out of its budget, and finishes on
         // a worker with the right answer.
@@ -506,7 +506,9 @@ fn cheap_reads_run_inline_and_the_rest_go_to_the_workers() {
             let n: i64 = pool.query_one(count, params![3]).await.unwrap().get(0).unwrap();
             assert_eq!(n, 3);
         }
-        assert!(pool.query_one(count, params![3]).now_or_never().is_some());
+        // Cheap last time (so it starts here), heavy now: it runs out of its budget and finishes on a worker.
+        assert!(ran_here(&pool, count, params![3]).await);
+        assert!(!ran_here(&pool, count, params![2_000_000]).await, "the budget did not hand the read over");
         let n: i64 = pool.query_one(count, params![2_000_000]).await.unwrap().get(0).unwrap();
         assert_eq!(n, 2_000_000);
 
@@ -522,7 +524,7 @@ fn cheap_reads_run_inline_and_the_rest_go_to_the_workers() {
         for _ in 0..20 {
             off.query_one(point, params![5]).await.unwrap();
         }
-        assert!(off.query_one(point, params![7]).now_or_never().is_none());
+        assert!(!ran_here(&off, point, params![7]).await, "inline_reads(false) ran a read on the caller's thread");
         off.close().await.unwrap();
     });
 }

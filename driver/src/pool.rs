@@ -317,13 +317,13 @@ pub struct PoolStats {
     pub writer_queue: usize,
     /// Jobs waiting in the readers' shared queue.
     pub reader_queue: usize,
-    /// Jobs sent and not yet finished.
+    /// Jobs sent to the workers and not yet finished (reads run inline are never in flight).
     pub in_flight: usize,
     /// Statement-cache hits, summed over the connections.
     pub cache_hits: u64,
     /// Statement-cache misses, summed over the connections.
     pub cache_misses: u64,
-    /// Jobs run, summed over the workers.
+    /// Calls run, summed over the connections: on their workers, or inline on a caller's thread.
     pub jobs: u64,
 }
 

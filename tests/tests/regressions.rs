@@ -397,3 +397,36 @@ fn an_inline_read_does_not_wait_for_a_lock_after_pragma_busy_timeout() {
         conn.close().await.unwrap();
     });
 }
+
+/// A `query_row` decoder runs once, and what it returns is the answer, whatever the error's kind: a decoder that
+/// fails with a `Busy` error (say, a lookup of its own in another, locked database) must not make an inline read
+/// look "locked" and be handed to a worker after the decoder was used, which answered with a misuse error.
+#[test]
+fn a_query_row_decoder_error_of_kind_busy_comes_back_as_is() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::builder().readers(1).spin(false).open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO c VALUES (1, 10)")
+            .await
+            .unwrap();
+        let sql = "SELECT n FROM c WHERE id = ?1";
+        for _ in 0..5 {
+            pool.query_row(sql, params![1], |r| r.get::<i64>(0)).await.unwrap();
+        }
+        assert!(crate::common::ran_here(&pool, sql, params![1]).await, "a warm point query runs inline");
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&calls);
+        let e = pool
+            .query_row(sql, params![1], move |_| -> asqlite::Result<i64> {
+                seen.fetch_add(1, Ordering::SeqCst);
+                Err(asqlite::Error::new(ErrorKind::Busy, "the decoder's own lookup was locked"))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+        pool.close().await.unwrap();
+    });
+}

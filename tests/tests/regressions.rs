@@ -430,3 +430,53 @@ fn a_query_row_decoder_error_of_kind_busy_comes_back_as_is() {
         pool.close().await.unwrap();
     });
 }
+
+/// A stream whose worker spills its rows (its consumer waits for a call on the same connection) and then hits an
+/// error while reading the rest must still free the connection: the error may not wait for room in a channel
+/// the blocked consumer will never drain.
+#[test]
+fn a_stream_that_fails_while_spilling_does_not_hang_its_connection() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let conn = asqlite::Connection::open(&path).await.unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (x INTEGER); \
+             WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 5000) \
+             INSERT INTO t SELECT i FROM k",
+        )
+        .await
+        .unwrap();
+        // Row 4000 fails (an integer overflow) while the worker spills; row 900 while it fills a chunk, with the
+        // channel full. Either way every row before the failing one comes, then the error.
+        for bad in [4000, 900] {
+            let sql = format!("SELECT CASE WHEN x = {bad} THEN abs(x - x - 9223372036854775807 - 1) ELSE x END FROM t");
+            let work = async {
+                let mut s = conn.stream(&sql, params![]);
+                let first = s.next().await.unwrap().unwrap();
+                assert_eq!(first.get::<i64>(0).unwrap(), 1);
+                tokio::time::sleep(Duration::from_millis(50)).await; // the worker fills the channel
+                conn.execute("INSERT INTO t VALUES (-1)", params![]).await.unwrap();
+                let mut rows = 1;
+                let mut error = None;
+                while let Some(r) = s.next().await {
+                    match r {
+                        Ok(row) => {
+                            rows += 1;
+                            assert_eq!(row.get::<i64>(0).unwrap(), rows, "rows in order, none lost");
+                        }
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                (rows, error)
+            };
+            let (rows, error) = tokio::time::timeout(Duration::from_secs(20), work).await.expect("the connection hung");
+            let error = error.expect("the overflow is reported");
+            assert_eq!(rows, bad - 1, "every row before the failing one");
+            assert!(error.to_string().contains("integer overflow"), "{error}");
+        }
+        conn.close().await.unwrap();
+    });
+}

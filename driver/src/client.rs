@@ -194,14 +194,16 @@ macro_rules! async_methods {
         {
             let route = self.read_route();
             let mut f = Some(f);
+            // The decoder's result travels apart from the read's: an error it returns (of any kind, `Busy` say)
+            // is its answer, never taken for a locked read to be run again on a worker.
             let tried = self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| {
                 c.query_row_with(sql, p, |row| match f.take() {
-                    Some(f) => f(row),
+                    Some(f) => Ok(f(row)),
                     None => Err($crate::Error::closed("the row decoder")), // called once: unreachable
                 })
             });
             let params = match tried {
-                $crate::worker::inline::Tried::Ran(out) => return out,
+                $crate::worker::inline::Tried::Ran(out) => return out.and_then(|decoded| decoded),
                 $crate::worker::inline::Tried::Declined(params) => params,
             };
             // Handed back before a row was decoded (a read is stopped, or locked, before it yields its row).

@@ -89,9 +89,13 @@ impl RowStream {
                 Err(TryRecvError::Disconnected) => {
                     // Rows the worker spilled to free its connection come after the channel's.
                     let spilled = self.link.spilled.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
-                    if let Some(chunk) = spilled {
-                        self.buf = chunk.into_rows();
-                        continue;
+                    match spilled {
+                        Some(Ok(chunk)) => {
+                            self.buf = chunk.into_rows();
+                            continue;
+                        }
+                        Some(Err(e)) => return Some(Some(Err(e))),
+                        None => {}
                     }
                     // Finished, or dropped unrun because the pool closed: the ticket tells which.
                     return Some(match self.ticket.try_take() {

@@ -545,3 +545,39 @@ fn join_on_naming_a_table_outside_the_statement_is_a_compile_error() {
     let e = compile_err(select(d.cars.c("make")).join_on(&d.owners, d.owners.c("id").eq(other.c("id"))));
     assert!(e.contains("names \"o2\", which is not in the statement's FROM"), "{e}");
 }
+
+/// A commit or rollback whose future is dropped while the worker ends the transaction leaves no transaction open
+/// on the connection: `in_transaction()` must not go on saying there is one.
+#[test]
+fn a_dropped_commit_or_rollback_does_not_leave_the_connection_in_a_transaction() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        // Without spinning, a call sent to a worker is not ready at its first poll.
+        let pool = asqlite::Pool::builder().readers(1).spin(false).open(dir.path().join("drop.db")).await.unwrap();
+        let engine = Engine::from_pool(pool);
+        let conn = engine.connect().await.unwrap();
+        conn.execute(text("CREATE TABLE t (x INTEGER)")).await.unwrap();
+        conn.commit().await.unwrap();
+        let mut pending = 0;
+        for (i, commit) in [true, false, true, false, true, false].into_iter().enumerate() {
+            conn.execute(text(&format!("INSERT INTO t VALUES ({i})"))).await.unwrap();
+            assert!(conn.in_transaction());
+            {
+                let mut end: std::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + '_>> =
+                    if commit { Box::pin(conn.commit()) } else { Box::pin(conn.rollback()) };
+                let mut cx = Context::from_waker(Waker::noop());
+                if end.as_mut().poll(&mut cx).is_pending() {
+                    pending += 1;
+                }
+            }
+            // Whatever became of it, the worker is done with it before the next call on the writer.
+            engine.pool().call(|_| Ok(())).await.unwrap();
+            assert!(!conn.in_transaction(), "attempt {i}: a transaction is reported open after its end was dropped");
+        }
+        assert!(pending > 0, "no end was still running when dropped");
+        engine.dispose().await.unwrap();
+    });
+}

@@ -397,3 +397,86 @@ fn an_inline_read_does_not_wait_for_a_lock_after_pragma_busy_timeout() {
         conn.close().await.unwrap();
     });
 }
+
+/// A `query_row` decoder runs once, and what it returns is the answer, whatever the error's kind: a decoder that
+/// fails with a `Busy` error (say, a lookup of its own in another, locked database) must not make an inline read
+/// look "locked" and be handed to a worker after the decoder was used, which answered with a misuse error.
+#[test]
+fn a_query_row_decoder_error_of_kind_busy_comes_back_as_is() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::builder().readers(1).spin(false).open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO c VALUES (1, 10)")
+            .await
+            .unwrap();
+        let sql = "SELECT n FROM c WHERE id = ?1";
+        for _ in 0..5 {
+            pool.query_row(sql, params![1], |r| r.get::<i64>(0)).await.unwrap();
+        }
+        assert!(crate::common::ran_here(&pool, sql, params![1]).await, "a warm point query runs inline");
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&calls);
+        let e = pool
+            .query_row(sql, params![1], move |_| -> asqlite::Result<i64> {
+                seen.fetch_add(1, Ordering::SeqCst);
+                Err(asqlite::Error::new(ErrorKind::Busy, "the decoder's own lookup was locked"))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+        pool.close().await.unwrap();
+    });
+}
+
+/// A stream whose worker spills its rows (its consumer waits for a call on the same connection) and then hits an
+/// error while reading the rest must still free the connection: the error may not wait for room in a channel
+/// the blocked consumer will never drain.
+#[test]
+fn a_stream_that_fails_while_spilling_does_not_hang_its_connection() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let conn = asqlite::Connection::open(&path).await.unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (x INTEGER); \
+             WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 5000) \
+             INSERT INTO t SELECT i FROM k",
+        )
+        .await
+        .unwrap();
+        // Row 4000 fails (an integer overflow) while the worker spills; row 900 while it fills a chunk, with the
+        // channel full. Either way every row before the failing one comes, then the error.
+        for bad in [4000, 900] {
+            let sql = format!("SELECT CASE WHEN x = {bad} THEN abs(x - x - 9223372036854775807 - 1) ELSE x END FROM t");
+            let work = async {
+                let mut s = conn.stream(&sql, params![]);
+                let first = s.next().await.unwrap().unwrap();
+                assert_eq!(first.get::<i64>(0).unwrap(), 1);
+                tokio::time::sleep(Duration::from_millis(50)).await; // the worker fills the channel
+                conn.execute("INSERT INTO t VALUES (-1)", params![]).await.unwrap();
+                let mut rows = 1;
+                let mut error = None;
+                while let Some(r) = s.next().await {
+                    match r {
+                        Ok(row) => {
+                            rows += 1;
+                            assert_eq!(row.get::<i64>(0).unwrap(), rows, "rows in order, none lost");
+                        }
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                (rows, error)
+            };
+            let (rows, error) = tokio::time::timeout(Duration::from_secs(20), work).await.expect("the connection hung");
+            let error = error.expect("the overflow is reported");
+            assert_eq!(rows, bad - 1, "every row before the failing one");
+            assert!(error.to_string().contains("integer overflow"), "{error}");
+        }
+        conn.close().await.unwrap();
+    });
+}

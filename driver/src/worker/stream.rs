@@ -129,8 +129,8 @@ impl Iterator for ChunkRows {
 #[derive(Debug, Default)]
 pub(crate) struct StreamLink {
     pub waker: AtomicWaker,
-    /// Chunks that come after everything sent through the channel.
-    pub spilled: Mutex<VecDeque<Chunk>>,
+    /// Chunks that come after everything sent through the channel, and the error that ended the rows, if any.
+    pub spilled: Mutex<VecDeque<Result<Chunk>>>,
 }
 
 /// How long the worker waits for the consumer between checks of its own queue.
@@ -182,6 +182,24 @@ fn deliver(ctx: &Ctx<'_>, tx: &Sender<Result<Chunk>>, link: &StreamLink, chunk: 
     }
 }
 
+/// Send the error that ended the rows, waiting while the consumer is behind; if a job waits for this worker (maybe
+/// the consumer's own, which then cannot drain the channel), leave it after the rows instead, as a spill does.
+fn deliver_error(ctx: &Ctx<'_>, tx: &Sender<Result<Chunk>>, link: &StreamLink, e: crate::Error) {
+    let mut item = Err(e);
+    loop {
+        match tx.send_timeout(item, PAUSE_SLICE) {
+            Ok(()) | Err(SendTimeoutError::Disconnected(_)) => return,
+            Err(SendTimeoutError::Timeout(back)) => {
+                if ctx.queue.is_some_and(|q| !q.is_empty()) {
+                    link.spilled.lock().unwrap_or_else(PoisonError::into_inner).push_back(back);
+                    return;
+                }
+                item = back;
+            }
+        }
+    }
+}
+
 /// Run the query and feed its rows to the consumer. The worker waits while both chunks are unread; a consumer
 /// that drops the stream disconnects the channel, which ends the loop and resets the statement.
 pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Params, sink: StreamSink) {
@@ -189,10 +207,11 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
     if !reply.start(ctx.id) {
         return;
     }
+    // The chunk being filled; what it holds when the rows end (or fail) is sent after the statement is reset.
+    let mut chunk: Option<Chunk> = None;
     let out = ctx.guarded_without_deadline(conn, reply.token(), |c| {
         let mut stmt = c.prepare_cached(sql)?;
         let mut cursor = stmt.cursor(params)?;
-        let mut chunk: Option<Chunk> = None;
         while let Some(row) = cursor.next()? {
             let full = {
                 let c = chunk.get_or_insert_with(|| Chunk::new(row.shared_columns()));
@@ -205,30 +224,44 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
                     Delivery::Sent => {}
                     Delivery::ConsumerGone => return Ok(()),
                     Delivery::Spill(unsent) => {
-                        let mut spilled = VecDeque::from([unsent]);
-                        while let Some(row) = cursor.next()? {
-                            let c = chunk.get_or_insert_with(|| Chunk::new(row.shared_columns()));
-                            c.push(&row)?;
-                            if c.len() == CHUNK_ROWS {
-                                spilled.extend(chunk.take());
+                        let mut spilled = VecDeque::from([Ok(unsent)]);
+                        let rest = (|| -> Result<()> {
+                            while let Some(row) = cursor.next()? {
+                                let c = chunk.get_or_insert_with(|| Chunk::new(row.shared_columns()));
+                                c.push(&row)?;
+                                if c.len() == CHUNK_ROWS {
+                                    spilled.extend(chunk.take().map(Ok));
+                                }
                             }
-                        }
-                        spilled.extend(chunk.take().filter(|c| !c.is_empty()));
+                            Ok(())
+                        })();
+                        // The rows read before an error, then the error: the consumer, who waits for this
+                        // connection, cannot make room in the channel for it.
+                        spilled.extend(chunk.take().filter(|c| !c.is_empty()).map(Ok));
+                        spilled.extend(rest.err().map(Err));
                         *link.0.spilled.lock().unwrap_or_else(PoisonError::into_inner) = spilled;
                         return Ok(());
                     }
                 }
             }
         }
-        if let Some(last) = chunk.filter(|c| !c.is_empty()) {
-            if let Delivery::Spill(unsent) = deliver(ctx, &tx, &link.0, last) {
-                link.0.spilled.lock().unwrap_or_else(PoisonError::into_inner).push_back(unsent);
-            }
-        }
         Ok(())
     });
+    // The rows read before the end, or before an error (none lost), then the error: in order, and spilled after
+    // the channel's chunks if a job waits for this worker.
+    let mut spilled = false;
+    if let Some(last) = chunk.filter(|c| !c.is_empty()) {
+        if let Delivery::Spill(unsent) = deliver(ctx, &tx, &link.0, last) {
+            link.0.spilled.lock().unwrap_or_else(PoisonError::into_inner).push_back(Ok(unsent));
+            spilled = true;
+        }
+    }
     if let Err(e) = out {
-        let _ = tx.send(Err(e));
+        if spilled {
+            link.0.spilled.lock().unwrap_or_else(PoisonError::into_inner).push_back(Err(e));
+        } else {
+            deliver_error(ctx, &tx, &link.0, e);
+        }
     }
     // Settle the reply before disconnecting, so the consumer can tell a finished stream from an abandoned one.
     ctx.settle(conn);

@@ -52,6 +52,15 @@ impl std::fmt::Debug for AsyncConnection {
     }
 }
 
+/// Clears `in_tx` when dropped: at the end of [`AsyncConnection::end`], or when its future is dropped.
+struct ClearOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 enum TextOutcome {
     Rows(Rows),
     Done(u64, i64),
@@ -130,14 +139,16 @@ impl AsyncConnection {
         if guard.is_some() {
             self.inner.generation.fetch_add(1, Ordering::AcqRel);
         }
+        // Cleared once the transaction has ended (committed, or rolled back however the end went), so a read
+        // that skips the lock (see `run`) never runs outside a transaction whose writes are not yet committed; and
+        // cleared too if this future is dropped once the transaction is taken (it is then ended on the worker, and
+        // none is left open here). Dropped before the lock is released.
+        let _clear = ClearOnDrop(&self.inner.in_tx);
         let out = match guard.take() {
             Some(tx) if commit => tx.commit().await,
             Some(tx) => tx.rollback().await,
             None => Ok(()),
         };
-        // Cleared once the transaction has ended (committed, or rolled back however the end went), so a read
-        // that skips the lock (see `run`) never runs outside a transaction whose writes are not yet committed.
-        self.inner.in_tx.store(false, Ordering::Release);
         Ok(out?)
     }
 

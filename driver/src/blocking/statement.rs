@@ -405,5 +405,7 @@ impl Cursor<'_, '_> {
 impl Drop for Cursor<'_, '_> {
     fn drop(&mut self) {
         self.stmt.raw().reset();
+        // A cursor (a stream) may read a whole table: its pages must not count towards the next measured run.
+        self.stmt.conn.raw.take_pages_read();
     }
 }

@@ -72,10 +72,9 @@ pub(crate) fn try_read<R>(
         let Some(conn) = guard.as_mut() else { continue };
         match conn.cached_read_cost(sql) {
             Some(steps) if steps <= MAX_INLINE_STEPS => {}
-            // Known to be heavy (or a write): a worker runs it.
-            Some(_) => return Tried::Declined(params),
-            // Not cached here (or in use): another reader may know it.
-            None => continue,
+            // Heavy here (or a write), or not cached here (or in use): another reader may know better (a cost is
+            // measured per connection, and one run's can be stale); if none does, a worker runs it.
+            Some(_) | None => continue,
         }
         if params.has_error() {
             return Tried::Declined(params); // the worker reports it

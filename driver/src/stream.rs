@@ -123,23 +123,14 @@ impl RowStream {
             return None;
         }
         let deadline = std::time::Instant::now() + crate::worker::park::MAX_WAITER_SPIN;
-        let mut i = 0u32;
-        loop {
-            std::hint::spin_loop();
-            if let Some(item) = self.try_next() {
-                self.spin_fails = 0;
-                return Some(item);
-            }
-            i += 1;
-            if i % 64 == 0 && std::time::Instant::now() >= deadline {
-                self.spin_fails = (self.spin_fails + 1).min(10);
-                self.spin_skip = 1 << self.spin_fails;
-                return None;
-            }
-            if i % crate::worker::park::YIELD_EVERY == 0 {
-                std::thread::yield_now();
-            }
+        let found = crate::worker::park::spin_until(deadline, || self.try_next());
+        if found.is_some() {
+            self.spin_fails = 0;
+        } else {
+            self.spin_fails = self.spin_fails.saturating_add(1);
+            self.spin_skip = crate::worker::park::backoff(self.spin_fails);
         }
+        found
     }
 }
 

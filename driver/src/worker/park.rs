@@ -85,8 +85,27 @@ impl SpinPolicy {
 }
 
 /// After `fails` fruitless spins in a row, skip this many chances to spin (doubling, capped).
-fn backoff(fails: u32) -> u32 {
+pub(crate) fn backoff(fails: u32) -> u32 {
     1u32 << fails.min(10)
+}
+
+/// Poll `f` until it yields something or `deadline` passes (the clock is read every 64 polls), yielding the CPU
+/// every [`YIELD_EVERY`] polls: how a caller waits briefly for its reply or its next chunk before parking.
+pub(crate) fn spin_until<T>(deadline: Instant, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let mut i = 0u32;
+    loop {
+        std::hint::spin_loop();
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        i += 1;
+        if i % 64 == 0 && Instant::now() >= deadline {
+            return None;
+        }
+        if i % YIELD_EVERY == 0 {
+            std::thread::yield_now();
+        }
+    }
 }
 
 /// One worker's idle policy.

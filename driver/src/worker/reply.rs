@@ -242,21 +242,10 @@ impl<T> Future for Reply<'_, T> {
             this.polled = true;
             if this.shared.core.spin.decide(this.shared.core.in_flight.load(Ordering::Relaxed)) {
                 let deadline = this.ticket.slot.sent_at + super::park::MAX_WAITER_SPIN;
-                let mut i = 0u32;
-                loop {
-                    std::hint::spin_loop();
-                    if let Some(v) = this.ticket.try_take() {
-                        this.shared.core.spin.spun(true);
-                        return this.settled(v);
-                    }
-                    i += 1;
-                    if i % 64 == 0 && Instant::now() >= deadline {
-                        this.shared.core.spin.spun(false);
-                        break;
-                    }
-                    if i % super::park::YIELD_EVERY == 0 {
-                        std::thread::yield_now();
-                    }
+                let found = super::park::spin_until(deadline, || this.ticket.try_take());
+                this.shared.core.spin.spun(found.is_some());
+                if let Some(v) = found {
+                    return this.settled(v);
                 }
             }
         }

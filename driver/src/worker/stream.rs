@@ -139,7 +139,7 @@ const PAUSE_SLICE: Duration = Duration::from_millis(1);
 enum Delivery {
     Sent,
     ConsumerGone,
-    Spill(Chunk),
+    Spill(Result<Chunk>),
 }
 
 /// Wakes the consumer when dropped, however the sink goes (run, skipped, or discarded with a closed queue).
@@ -159,40 +159,20 @@ pub(crate) struct StreamSink {
     pub link: WakeOnDrop,
 }
 
-/// Send one chunk, waiting while the consumer is behind; give it back to spill if a job waits for this worker.
-fn deliver(ctx: &Ctx<'_>, tx: &Sender<Result<Chunk>>, link: &StreamLink, chunk: Chunk) -> Delivery {
-    let mut chunk = chunk;
+/// Send one chunk (or the error that ended the rows), waiting while the consumer is behind; give it back to spill
+/// if a job waits for this worker (maybe the consumer's own, which then cannot drain the channel).
+fn deliver(ctx: &Ctx<'_>, tx: &Sender<Result<Chunk>>, link: &StreamLink, item: Result<Chunk>) -> Delivery {
+    let mut item = item;
     loop {
-        match tx.send_timeout(Ok(chunk), PAUSE_SLICE) {
+        match tx.send_timeout(item, PAUSE_SLICE) {
             Ok(()) => {
                 link.waker.wake();
                 return Delivery::Sent;
             }
             Err(SendTimeoutError::Disconnected(_)) => return Delivery::ConsumerGone,
             Err(SendTimeoutError::Timeout(back)) => {
-                chunk = match back {
-                    Ok(c) => c,
-                    Err(_) => return Delivery::ConsumerGone, // never sent: only chunks go this way
-                };
                 if ctx.queue.is_some_and(|q| !q.is_empty()) {
-                    return Delivery::Spill(chunk);
-                }
-            }
-        }
-    }
-}
-
-/// Send the error that ended the rows, waiting while the consumer is behind; if a job waits for this worker (maybe
-/// the consumer's own, which then cannot drain the channel), leave it after the rows instead, as a spill does.
-fn deliver_error(ctx: &Ctx<'_>, tx: &Sender<Result<Chunk>>, link: &StreamLink, e: crate::Error) {
-    let mut item = Err(e);
-    loop {
-        match tx.send_timeout(item, PAUSE_SLICE) {
-            Ok(()) | Err(SendTimeoutError::Disconnected(_)) => return,
-            Err(SendTimeoutError::Timeout(back)) => {
-                if ctx.queue.is_some_and(|q| !q.is_empty()) {
-                    link.spilled.lock().unwrap_or_else(PoisonError::into_inner).push_back(back);
-                    return;
+                    return Delivery::Spill(back);
                 }
                 item = back;
             }
@@ -220,11 +200,11 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
             };
             if full {
                 let Some(full) = chunk.take() else { continue };
-                match deliver(ctx, &tx, &link.0, full) {
+                match deliver(ctx, &tx, &link.0, Ok(full)) {
                     Delivery::Sent => {}
                     Delivery::ConsumerGone => return Ok(()),
                     Delivery::Spill(unsent) => {
-                        let mut spilled = VecDeque::from([Ok(unsent)]);
+                        let mut spilled = VecDeque::from([unsent]);
                         let rest = (|| -> Result<()> {
                             while let Some(row) = cursor.next()? {
                                 let c = chunk.get_or_insert_with(|| Chunk::new(row.shared_columns()));
@@ -249,18 +229,20 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
     });
     // The rows read before the end, or before an error (none lost), then the error: in order, and spilled after
     // the channel's chunks if a job waits for this worker.
+    let tail = chunk.filter(|c| !c.is_empty()).map(Ok).into_iter().chain(out.err().map(Err));
     let mut spilled = false;
-    if let Some(last) = chunk.filter(|c| !c.is_empty()) {
-        if let Delivery::Spill(unsent) = deliver(ctx, &tx, &link.0, last) {
-            link.0.spilled.lock().unwrap_or_else(PoisonError::into_inner).push_back(Ok(unsent));
-            spilled = true;
-        }
-    }
-    if let Err(e) = out {
-        if spilled {
-            link.0.spilled.lock().unwrap_or_else(PoisonError::into_inner).push_back(Err(e));
+    for item in tail {
+        let unsent = if spilled {
+            Some(item)
         } else {
-            deliver_error(ctx, &tx, &link.0, e);
+            match deliver(ctx, &tx, &link.0, item) {
+                Delivery::Spill(unsent) => Some(unsent),
+                Delivery::Sent | Delivery::ConsumerGone => None,
+            }
+        };
+        if let Some(unsent) = unsent {
+            link.0.spilled.lock().unwrap_or_else(PoisonError::into_inner).push_back(unsent);
+            spilled = true;
         }
     }
     // Settle the reply before disconnecting, so the consumer can tell a finished stream from an abandoned one.

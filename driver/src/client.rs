@@ -91,17 +91,14 @@ macro_rules! async_methods {
         /// Dropped before it starts, the query does not run; dropped while it runs, it is interrupted.
         pub async fn query(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Rows> {
             let route = self.read_route();
-            let params =
-                match self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_with(sql, p)) {
-                    $crate::worker::inline::Tried::Ran(out) => return out,
-                    $crate::worker::inline::Tried::Declined(params) => params,
-                };
             self.shared()
-                .submit(route.as_route(), |reply| $crate::worker::Job::Query {
-                    sql: sql.into(),
-                    params,
-                    reply: $crate::worker::QueryReply::All(reply),
-                })
+                .query(
+                    route.as_route(),
+                    sql,
+                    params.into(),
+                    |c, p| c.query_with(sql, p),
+                    $crate::worker::QueryReply::All,
+                )
                 .await
         }
 
@@ -113,17 +110,14 @@ macro_rules! async_methods {
         /// As [`query`](Self::query).
         pub async fn query_one(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Row> {
             let route = self.read_route();
-            let params =
-                match self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_one_with(sql, p)) {
-                    $crate::worker::inline::Tried::Ran(out) => return out,
-                    $crate::worker::inline::Tried::Declined(params) => params,
-                };
             self.shared()
-                .submit(route.as_route(), |reply| $crate::worker::Job::Query {
-                    sql: sql.into(),
-                    params,
-                    reply: $crate::worker::QueryReply::One(reply),
-                })
+                .query(
+                    route.as_route(),
+                    sql,
+                    params.into(),
+                    |c, p| c.query_one_with(sql, p),
+                    $crate::worker::QueryReply::One,
+                )
                 .await
         }
 
@@ -138,17 +132,14 @@ macro_rules! async_methods {
             params: impl Into<$crate::Params>,
         ) -> $crate::Result<Option<$crate::Row>> {
             let route = self.read_route();
-            let params =
-                match self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_opt_with(sql, p)) {
-                    $crate::worker::inline::Tried::Ran(out) => return out,
-                    $crate::worker::inline::Tried::Declined(params) => params,
-                };
             self.shared()
-                .submit(route.as_route(), |reply| $crate::worker::Job::Query {
-                    sql: sql.into(),
-                    params,
-                    reply: $crate::worker::QueryReply::Opt(reply),
-                })
+                .query(
+                    route.as_route(),
+                    sql,
+                    params.into(),
+                    |c, p| c.query_opt_with(sql, p),
+                    $crate::worker::QueryReply::Opt,
+                )
                 .await
         }
 

@@ -8,7 +8,7 @@ use crossbeam_channel::Sender;
 
 use super::inline::Tried;
 use super::reply::{self, Completer};
-use super::{Core, Job};
+use super::{Core, Job, QueryReply};
 use crate::blocking::Connection;
 use crate::ffi::InterruptHandle;
 use crate::{Error, ErrorKind, Params, Result};
@@ -122,6 +122,23 @@ impl Shared {
             return Tried::Declined(params);
         }
         super::inline::try_read(&self.core, sql, params, f)
+    }
+
+    /// A read-shaped query (`query`, `query_one`, `query_opt`): inline with `run` if it is cheap and a connection is
+    /// free, else a [`Job::Query`] whose reply `reply` wraps.
+    pub async fn query<T>(
+        &self,
+        route: Route<'_>,
+        sql: &str,
+        params: Params,
+        run: impl FnOnce(&mut Connection, &mut Params) -> Result<T>,
+        reply: impl FnOnce(Completer<T>) -> QueryReply,
+    ) -> Result<T> {
+        let params = match self.try_inline(route, sql, params, run) {
+            Tried::Ran(out) => return out,
+            Tried::Declined(params) => params,
+        };
+        self.submit(route, |r| Job::Query { sql: sql.into(), params, reply: reply(r) }).await
     }
 
     /// Send a job made around a fresh reply, and await the reply. Dropping the future cancels the job.

@@ -68,6 +68,10 @@ pub enum ErrorKind {
     InvalidInput,
     /// SQLite refused the call as a misuse of its API.
     Misuse,
+    /// SQLite ended the transaction this call belongs to: it rolled it back after a statement failed with an
+    /// interrupt, a full database, an I/O error or `OR ROLLBACK` (or a `COMMIT`/`ROLLBACK` written in SQL text
+    /// ended it). Nothing more runs through that transaction's handle and `commit` fails; begin a new one.
+    TransactionAborted,
     /// Any other SQLite error: see [`Error::code`] and [`Error::extended_code`].
     Sqlite,
 }
@@ -114,6 +118,7 @@ impl ErrorKind {
             Self::TooBig => "string or blob too big",
             Self::InvalidInput => "invalid input",
             Self::Misuse => "API misuse",
+            Self::TransactionAborted => "transaction aborted",
             Self::Sqlite => "SQLite error",
         }
     }

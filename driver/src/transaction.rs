@@ -75,12 +75,23 @@ impl Transaction {
         self.end(false).await
     }
 
-    /// Open a savepoint inside the transaction. Release it, roll back to it, or drop it to roll back to it.
+    /// Open a savepoint inside the transaction. Commit (release) it, roll back to it, or drop it to roll back to
+    /// it. The savepoint borrows the transaction mutably, so the transaction is used through the savepoint until it
+    /// ends, and two savepoints opened side by side (which SQLite would nest, so that ending the first silently
+    /// ends the second) do not compile:
+    ///
+    /// ```compile_fail
+    /// # async fn demo(pool: asqlite::Pool) -> asqlite::Result<()> {
+    /// let mut tx = pool.begin().await?;
+    /// let a = tx.savepoint().await?;
+    /// let b = tx.savepoint().await?; // error: `tx` is already borrowed by `a`
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Cancel safety
     ///
     /// If the future is dropped after the savepoint opened, it stays open until the transaction ends.
-    pub async fn savepoint(&self) -> Result<Savepoint<'_>> {
+    pub async fn savepoint(&mut self) -> Result<Savepoint<'_>> {
         Savepoint::open(self).await
     }
 }
@@ -122,23 +133,41 @@ impl<'t> Savepoint<'t> {
 
     async_methods!("savepoint");
 
-    /// A savepoint nested in this one.
+    /// A savepoint nested in this one. It borrows this one, so it ends first: an outer savepoint cannot be
+    /// committed or rolled back while an inner one is open.
+    ///
+    /// ```compile_fail
+    /// # async fn demo(pool: asqlite::Pool) -> asqlite::Result<()> {
+    /// let mut tx = pool.begin().await?;
+    /// let mut outer = tx.savepoint().await?;
+    /// let inner = outer.savepoint().await?;
+    /// outer.rollback().await?; // error: `outer` is still borrowed by `inner`
+    /// inner.execute("INSERT INTO t VALUES (1)", ()).await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Cancel safety
     ///
     /// As [`Transaction::savepoint`].
-    pub async fn savepoint(&self) -> Result<Savepoint<'t>> {
+    pub async fn savepoint(&mut self) -> Result<Savepoint<'_>> {
         Savepoint::open(self.txn).await
     }
 
-    /// Keep the savepoint's changes (they commit with the transaction).
+    /// Keep the savepoint's changes (`RELEASE`): they commit with the transaction. Named as in the blocking layer
+    /// and the query layer.
     ///
     /// # Cancel safety
     ///
     /// Once called, the release happens whether or not the future completes.
-    pub async fn release(mut self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
         let sql = format!("RELEASE {}", self.name);
         self.end(sql).await
+    }
+
+    /// The former name of [`commit`](Self::commit).
+    #[deprecated(note = "use commit(), as in the blocking layer and the query layer")]
+    pub async fn release(self) -> Result<()> {
+        self.commit().await
     }
 
     /// Undo everything since the savepoint.
@@ -148,7 +177,11 @@ impl<'t> Savepoint<'t> {
     /// Once called, the roll-back happens whether or not the future completes.
     pub async fn rollback(mut self) -> Result<()> {
         let sql = rollback_sql(&self.name);
-        self.end(sql).await
+        match self.end(sql).await {
+            // SQLite rolled back the whole transaction: nothing is left to roll back to.
+            Err(e) if e.kind() == crate::ErrorKind::TransactionAborted => Ok(()),
+            out => out,
+        }
     }
 }
 

@@ -131,13 +131,13 @@ fn transactions_read_their_writes_commit_and_roll_back() {
         assert_eq!(ns, [1, 4]);
 
         // Savepoints: released, rolled back, dropped.
-        let tx = pool.begin().await.unwrap();
-        let sp = tx.savepoint().await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        let mut sp = tx.savepoint().await.unwrap();
         sp.execute("INSERT INTO c (n) VALUES (10)", params![]).await.unwrap();
         let inner = sp.savepoint().await.unwrap();
         inner.execute("INSERT INTO c (n) VALUES (11)", params![]).await.unwrap();
         inner.rollback().await.unwrap();
-        sp.release().await.unwrap();
+        sp.commit().await.unwrap();
         {
             let sp = tx.savepoint().await.unwrap();
             sp.execute("INSERT INTO c (n) VALUES (12)", params![]).await.unwrap();

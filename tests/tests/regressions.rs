@@ -53,7 +53,7 @@ fn savepoint_rollback_dropped_before_it_runs_still_rolls_back() {
     let (_dir, path) = temp_db();
     rt().block_on(async {
         let pool = pool_with_table(&path).await;
-        let tx = pool.begin().await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
         let sp = tx.savepoint().await.unwrap();
         sp.execute("INSERT INTO t VALUES (1)", params![]).await.unwrap();
         drop(sp.rollback()); // never polled
@@ -61,7 +61,7 @@ fn savepoint_rollback_dropped_before_it_runs_still_rolls_back() {
         let sp = tx.savepoint().await.unwrap();
         sp.execute("INSERT INTO t VALUES (2)", params![]).await.unwrap();
         // Keep the writer busy, then give up on the rollback while it is queued.
-        let busy = tx.call(|_| {
+        let busy = sp.call(|_| {
             std::thread::sleep(Duration::from_millis(150));
             Ok(())
         });
@@ -78,28 +78,19 @@ fn sibling_savepoints_never_share_a_name() {
     let (_dir, path) = temp_db();
     rt().block_on(async {
         let pool = pool_with_table(&path).await;
-        let tx = pool.begin().await.unwrap();
+        // Savepoints opened one after another get distinct names, so ending one can never end another (siblings
+        // open side by side no longer compile: a savepoint borrows its transaction mutably).
+        let mut tx = pool.begin().await.unwrap();
         let a = tx.savepoint().await.unwrap();
+        a.commit().await.unwrap();
         let b = tx.savepoint().await.unwrap();
-        a.release().await.unwrap();
-        let c = tx.savepoint().await.unwrap();
-        c.execute("INSERT INTO t VALUES (42)", params![]).await.unwrap();
-        // Releasing `a` released `b` with it (SQLite releases inner savepoints too); dropping `b` must not roll
-        // back `c`, which reused `b`'s name before names were unique.
-        drop(b);
-        c.release().await.unwrap();
-        tx.commit().await.unwrap();
-        assert_eq!(count(&pool).await, 1, "dropping a released savepoint rolled back a newer one");
-
-        // With distinct names, releasing in order keeps everything.
-        let tx = pool.begin().await.unwrap();
-        let a = tx.savepoint().await.unwrap();
-        a.release().await.unwrap();
+        b.execute("INSERT INTO t VALUES (42)", params![]).await.unwrap();
+        drop(b); // rolled back
         let c = tx.savepoint().await.unwrap();
         c.execute("INSERT INTO t VALUES (43)", params![]).await.unwrap();
-        c.release().await.unwrap();
+        c.commit().await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(count(&pool).await, 2);
+        assert_eq!(count(&pool).await, 1, "a dropped savepoint rolled back a newer one, or kept its rows");
         pool.close().await.unwrap();
     });
 }

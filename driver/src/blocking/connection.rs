@@ -9,6 +9,7 @@ use super::options::{path_to_cstring, OpenOptions};
 use super::row::{Row, RowRef, Rows};
 use super::statement::{Done, Statement};
 use super::transaction::{Savepoint, Transaction, TransactionBehavior};
+use super::txstate::TxCell;
 use crate::ffi::{self, RawConnection};
 use crate::params::{BindRow, Params};
 use crate::value::{FromSql, ToSql, Value};
@@ -35,6 +36,8 @@ pub struct Connection {
     pub(crate) cache: RefCell<StatementCache>,
     pub(crate) raw: RawConnection,
     pub(crate) savepoint_depth: Cell<u32>,
+    /// The transaction a handle holds here, checked around every statement (see [`super::txstate`]).
+    pub(crate) tx: TxCell,
 }
 
 impl std::fmt::Debug for Connection {
@@ -77,6 +80,7 @@ impl Connection {
             cache: RefCell::new(StatementCache::new(options.cache_capacity)),
             raw,
             savepoint_depth: Cell::new(0),
+            tx: TxCell::default(),
         })
     }
 
@@ -146,19 +150,33 @@ impl Connection {
 
     /// Run every statement in `sql` (separated by `;`), without parameters. Rows are discarded.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        self.run_batch(sql, true)
+    }
+
+    /// Undo work with `sql` (`ROLLBACK`, `ROLLBACK TO ...`): it runs even when the job was cancelled, which is
+    /// what it cleans up after, and outside the transaction checks.
+    pub(crate) fn execute_cleanup(&self, sql: &str) -> Result<()> {
+        self.run_batch(sql, false)
+    }
+
+    fn run_batch(&self, sql: &str, checked: bool) -> Result<()> {
         let mut offset = 0;
         while offset < sql.len() {
-            if self.raw.cancel_requested() {
+            if checked && self.raw.cancel_requested() {
                 return Err(super::statement::cancelled(sql));
             }
             let rest = &sql[offset..];
             let (stmt, used) = self.raw.prepare(rest, false).map_err(|e| e.rebase(sql, offset))?;
             if let Some(stmt) = stmt {
+                if checked {
+                    self.tx.before(&self.raw).map_err(|e| e.with_sql(sql))?;
+                }
                 let result = (|| {
                     while stmt.step()? {}
                     Ok(())
                 })();
                 stmt.reset();
+                let result = if checked { self.tx.after(&self.raw, result) } else { result };
                 result.map_err(|e: Error| e.rebase(sql, offset))?;
             }
             if used == 0 {
@@ -194,7 +212,7 @@ impl Connection {
                 Ok(v) => Ok(v),
                 Err(e) => {
                     if !self.raw.is_autocommit() {
-                        let _ = self.execute_batch("ROLLBACK");
+                        let _ = self.execute_cleanup("ROLLBACK");
                     }
                     Err(e)
                 }
@@ -207,7 +225,10 @@ impl Connection {
                     Ok(v)
                 }
                 Err(e) => {
-                    let _ = self.execute_batch("ROLLBACK TO asqlite_atomic; RELEASE asqlite_atomic");
+                    // Unless SQLite rolled back the whole transaction already (then the savepoint went with it).
+                    if !self.raw.is_autocommit() {
+                        let _ = self.execute_cleanup("ROLLBACK TO asqlite_atomic; RELEASE asqlite_atomic");
+                    }
                     Err(e)
                 }
             }

@@ -8,7 +8,8 @@ mod connection;
 mod options;
 mod row;
 pub(crate) mod statement;
-mod transaction;
+pub(crate) mod transaction;
+pub(crate) mod txstate;
 
 pub use cache::CacheStats;
 pub use connection::{Connection, InterruptHandle};

@@ -180,6 +180,7 @@ impl<'c> Statement<'c> {
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
         }
+        self.conn.tx.before(&self.conn.raw).map_err(|e| e.with_sql(self.sql()))?;
         let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
         let out = match bind(&cached.raw) {
             Ok(()) => f(&mut Steps { cached: &mut *cached, first: true }),
@@ -194,7 +195,7 @@ impl<'c> Statement<'c> {
             let pages = self.conn.raw.take_pages_read();
             cached.last_steps = cached.raw.take_vm_steps().saturating_add(pages.saturating_mul(PAGE_STEPS));
         }
-        out
+        self.conn.tx.after(&self.conn.raw, out)
     }
 
     /// Run to completion, discarding any rows; returns the rows affected and the last rowid.
@@ -292,6 +293,7 @@ impl<'c> Statement<'c> {
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
         }
+        self.conn.tx.before(&self.conn.raw).map_err(|e| e.with_sql(self.sql()))?;
         if let Err(e) = bind_params(self.raw(), &mut params) {
             self.raw().reset();
             return Err(e);
@@ -386,12 +388,12 @@ impl Cursor<'_, '_> {
             Ok(false) => {
                 self.done = true;
                 steps.cached.raw.reset();
-                Ok(None)
+                self.stmt.conn.tx.after(&self.stmt.conn.raw, Ok(None))
             }
             Err(e) => {
                 self.done = true;
                 steps.cached.raw.reset();
-                Err(e)
+                self.stmt.conn.tx.after(&self.stmt.conn.raw, Err(e))
             }
         }
     }

@@ -227,6 +227,10 @@ impl<'a> Ctx<'a> {
         budget: Option<Duration>,
         f: impl FnOnce(&mut Connection) -> Result<R>,
     ) -> (Result<R>, bool) {
+        if let Some(e) = conn.tx.aborted() {
+            // SQLite ended the transaction this job was sent to: it must not run, least of all in autocommit.
+            return (Err(e), false);
+        }
         if self.guard_file && self.write_job.get() && conn.raw.has_moved() {
             return (Err(moved_error(conn)), false);
         }
@@ -259,7 +263,7 @@ impl<'a> Ctx<'a> {
         // Outside an explicit transaction a job must leave the connection as it found it: a transaction left open
         // (a panicking closure, `execute("BEGIN")`) would pin a reader's snapshot or leak into other callers' jobs.
         if !self.in_tx && !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.execute_cleanup("ROLLBACK");
             if out.is_ok() {
                 out = Err(Error::new(
                     ErrorKind::Misuse,
@@ -359,6 +363,10 @@ impl<'a> Ctx<'a> {
         tx.write_job.set(true);
         let begun = tx.guarded(conn, reply.token(), |c| c.execute_batch(begin_sql));
         let ok = begun.is_ok();
+        if ok {
+            // From here on every statement checks that SQLite still has the transaction open.
+            conn.tx.open();
+        }
         self.settle(conn);
         reply.complete(begun, &self.core.spin);
         if !ok {
@@ -374,9 +382,20 @@ impl<'a> Ctx<'a> {
                 Job::EndTx { commit, reply } => {
                     // Started or not, the transaction ends here: the handle is consumed by commit/rollback.
                     let run = reply.start(self.id);
-                    let sql = if commit && run { "COMMIT" } else { "ROLLBACK" };
-                    tx.write_job.set(sql == "COMMIT");
-                    let mut out = tx.guarded(conn, reply.token(), |c| c.execute_batch(sql));
+                    let commit = commit && run;
+                    tx.write_job.set(commit);
+                    // Aborted by SQLite: a commit fails with the reason, a roll-back has nothing left to do.
+                    let mut out = match conn.tx.aborted() {
+                        Some(e) => {
+                            conn.tx.free();
+                            if commit {
+                                Err(e)
+                            } else {
+                                Ok(())
+                            }
+                        }
+                        None => tx.guarded(conn, reply.token(), |c| crate::blocking::transaction::end(c, commit)),
+                    };
                     if out.is_ok() && !conn.is_autocommit() {
                         out = Err(Error::new(ErrorKind::Sqlite, "the transaction is still open after COMMIT"));
                     }
@@ -397,8 +416,9 @@ impl<'a> Ctx<'a> {
             }
         }
         // Dropped handle, failed COMMIT or a panic: whatever is still open is rolled back.
+        conn.tx.free();
         if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.execute_cleanup("ROLLBACK");
         }
     }
 }

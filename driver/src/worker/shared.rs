@@ -80,8 +80,9 @@ impl Shared {
             let Some(j) = job.take() else { return Poll::Ready(Ok(())) };
             return Poll::Ready(tx.send(j).map_err(|_| {
                 Error::new(
-                    ErrorKind::Closed,
-                    "the transaction is no longer open (it ended, or was rolled back after a panic)",
+                    ErrorKind::TransactionAborted,
+                    "the transaction is no longer open (it was rolled back after a closure panicked, or its \
+                     worker stopped)",
                 )
             }));
         }

@@ -170,10 +170,11 @@ macro_rules! async_methods {
                 .await
         }
 
-        /// Run a query and decode its first row with `f`, straight from SQLite's buffers (no [`Row`](crate::Row)
-        /// is built), or fail with [`ErrorKind::NoRows`](crate::ErrorKind::NoRows). `f` runs where the query runs:
-        /// on the calling thread for a cheap read (see the crate docs), otherwise on the worker. A panic in `f`
-        /// comes back as an error of kind [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
+        /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`](crate::ErrorKind::NoRows).
+        /// On a worker `f` reads straight from SQLite's buffers; a cheap read run on the calling thread (see the
+        /// crate docs) copies its one row out and hands the connection back before `f` runs, so `f` may block or
+        /// call the pool again. A panic in `f` comes back as an error of kind
+        /// [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
         ///
         /// # Cancel safety
         ///
@@ -184,25 +185,15 @@ macro_rules! async_methods {
             T: Send + 'static,
         {
             let route = self.read_route();
-            let mut f = Some(f);
-            // The decoder's result travels apart from the read's: an error it returns (of any kind, `Busy` say)
-            // is its answer, never taken for a locked read to be run again on a worker.
-            let tried = self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| {
-                c.query_row_with(sql, p, |row| match f.take() {
-                    Some(f) => Ok(f(row)),
-                    None => Err($crate::Error::closed("the row decoder")), // called once: unreachable
-                })
-            });
+            // A cheap read runs inline and copies its row out; the decoder runs once the connection is handed
+            // back, so it may block, panic or call the pool again without holding a connection a worker needs.
+            let tried = self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_opt_with(sql, p));
             let params = match tried {
-                $crate::worker::inline::Tried::Ran(out) => return out.and_then(|decoded| decoded),
+                $crate::worker::inline::Tried::Ran(out) => {
+                    let row = out?.ok_or_else(|| $crate::blocking::statement::no_rows(sql))?;
+                    return $crate::worker::catch(|| f(&row.as_row_ref()));
+                }
                 $crate::worker::inline::Tried::Declined(params) => params,
-            };
-            // Handed back before a row was decoded (a read is stopped, or locked, before it yields its row).
-            let Some(f) = f else {
-                return Err($crate::Error::new(
-                    $crate::ErrorKind::Misuse,
-                    "the row was decoded on the calling thread but the read was handed to a worker",
-                ));
             };
             self.shared()
                 .submit(route.as_route(), |reply| $crate::worker::Job::QueryRow {

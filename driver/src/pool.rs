@@ -325,6 +325,8 @@ pub struct PoolStats {
     pub cache_misses: u64,
     /// Calls run, summed over the connections: on their workers, or inline on a caller's thread.
     pub jobs: u64,
+    /// Of `jobs`, the cheap reads run inline on a caller's thread (see the crate docs).
+    pub inline_reads: u64,
 }
 
 pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
@@ -339,6 +341,7 @@ pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
         cache_hits: sum(|s| s.hits.load(Ordering::Relaxed)),
         cache_misses: sum(|s| s.misses.load(Ordering::Relaxed)),
         jobs: sum(|s| s.jobs.load(Ordering::Relaxed)),
+        inline_reads: sum(|s| s.inline.load(Ordering::Relaxed)),
     }
 }
 

@@ -5,6 +5,7 @@ mod common;
 mod contract;
 mod faults;
 mod fuzz_replay;
+mod inline_lease;
 mod load;
 mod pool;
 mod query_bad_input;

@@ -19,14 +19,28 @@ pub(crate) struct Cached {
     /// Whether the statement makes no direct change (`sqlite3_stmt_readonly`, read once): only reads' costs are
     /// measured, since only reads may run inline.
     pub readonly: bool,
+    /// Whether a run can always be stopped by the progress handler: false when one virtual-machine step may do
+    /// unbounded work (`count(*)` walks a whole table in one `Count` step, however the table grew since the cost
+    /// was measured). Such statements never run inline.
+    pub stoppable: bool,
 }
+
+/// Opcodes that do a whole table's work in one step, out of the progress handler's reach.
+const UNSTOPPABLE_OPCODES: &[&str] = &["Count", "IntegrityCk"];
 
 impl Cached {
     pub fn new(raw: RawStatement) -> Self {
         let columns = super::statement::column_names(&raw);
         let reprepares = raw.reprepare_count();
         let readonly = raw.readonly();
-        Cached { raw, columns, reprepares, last_steps: u32::MAX, readonly }
+        // Only statements that may hold such an opcode are explained (a look at the text first, so a point query
+        // pays nothing at prepare).
+        let suspect = readonly && {
+            let sql = raw.sql().as_bytes();
+            contains_ci(sql, b"count") || contains_ci(sql, b"pragma")
+        };
+        let stoppable = !(suspect && raw.uses_opcode(UNSTOPPABLE_OPCODES));
+        Cached { raw, columns, reprepares, last_steps: u32::MAX, readonly, stoppable }
     }
 
     /// Read the column names again if SQLite re-prepared the statement since they were read.
@@ -153,12 +167,12 @@ impl StatementCache {
         self.slots[slot].cached.as_ref().map(|c| c.raw.readonly())
     }
 
-    /// Whether the cached statement for `sql` is read-only, and the steps of its last run, without checking it out
-    /// or counting a hit.
+    /// Whether the cached statement for `sql` may run inline (read-only, and every step stoppable), and the steps
+    /// of its last run, without checking it out or counting a hit.
     #[inline]
     pub fn peek_cost(&mut self, sql: &str) -> Option<(bool, u32)> {
         let slot = self.find(sql)?;
-        self.slots[slot].cached.as_ref().map(|c| (c.readonly, c.last_steps))
+        self.slots[slot].cached.as_ref().map(|c| (c.readonly && c.stoppable, c.last_steps))
     }
 
     /// Return a checked-out statement, or add a new one. It must be reset.
@@ -227,4 +241,9 @@ impl StatementCache {
     pub fn stats(&self) -> CacheStats {
         CacheStats { hits: self.hits, misses: self.misses, size: self.index.len(), capacity: self.capacity }
     }
+}
+
+/// Whether `hay` contains `needle` (lowercase ASCII), ignoring ASCII case.
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }

@@ -283,15 +283,6 @@ impl Connection {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 
-    pub(crate) fn query_row_with<T>(
-        &self,
-        sql: &str,
-        params: &mut Params,
-        f: impl FnOnce(&RowRef<'_>) -> Result<T>,
-    ) -> Result<T> {
-        self.prepare_cached(sql)?.query_row_with(params, f)
-    }
-
     /// Begin a deferred transaction.
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
         Transaction::begin(self, TransactionBehavior::Deferred)

@@ -91,8 +91,15 @@ fn conversion_error<T>(e: FromSqlError, value: ValueRef<'_>, i: usize, columns: 
 ///
 /// Handed to the closures of `query_map` and to cursors; it cannot outlive the step that produced it.
 pub struct RowRef<'s> {
-    pub(crate) stmt: &'s RawStatement,
-    pub(crate) columns: &'s Arc<[String]>,
+    src: Source<'s>,
+    columns: &'s Arc<[String]>,
+}
+
+/// Where a [`RowRef`] reads its values: the current row of a statement, or a row already copied out of it.
+#[derive(Clone, Copy)]
+enum Source<'s> {
+    Statement(&'s RawStatement),
+    Values(&'s [Value]),
 }
 
 impl fmt::Debug for RowRef<'_> {
@@ -102,17 +109,34 @@ impl fmt::Debug for RowRef<'_> {
 }
 
 impl<'s> RowRef<'s> {
+    /// The current row of `stmt`.
+    #[inline]
+    pub(crate) fn of_statement(stmt: &'s RawStatement, columns: &'s Arc<[String]>) -> Self {
+        RowRef { src: Source::Statement(stmt), columns }
+    }
+
+    #[inline]
+    fn value(&self, i: usize) -> Result<ValueRef<'_>> {
+        match self.src {
+            Source::Statement(stmt) => stmt.column_value(i),
+            Source::Values(values) => values
+                .get(i)
+                .map(Value::as_ref)
+                .ok_or_else(|| Error::new(ErrorKind::InvalidInput, format!("column index {i} out of range"))),
+        }
+    }
+
     /// Read column `idx` (a position or a name) as `T`.
     #[inline]
     pub fn get<T: FromSql>(&self, idx: impl RowIndex) -> Result<T> {
         let i = idx.index(self.columns)?;
-        convert(self.stmt.column_value(i)?, i, self.columns)
+        convert(self.value(i)?, i, self.columns)
     }
 
     /// Borrow column `idx` as a [`ValueRef`].
     pub fn get_ref(&self, idx: impl RowIndex) -> Result<ValueRef<'_>> {
         let i = idx.index(self.columns)?;
-        self.stmt.column_value(i)
+        self.value(i)
     }
 
     /// The column names.
@@ -140,7 +164,7 @@ impl<'s> RowRef<'s> {
         let n = self.columns.len();
         let mut values = Vec::with_capacity(n);
         for i in 0..n {
-            values.push(self.stmt.column_value(i)?.to_owned());
+            values.push(self.value(i)?.to_owned());
         }
         // Exactly `n` long: no reallocation.
         Ok(values.into_boxed_slice())
@@ -187,6 +211,11 @@ impl Row {
     pub fn get_ref(&self, idx: impl RowIndex) -> Result<ValueRef<'_>> {
         let i = idx.index(&self.columns)?;
         Ok(self.values[i].as_ref())
+    }
+
+    /// The row as a [`RowRef`], for a decoder written against statement rows (`query_map`, `query_row`).
+    pub fn as_row_ref(&self) -> RowRef<'_> {
+        RowRef { src: Source::Values(&self.values), columns: &self.columns }
     }
 
     /// The column names.

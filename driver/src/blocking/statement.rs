@@ -326,7 +326,7 @@ impl Steps<'_> {
     /// The next row, if any.
     #[inline]
     pub fn next(&mut self) -> Result<Option<RowRef<'_>>> {
-        Ok(self.step()?.then_some(RowRef { stmt: &self.cached.raw, columns: &self.cached.columns }))
+        Ok(self.step()?.then_some(RowRef::of_statement(&self.cached.raw, &self.cached.columns)))
     }
 
     /// The column names (fresh after the first step).
@@ -384,7 +384,7 @@ impl Cursor<'_, '_> {
         let Some(cached) = self.stmt.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
         let mut steps = Steps { cached, first: std::mem::take(&mut self.first) };
         match steps.step() {
-            Ok(true) => Ok(Some(RowRef { stmt: &steps.cached.raw, columns: &steps.cached.columns })),
+            Ok(true) => Ok(Some(RowRef::of_statement(&steps.cached.raw, &steps.cached.columns))),
             Ok(false) => {
                 self.done = true;
                 steps.cached.raw.reset();

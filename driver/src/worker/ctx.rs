@@ -208,6 +208,9 @@ impl<'a> Ctx<'a> {
         };
         if out.is_some() {
             self.finish_job(conn);
+            if let Some(stats) = self.core.stats.get(self.id) {
+                stats.inline.fetch_add(1, Ordering::Relaxed);
+            }
         } else {
             // Not a job yet: the worker that runs it again counts it.
             self.settled.set(false);

@@ -43,7 +43,11 @@ pub(crate) enum Tried<R> {
 
 /// Run `f(connection, params)` on this thread if a reader connection is free and `sql` is cheap there; otherwise
 /// give the parameters back, for the caller to send the job to the readers.
-pub(crate) fn try_read<R>(
+///
+/// The connection is leased for `f` alone and handed back before this returns. So `f` must be the driver's own
+/// code that copies what it reads into an owned `R` (rows, never a user's decoder): user code runs only after the
+/// lease ends, and a worker that wants its connection back waits at most the inline budget, never for user code.
+pub(crate) fn try_read<R: Send + 'static>(
     core: &Core,
     sql: &str,
     mut params: Params,

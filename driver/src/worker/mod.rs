@@ -48,6 +48,8 @@ pub(crate) struct WorkerStats {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub jobs: AtomicU64,
+    /// Of `jobs`, the reads run inline on a caller's thread.
+    pub inline: AtomicU64,
 }
 
 /// State shared by the workers of a pool and its handles.

@@ -112,7 +112,7 @@ impl Shared {
     /// Run a read on the calling thread if it is cheap and a reader connection is free (see
     /// [`super::inline`]); otherwise give the parameters back, to send the job.
     #[inline]
-    pub fn try_inline<R>(
+    pub fn try_inline<R: Send + 'static>(
         &self,
         route: Route<'_>,
         sql: &str,
@@ -127,7 +127,7 @@ impl Shared {
 
     /// A read-shaped query (`query`, `query_one`, `query_opt`): inline with `run` if it is cheap and a connection is
     /// free, else a [`Job::Query`] whose reply `reply` wraps.
-    pub async fn query<T>(
+    pub async fn query<T: Send + 'static>(
         &self,
         route: Route<'_>,
         sql: &str,

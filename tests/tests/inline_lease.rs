@@ -1,0 +1,150 @@
+//! Cheap reads run on the caller's thread on a leased reader connection, and the lease ends before user code runs.
+//!
+//! The bugs: a `query_row` decoder ran while its caller still held the reader connection. A decoder that read the
+//! pool again (a synchronous helper doing `block_on(pool.query_one(..))`) deadlocked: its job went to the worker
+//! whose connection the caller held, and that worker blocked on it forever. A decoder that slept stalled every
+//! other task's reads on that reader. And `SELECT count(*) FROM t` (one virtual-machine step that walks the whole
+//! table, out of the progress handler's reach) could run inline after the table grew, holding the caller's
+//! thread for as long as the walk took.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use asqlite::{params, Pool};
+
+use crate::common::{ran_here, temp_db};
+
+/// Generous: these guard against a hang, they measure nothing.
+const HANG: Duration = Duration::from_secs(20);
+
+async fn pool_with_rows(path: &std::path::Path, readers: usize) -> Pool {
+    let pool = Pool::builder().readers(readers).open(path).await.unwrap();
+    pool.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)").await.unwrap();
+    pool.execute_many("INSERT INTO t (v) VALUES (?1)", (0..100).map(|i| params![format!("v{i}")])).await.unwrap();
+    pool
+}
+
+/// Run `f` on its own thread and fail the test if it does not finish in [`HANG`].
+fn without_hanging(what: &str, f: impl FnOnce() + Send + 'static) {
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        f();
+        let _ = done.send(());
+    });
+    finished.recv_timeout(HANG).unwrap_or_else(|_| panic!("{what} hung"));
+}
+
+#[test]
+fn a_row_decoder_that_reads_the_pool_again_does_not_deadlock() {
+    let (dir, path) = temp_db();
+    without_hanging("a decoder reading the pool", move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let pool = pool_with_rows(&path, 2).await;
+            let point = "SELECT v FROM t WHERE id = ?1";
+            for _ in 0..5 {
+                pool.query_one(point, params![1]).await.unwrap();
+            }
+            assert!(ran_here(&pool, point, params![1]).await, "the warm point query did not run inline");
+            for i in 1..=50_i64 {
+                let inner = pool.clone();
+                let (outer, nested): (String, String) = pool
+                    .query_row(point, params![i], move |r| {
+                        // A synchronous helper that reads the pool while decoding; a statement new to every
+                        // connection, so it goes to the readers' queue.
+                        let sql = format!("SELECT v FROM t WHERE id = ?1 AND {i} = {i}");
+                        let nested = futures::executor::block_on(inner.query_one(&sql, params![i + 1]))?;
+                        Ok((r.get(0)?, nested.get(0)?))
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!((outer, nested), (format!("v{}", i - 1), format!("v{i}")));
+            }
+            pool.close().await.unwrap();
+        });
+        drop(dir);
+    });
+}
+
+#[test]
+fn a_blocked_row_decoder_does_not_stall_other_reads() {
+    let (dir, path) = temp_db();
+    without_hanging("a read while another's decoder blocks", move || {
+        futures::executor::block_on(async {
+            // One reader: if the decoder held its connection, no other read could run until it returned.
+            let pool = pool_with_rows(&path, 1).await;
+            let point = "SELECT v FROM t WHERE id = ?1";
+            for _ in 0..5 {
+                pool.query_one(point, params![1]).await.unwrap();
+            }
+            let (read_done, wait_for_read) = mpsc::channel::<String>();
+            let other = pool.clone();
+            let v: String = pool
+                .query_row(point, params![1], move |r| {
+                    // While this decoder waits, another thread reads through the same pool.
+                    std::thread::spawn(move || {
+                        let row = futures::executor::block_on(other.query_one(point, params![2])).unwrap();
+                        let _ = read_done.send(row.get(0).unwrap());
+                    });
+                    let got = wait_for_read.recv_timeout(HANG).expect("the other read waited for this decoder");
+                    assert_eq!(got, "v1");
+                    r.get(0)
+                })
+                .await
+                .unwrap();
+            assert_eq!(v, "v0");
+            pool.close().await.unwrap();
+        });
+        drop(dir);
+    });
+}
+
+#[test]
+fn a_panicking_row_decoder_on_the_callers_thread_is_an_error_and_the_pool_goes_on() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = pool_with_rows(&path, 2).await;
+        let point = "SELECT v FROM t WHERE id = ?1";
+        for _ in 0..5 {
+            pool.query_one(point, params![1]).await.unwrap();
+        }
+        let e = pool.query_row(point, params![1], |_| -> asqlite::Result<()> { panic!("decoder") }).await.unwrap_err();
+        assert_eq!(e.kind(), asqlite::ErrorKind::Panicked);
+        let v: String = pool.query_row(point, params![3], |r| r.get(0)).await.unwrap();
+        assert_eq!(v, "v2");
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn count_star_over_a_table_that_grew_never_runs_on_the_callers_thread() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = pool_with_rows(&path, 2).await;
+        let count = "SELECT count(*) FROM t";
+        // Cheap while the table is small...
+        for _ in 0..5 {
+            let n: i64 = pool.query_row(count, params![], |r| r.get(0)).await.unwrap();
+            assert_eq!(n, 100);
+        }
+        // ...but one `Count` step walks the whole table, and no progress handler can stop it half-way: however
+        // cheap its last run, it goes to a worker.
+        assert!(!ran_here(&pool, count, params![]).await, "count(*) ran on the caller's thread");
+        pool.execute_many("INSERT INTO t (v) VALUES (?1)", (0..50_000).map(|i| params![format!("w{i}")]))
+            .await
+            .unwrap();
+        let before = pool.stats().inline_reads;
+        let n: i64 = pool.query_row(count, params![], |r| r.get(0)).await.unwrap();
+        assert_eq!(n, 50_100);
+        assert_eq!(pool.stats().inline_reads, before, "count(*) over the grown table ran inline");
+        // A point query still runs inline, and is counted.
+        let point = "SELECT v FROM t WHERE id = ?1";
+        for _ in 0..5 {
+            pool.query_one(point, params![1]).await.unwrap();
+        }
+        let before = pool.stats().inline_reads;
+        assert!(ran_here(&pool, point, params![2]).await);
+        assert_eq!(pool.stats().inline_reads, before + 1);
+        pool.close().await.unwrap();
+    });
+}

@@ -233,6 +233,8 @@ impl PoolBuilder {
             conn.raw.set_deadline_checks(writer_checks);
             Ok(conn)
         };
+        // Until the pool is handed out, dropping this future (or failing) stops every worker started so far.
+        let mut starting = Starting { core: &core, spawned_readers: 0, armed: true };
         let mut handles = vec![spawn(format!("asqlite-{what}-writer"), open_writer, wrx, &core, 0, false).await?];
 
         if let Some(rrx) = rrx {
@@ -246,26 +248,30 @@ impl PoolBuilder {
                     conn.raw.set_deadline_checks(checks);
                     Ok(conn)
                 };
-                match spawn(format!("asqlite-{what}-reader-{id}"), open_reader, rrx.clone(), &core, id, true).await {
-                    Ok(h) => handles.push(h),
-                    Err(e) => {
-                        // The readers that never started count as gone; the started ones get close jobs; the last
-                        // to stop closes the writer.
-                        for _ in id..=readers {
-                            core.reader_gone();
-                        }
-                        if let Some(q) = &core.reader_queue {
-                            for _ in 1..id {
-                                let _ = q.force_send(Job::Close);
-                                core.readers_lead.job_queued();
-                            }
-                        }
-                        return Err(e);
-                    }
-                }
+                let started = spawn(format!("asqlite-{what}-reader-{id}"), open_reader, rrx.clone(), &core, id, true);
+                starting.spawned_readers = id; // its thread runs (or ran) from here on, opened or not
+                handles.push(started.await?);
             }
         }
-        Ok(Shared::new(core, handles.into_boxed_slice(), what))
+        starting.armed = false;
+        Ok(Shared::new(Arc::clone(&core), handles.into_boxed_slice(), what))
+    }
+}
+
+/// An open under way: dropped before it is disarmed (the open future was dropped, or a worker failed to open), it
+/// stops the workers started so far, which close their connections (see [`Core::abandon_start`]).
+struct Starting<'a> {
+    core: &'a Arc<Core>,
+    /// Readers whose threads were started.
+    spawned_readers: usize,
+    armed: bool,
+}
+
+impl Drop for Starting<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.core.abandon_start(self.spawned_readers);
+        }
     }
 }
 
@@ -278,7 +284,9 @@ fn is_memory(path: &Path) -> bool {
     s.is_empty() || s == ":memory:" || s.starts_with("file::memory:") || s.contains("mode=memory")
 }
 
-/// Start a worker thread that opens its connection with `open`; resolves once it is open.
+/// Start a worker thread that opens its connection with `open`; resolves once it is open. The thread runs its
+/// worker loop whether or not anyone still waits for it (an abandoned open sends it a close job); a reader that
+/// fails to open counts itself gone.
 async fn spawn<F>(
     name: String,
     open: F,
@@ -291,19 +299,25 @@ where
     F: FnOnce() -> Result<blocking::Connection> + Send + 'static,
 {
     let (ready_tx, ready_rx) = futures::channel::oneshot::channel();
-    let core = Arc::clone(core);
-    std::thread::Builder::new()
-        .name(name)
-        .spawn(move || match worker::catch(open) {
-            Ok(conn) => {
-                let _ = ready_tx.send(Ok(conn.raw.interrupt_handle()));
-                worker::run(conn, rx, core, id, reader);
+    let for_thread = Arc::clone(core);
+    let thread = std::thread::Builder::new().name(name).spawn(move || match worker::catch(open) {
+        Ok(conn) => {
+            let _ = ready_tx.send(Ok(conn.raw.interrupt_handle()));
+            worker::run(conn, rx, for_thread, id, reader);
+        }
+        Err(e) => {
+            if reader {
+                for_thread.reader_gone();
             }
-            Err(e) => {
-                let _ = ready_tx.send(Err(e));
-            }
-        })
-        .map_err(|e| Error::new(ErrorKind::Sqlite, format!("could not start a worker thread: {e}")).with_source(e))?;
+            let _ = ready_tx.send(Err(e));
+        }
+    });
+    if let Err(e) = thread {
+        if reader {
+            core.reader_gone();
+        }
+        return Err(Error::new(ErrorKind::Sqlite, format!("could not start a worker thread: {e}")).with_source(e));
+    }
     ready_rx.await.unwrap_or_else(|_| Err(Error::new(ErrorKind::Closed, "the worker thread stopped while opening")))
 }
 

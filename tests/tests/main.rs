@@ -6,6 +6,7 @@ mod contract;
 mod faults;
 mod fuzz_replay;
 mod inline_lease;
+mod lifecycle;
 mod load;
 mod pool;
 mod query_bad_input;

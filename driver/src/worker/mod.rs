@@ -73,6 +73,8 @@ pub(crate) struct Core {
     alive_readers: AtomicUsize,
     /// Set when the writer has stopped, with the closers waiting for it.
     stopped: AtomicBool,
+    /// Worker threads that died of a panic outside any job's guard.
+    pub dead_workers: AtomicUsize,
     stop_waiters: Mutex<Vec<Waker>>,
 }
 
@@ -98,6 +100,7 @@ impl Core {
             conns: (0..=readers).map(|_| Mutex::new(None)).collect(),
             alive_readers: AtomicUsize::new(readers),
             stopped: AtomicBool::new(false),
+            dead_workers: AtomicUsize::new(0),
             stop_waiters: Mutex::new(Vec::new()),
         };
         (core, wrx, rrx)
@@ -116,6 +119,27 @@ impl Core {
                 }
             }
             None => self.close_writer(),
+        }
+    }
+
+    /// An open that will not finish (its future was dropped, or a worker failed to open) undoes itself: the
+    /// `spawned` readers whose threads started get close jobs (those that failed to open have counted themselves
+    /// gone), the rest count as gone, and the writer is told to stop once no reader is left.
+    pub fn abandon_start(&self, spawned: usize) {
+        if self.readers == 0 {
+            self.close_writer();
+            return;
+        }
+        for _ in spawned..self.readers {
+            self.reader_gone();
+        }
+        if let Some(q) = &self.reader_queue {
+            for _ in 0..spawned {
+                if q.force_send(Job::Close).is_err() {
+                    break; // every reader is gone already
+                }
+                self.readers_lead.job_queued();
+            }
         }
     }
 
@@ -172,11 +196,14 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
 /// The thread body of a worker: take jobs until a close job (or a closed queue), then close the connection.
 ///
 /// The connection lives in [`Core::conns`], locked for each job, so a caller can borrow it between jobs; replies
-/// are published once the lock is released.
+/// are published once the lock is released. A panic that escapes a job (a user value whose `Drop` panics, dropped
+/// where no closure runs) is caught here: any transaction it left open is rolled back and the worker goes on. If
+/// the thread dies anyway, its [`Lifeline`] tells the pool, so `close` and later calls fail instead of hanging.
 pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usize, reader: bool) {
     let guard_file = !reader && conn.path().is_some();
     let Some(slot) = core.conns.get(id) else { return };
     *lock(slot) = Some(conn);
+    let _lifeline = Lifeline { core: &core, id, reader };
     let mut ctx = Ctx::new(&core, id, reader, false, guard_file, Some(&rx));
     ctx.defer = true;
     let mut spin = WorkerSpin::new(core.config.spin);
@@ -196,32 +223,57 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
         let mut guard = lock(slot);
         queue.taken();
         let Some(conn) = guard.as_mut() else { break };
-        let outcome = match job {
+        let outcome = catch_unwind(AssertUnwindSafe(|| match job {
             Job::Begin { behavior, jobs, reply } => {
                 ctx.transaction(conn, behavior.begin_sql(), jobs, reply);
                 Outcome::Done
             }
             other => ctx.handle(conn, other),
-        };
+        }));
         match outcome {
-            Outcome::Done => ctx.finish_job(conn),
-            Outcome::Forwarded => {
+            Ok(Outcome::Done) => ctx.finish_job(conn),
+            Ok(Outcome::Forwarded) => {
                 ctx.settled.set(false);
                 ctx.panicked.set(false);
+            }
+            Err(_) => {
+                // Whatever the job left open goes: the connection is as a new job expects it.
+                conn.tx.free();
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_cleanup("ROLLBACK");
+                }
+                ctx.finish_job(conn);
             }
         }
         drop(guard);
         ctx.publish();
     }
     ctx.publish();
-    // Close the connection (a caller borrowing it finishes first).
-    drop(lock(slot).take());
-    if reader {
-        // Hand the lead on: the next reader must take its own close job.
-        core.readers_lead.job_queued();
-        core.reader_gone();
-    } else {
-        core.writer_stopped();
+}
+
+/// Ends a worker's life, however it ends: closes its connection (a caller borrowing it finishes first) and tells
+/// the pool that the worker is gone, so closing waits for nothing that will never come.
+struct Lifeline<'a> {
+    core: &'a Core,
+    id: usize,
+    reader: bool,
+}
+
+impl Drop for Lifeline<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.core.dead_workers.fetch_add(1, Ordering::SeqCst);
+        }
+        if let Some(slot) = self.core.conns.get(self.id) {
+            drop(lock(slot).take());
+        }
+        if self.reader {
+            // Hand the lead on: the next reader must take its own close job.
+            self.core.readers_lead.job_queued();
+            self.core.reader_gone();
+        } else {
+            self.core.writer_stopped();
+        }
     }
 }
 

@@ -68,6 +68,9 @@ pub enum ErrorKind {
     InvalidInput,
     /// SQLite refused the call as a misuse of its API.
     Misuse,
+    /// Reading or writing a file outside SQLite failed (the temporary file a paused stream's rows spill to); a
+    /// full disk is [`ErrorKind::Full`] instead.
+    Io,
     /// Any other SQLite error: see [`Error::code`] and [`Error::extended_code`].
     Sqlite,
 }
@@ -114,6 +117,7 @@ impl ErrorKind {
             Self::TooBig => "string or blob too big",
             Self::InvalidInput => "invalid input",
             Self::Misuse => "API misuse",
+            Self::Io => "I/O error",
             Self::Sqlite => "SQLite error",
         }
     }
@@ -204,6 +208,18 @@ impl Error {
     pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
         self.inner.source = Some(source.into());
         self
+    }
+
+    /// An I/O error outside SQLite, after `context`: a full disk or file size limit is [`ErrorKind::Full`], anything
+    /// else [`ErrorKind::Io`]. The I/O error is the source.
+    #[cold]
+    pub(crate) fn io(context: &str, e: std::io::Error) -> Self {
+        use std::io::ErrorKind as Io;
+        let kind = match e.kind() {
+            Io::StorageFull | Io::FileTooLarge | Io::QuotaExceeded => ErrorKind::Full,
+            _ => ErrorKind::Io,
+        };
+        Self::new(kind, format!("{context}: {e}")).with_source(e)
     }
 
     #[cold]

@@ -9,3 +9,4 @@ mod load;
 mod pool;
 mod query_bad_input;
 mod regressions;
+mod streams;

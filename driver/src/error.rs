@@ -72,6 +72,9 @@ pub enum ErrorKind {
     /// interrupt, a full database, an I/O error or `OR ROLLBACK` (or a `COMMIT`/`ROLLBACK` written in SQL text
     /// ended it). Nothing more runs through that transaction's handle and `commit` fails; begin a new one.
     TransactionAborted,
+    /// Reading or writing a file outside SQLite failed (the temporary file a paused stream's rows spill to); a
+    /// full disk is [`ErrorKind::Full`] instead.
+    Io,
     /// Any other SQLite error: see [`Error::code`] and [`Error::extended_code`].
     Sqlite,
 }
@@ -119,6 +122,7 @@ impl ErrorKind {
             Self::InvalidInput => "invalid input",
             Self::Misuse => "API misuse",
             Self::TransactionAborted => "transaction aborted",
+            Self::Io => "I/O error",
             Self::Sqlite => "SQLite error",
         }
     }
@@ -209,6 +213,18 @@ impl Error {
     pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
         self.inner.source = Some(source.into());
         self
+    }
+
+    /// An I/O error outside SQLite, after `context`: a full disk or file size limit is [`ErrorKind::Full`], anything
+    /// else [`ErrorKind::Io`]. The I/O error is the source.
+    #[cold]
+    pub(crate) fn io(context: &str, e: std::io::Error) -> Self {
+        use std::io::ErrorKind as Io;
+        let kind = match e.kind() {
+            Io::StorageFull | Io::FileTooLarge | Io::QuotaExceeded => ErrorKind::Full,
+            _ => ErrorKind::Io,
+        };
+        Self::new(kind, format!("{context}: {e}")).with_source(e)
     }
 
     #[cold]

@@ -56,8 +56,21 @@
 //! (asynchronously) for room. The worker takes the job, checks that the caller still wants it, runs it on its
 //! connection (statements are prepared once and cached per connection), decodes the rows into owned values on the
 //! worker, puts the result in the slot and wakes the future. A batch (`execute_many`, `query_map`, `call`) is one
-//! trip however many rows it touches; a stream sends its rows in packed chunks of 256 (see [`RowStream`]). Cheap
-//! reads skip the trip altogether (below).
+//! trip however many rows it touches; a stream sends its rows in packed chunks of 256 (see [`RowStream`] and the
+//! next section). Cheap reads skip the trip altogether (below).
+//!
+//! ## Streams keep their memory bounded
+//!
+//! A [`RowStream`] holds a few chunks of rows, however long its result and whatever its consumer does. Its worker
+//! waits while the consumer is two chunks behind, but not when a call waits for that worker meanwhile (the
+//! consumer writes each row back through the same connection or transaction, or pauses more streams than the pool
+//! has readers): waiting could deadlock, so the worker reads the rest of the result at once and sets it aside, a
+//! few chunks in memory and the rest in an anonymous temporary file that the stream reads back one chunk at a
+//! time and that is deleted when the stream ends or is dropped. The worker cannot keep the statement open to read
+//! later instead: an open read pins its connection's snapshot, and later reads there would miss newer commits.
+//! So the spilled rows are exactly the rest of the one statement run, and the cost of a paused stream is disk,
+//! not memory. A file that cannot be written (a full disk) ends the stream with an error after every row saved
+//! before it. See [`RowStream`] for the details.
 //!
 //! ## When threads spin and when they park
 //!

@@ -9,19 +9,35 @@ use futures::Stream;
 
 use crate::client::OwnedRoute;
 use crate::worker::reply::{self, Ticket};
+use crate::worker::stream::spill::Spill;
 use crate::worker::stream::{Chunk, ChunkRows, StreamLink, StreamSink, WakeOnDrop, CHUNKS_IN_FLIGHT};
 use crate::worker::{Job, Shared};
 use crate::{Params, Result, Row};
 
 /// The rows of a query, produced on the worker in chunks over a bounded channel and yielded one at a time.
 ///
-/// A chunk carries 256 rows packed (one list of cells, one buffer for their text, one for their blobs), and each
-/// [`Row`] is made from it on the consumer's thread: the worker allocates a few times per chunk, not per row, and
-/// no per-row allocation crosses threads to be freed. Nothing is sent until the stream is first polled. Memory stays flat however many rows the query returns: the
-/// worker waits while the consumer has two unread chunks. If meanwhile another call waits for that worker (say the
-/// consumer writes each row back through the same [`Connection`](crate::Connection) or transaction), the worker
-/// reads the remaining rows into memory for the stream and serves the call, so that pattern works instead of
-/// deadlocking, at the cost of holding the rest of the result.
+/// A chunk carries 256 rows packed (one list of cells, one buffer for their text, one for their blobs; fewer rows
+/// once it holds 128 KiB), and each [`Row`] is made from it on the consumer's thread: the worker allocates a few
+/// times per chunk, not per row, and no per-row allocation crosses threads to be freed. Nothing is sent until the
+/// stream is first polled.
+///
+/// # Memory
+///
+/// A stream holds a few chunks, however many rows the query returns and whatever its consumer does: the worker
+/// waits while the consumer has two unread chunks. If meanwhile another call waits for that worker (the consumer
+/// writes each row back through the same [`Connection`](crate::Connection) or transaction, or keeps more streams
+/// paused than the pool has readers), waiting on could deadlock, so the worker *spills*: it reads the rest of the
+/// result at once, keeps the first four chunks in memory and writes the others to an anonymous temporary file,
+/// resets the statement (releasing its read snapshot) and serves the call. The stream then yields the spilled rows
+/// in order, reading the file back one chunk at a time on the thread that polls it. They are still the rows of the
+/// one statement run, from its one snapshot.
+///
+/// The file is made in [`std::env::temp_dir`] (`TMPDIR` on Unix chooses it; a RAM-backed `tmpfs` there holds the
+/// rows in memory after all), is unlinked at once where the system allows it, and is gone when the stream is
+/// finished or dropped. It takes about as much disk as the rest of the result. If it cannot be created or written
+/// (a full disk), the stream yields every row set aside before the failure, then the error (of kind
+/// [`ErrorKind::Full`](crate::ErrorKind::Full) or [`ErrorKind::Io`](crate::ErrorKind::Io)), and ends: rows are
+/// never dropped silently.
 ///
 /// # Cancel safety
 ///
@@ -36,6 +52,8 @@ pub struct RowStream {
     link: Arc<StreamLink>,
     ticket: Ticket<()>,
     buf: ChunkRows,
+    /// The rows the worker set aside, taken from the link once the channel is drained and disconnected.
+    spilled: Option<Spill>,
     done: bool,
     /// Spins in a row that ran out without a chunk, and chances to spin left to skip because of them.
     spin_fails: u32,
@@ -63,6 +81,7 @@ impl RowStream {
             link,
             ticket,
             buf: ChunkRows::default(),
+            spilled: None,
             done: false,
             spin_fails: 0,
             spin_skip: 0,
@@ -87,9 +106,13 @@ impl RowStream {
                 Ok(Err(e)) => return Some(Some(Err(e))),
                 Err(TryRecvError::Empty) => return None,
                 Err(TryRecvError::Disconnected) => {
-                    // Rows the worker spilled to free its connection come after the channel's.
-                    let spilled = self.link.spilled.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
-                    match spilled {
+                    // Rows the worker spilled to free its connection come after the channel's (the worker set them
+                    // aside before it disconnected).
+                    let link = &self.link;
+                    let spilled = self.spilled.get_or_insert_with(|| {
+                        std::mem::take(&mut *link.spilled.lock().unwrap_or_else(PoisonError::into_inner))
+                    });
+                    match spilled.next() {
                         Some(Ok(chunk)) => {
                             self.buf = chunk.into_rows();
                             continue;

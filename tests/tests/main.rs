@@ -11,4 +11,5 @@ mod load;
 mod pool;
 mod query_bad_input;
 mod regressions;
+mod streams;
 mod tx_aborted;

@@ -154,6 +154,9 @@ impl Connection {
             let rest = &sql[offset..];
             let (stmt, used) = self.raw.prepare(rest, false).map_err(|e| e.rebase(sql, offset))?;
             if let Some(stmt) = stmt {
+                if stmt.ignored_in_transaction() && !self.raw.is_autocommit() {
+                    return Err(crate::conn_state::ignored_in_transaction(rest).rebase(sql, offset));
+                }
                 let result = (|| {
                     while stmt.step()? {}
                     Ok(())

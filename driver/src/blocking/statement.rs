@@ -180,6 +180,9 @@ impl<'c> Statement<'c> {
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
         }
+        if self.raw().ignored_in_transaction() && !self.conn.raw.is_autocommit() {
+            return Err(crate::conn_state::ignored_in_transaction(self.sql()));
+        }
         let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
         let out = match bind(&cached.raw) {
             Ok(()) => f(&mut Steps { cached: &mut *cached, first: true }),
@@ -291,6 +294,9 @@ impl<'c> Statement<'c> {
         let mut params = params.into();
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
+        }
+        if self.raw().ignored_in_transaction() && !self.conn.raw.is_autocommit() {
+            return Err(crate::conn_state::ignored_in_transaction(self.sql()));
         }
         if let Err(e) = bind_params(self.raw(), &mut params) {
             self.raw().reset();

@@ -13,6 +13,7 @@
 use std::path::Path;
 
 use asqlite::{params, ErrorKind, Pool};
+use asqlite_query::prelude::*;
 use futures::StreamExt;
 
 use crate::common::temp_db;
@@ -275,5 +276,151 @@ fn a_pool_of_one_connection_keeps_all_its_state() {
             }
             pool.close().await.unwrap();
         }
+    });
+}
+
+async fn engine(path: &Path) -> Engine {
+    Engine::from_pool(pool(path).await)
+}
+
+/// `SPREAD` concurrent reads of `sql` through engine connections, each the first column of the first row.
+async fn engine_spread(engine: &Engine, sql: &str) -> Vec<asqlite_query::Result<i64>> {
+    let calls = (0..SPREAD).map(|_| async move {
+        let conn = engine.connect().await?;
+        conn.scalar::<i64, _>(text(sql)).await
+    });
+    futures::future::join_all(calls).await
+}
+
+fn engine_all_equal(got: &[asqlite_query::Result<i64>], want: i64, what: &str) {
+    for (i, r) in got.iter().enumerate() {
+        match r {
+            Ok(v) => assert_eq!(*v, want, "{what}: call {i} read {v}"),
+            Err(e) => panic!("{what}: call {i} failed: {e}"),
+        }
+    }
+}
+
+#[test]
+fn engine_attach_was_readable_on_one_reader_only() {
+    let (dir, path) = temp_db();
+    let other = other_db(dir.path());
+    rt().block_on(async {
+        let engine = engine(&path).await;
+        let read = format!("SELECT sum(x) + {SLOW} FROM aux.other");
+        for _ in 0..ROUNDS {
+            let conn = engine.connect().await.unwrap();
+            conn.execute(text(&format!("ATTACH '{other}' AS aux"))).await.expect("ATTACH through the engine");
+            engine_all_equal(&engine_spread(&engine, &read).await, 6, "a read of the attached database");
+            let aux = Table::new("other", &MetaData::new(), [Column::new("x", Integer)]);
+            let n = conn.execute(select(&aux)).await.expect("a select of a table found only there").len();
+            assert_eq!(n, 3);
+            conn.execute(text("DETACH aux")).await.expect("DETACH through the engine");
+            conn.commit().await.unwrap();
+            for r in engine_spread(&engine, &read).await {
+                let e = r.expect_err("detached");
+                assert!(e.to_string().contains("no such table"), "{e}");
+            }
+        }
+        engine.dispose().await.unwrap();
+    });
+}
+
+#[test]
+fn engine_pragma_foreign_keys_off_changed_nothing() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let engine = engine(&path).await;
+        for i in 0..ROUNDS {
+            let i = i64::try_from(i).unwrap();
+            let conn = engine.connect().await.unwrap();
+            conn.execute(text("PRAGMA foreign_keys = OFF")).await.expect("PRAGMA foreign_keys = OFF");
+            engine_all_equal(&engine_spread(&engine, "PRAGMA foreign_keys").await, 0, "foreign_keys after OFF");
+            conn.execute_with(
+                text("INSERT INTO cars (make, owner_id) VALUES ('orphan', :o)"),
+                named_params! {"o" => 1000 + i},
+            )
+            .await
+            .expect("foreign keys are off for what follows");
+            conn.commit().await.unwrap();
+            conn.execute(text("PRAGMA foreign_keys = ON")).await.expect("PRAGMA foreign_keys = ON");
+            // Inside a transaction SQLite ignores the pragma: an error says so.
+            let tx = engine.begin().await.unwrap();
+            let e = tx.execute(text("PRAGMA foreign_keys = OFF")).await.expect_err("ignored inside a transaction");
+            assert!(e.to_string().contains("inside a transaction"), "{e}");
+            let e = tx
+                .execute_with(
+                    text("INSERT INTO cars (make, owner_id) VALUES ('orphan', :o)"),
+                    named_params! {"o" => 2000 + i},
+                )
+                .await
+                .expect_err("foreign keys are on");
+            assert_eq!(e.driver_kind(), Some(ErrorKind::ForeignKeyViolation), "{e}");
+            tx.rollback().await.unwrap();
+        }
+        engine.dispose().await.unwrap();
+    });
+}
+
+#[test]
+fn engine_last_insert_rowid_read_zero_from_a_reader() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let engine = engine(&path).await;
+        for i in 0..ROUNDS {
+            let conn = engine.connect().await.unwrap();
+            let id = conn
+                .execute_with(text("INSERT INTO owners (name) VALUES (:n)"), named_params! {"n" => format!("o{i}")})
+                .await
+                .unwrap()
+                .last_insert_rowid();
+            conn.commit().await.unwrap();
+            engine_all_equal(&engine_spread(&engine, "SELECT last_insert_rowid()").await, id, "last_insert_rowid()");
+            engine_all_equal(&engine_spread(&engine, "SELECT changes()").await, 1, "changes()");
+        }
+        engine.dispose().await.unwrap();
+    });
+}
+
+#[test]
+fn engine_temp_table_was_missing_on_the_readers() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let engine = engine(&path).await;
+        let conn = engine.connect().await.unwrap();
+        conn.execute(text("CREATE TEMP TABLE scratch (x INTEGER)")).await.unwrap();
+        conn.commit().await.unwrap();
+        let scratch = Table::new("scratch", &MetaData::new(), [Column::new("x", Integer)]);
+        let count = format!("SELECT count(*) + {SLOW} FROM scratch");
+        for i in 0..ROUNDS {
+            let i = i64::try_from(i).unwrap();
+            conn.execute_with(text("INSERT INTO scratch VALUES (:x)"), named_params! {"x" => i}).await.unwrap();
+            conn.execute(scratch.insert().values(named_params! {"x" => -i})).await.unwrap();
+            conn.commit().await.unwrap();
+            engine_all_equal(&engine_spread(&engine, &count).await, 2 * (i + 1), "count of a temp table");
+            let rows = conn.execute(select(&scratch)).await.expect("a select of a temp table");
+            assert_eq!(rows.len(), usize::try_from(2 * (i + 1)).unwrap());
+            let streamed: Vec<_> = conn.stream(select(&scratch)).await.unwrap().collect().await;
+            assert!(streamed.iter().all(Result::is_ok), "{:?}", streamed.iter().find(|r| r.is_err()));
+            assert_eq!(streamed.len(), usize::try_from(2 * (i + 1)).unwrap());
+        }
+        engine.dispose().await.unwrap();
+    });
+}
+
+#[test]
+fn engine_connection_pragma_changed_one_connection_only() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let engine = engine(&path).await;
+        for _ in 0..ROUNDS {
+            let conn = engine.connect().await.unwrap();
+            let e = conn.execute(text("PRAGMA case_sensitive_like = ON")).await.expect_err("one connection only");
+            assert!(e.to_string().contains("PoolBuilder"), "{e}");
+            let tx = engine.begin().await.unwrap();
+            let e = tx.execute(text("PRAGMA case_sensitive_like = ON")).await.expect_err("one connection only");
+            assert!(e.to_string().contains("PoolBuilder"), "{e}");
+        }
+        engine.dispose().await.unwrap();
     });
 }

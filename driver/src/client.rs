@@ -229,7 +229,9 @@ macro_rules! async_methods {
                 .await
         }
 
-        /// As [`call`](Self::call), on a read-only connection (a pool's reader): statements that write fail.
+        /// As [`call`](Self::call), on a read-only connection (a pool's reader): statements that write fail, and so
+        /// do those that use per-connection state (temp tables, `ATTACH`, write settings, `last_insert_rowid()`),
+        /// which a pool keeps on its writer (see the crate docs on per-connection state).
         ///
         /// # Cancel safety
         ///

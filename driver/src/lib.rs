@@ -100,6 +100,54 @@
 //! writes, streams, closures, transactions and heavy reads. An inline call cannot be cancelled halfway (it is done
 //! when its first poll returns). Turn this off with [`PoolBuilder::inline_reads`].
 //!
+//! ## Per-connection state
+//!
+//! SQLite keeps some state per connection: temp tables, views and triggers, attached databases, settings made with
+//! `PRAGMA`, and what the last write did (`last_insert_rowid()`, `changes()`). A [`Pool`] is several connections,
+//! so it keeps that state in one place, its writer, and never spreads it over the readers: a statement behaves
+//! the same whichever connection picked it up, every time.
+//!
+//! - **Temp objects, `ATTACH` and `DETACH`** made through the pool (`execute`, `execute_batch`, `call`, a
+//!   transaction, or even `query`) live on the writer. Statements that use them run there, reads included: a
+//!   reader cannot prepare a statement that touches the temp schema or names a table or schema it does not have,
+//!   and passes it to the writer, which runs it (or, if it has no such table either, answers with its error).
+//!   Such reads do not run in parallel, and like writes they wait for an open transaction to end. A temp table
+//!   named like a table of the main database is seen only on the writer: name it `temp.name` in reads.
+//! - **`last_insert_rowid()`, `changes()` and `total_changes()`** in SQL run on the writer, so they report the
+//!   pool's last write (whoever made it: [`Done::last_insert_rowid`] and `RETURNING` report your own).
+//! - **Settings that govern writes** (`foreign_keys`, `defer_foreign_keys`, `recursive_triggers`,
+//!   `ignore_check_constraints`, `query_only`, `synchronous`, `max_page_count`, ...) are set and read on the
+//!   writer, where every write runs: `PRAGMA foreign_keys = OFF` through the pool holds for the writes that follow,
+//!   until it is set back.
+//! - **Settings that govern reads too** (`case_sensitive_like`, `cache_size`, `busy_timeout`, `temp_store`,
+//!   `mmap_size`, `automatic_index`, ...) would make readers disagree, so setting one on a pool's connection after
+//!   the pool opened fails, every time, with an error of kind [`ErrorKind::Misuse`] that points to
+//!   [`PoolBuilder`], which sets up every connection. Reading them is fine.
+//! - A closure given to `read` runs on a reader, which holds none of that state: using any of it there fails with
+//!   an error that says to run it through the pool's statement methods or `call` instead.
+//!
+//! On any connection, pool or not, `PRAGMA foreign_keys = ...` inside a transaction is an error: SQLite would
+//! silently ignore it there. A lone connection ([`Connection`], an in-memory pool, a pool with no readers) keeps
+//! all of its state and refuses no setting.
+//!
+//! ```
+//! # fn main() -> asqlite::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("app.db");
+//! futures::executor::block_on(async {
+//!     let pool = asqlite::Pool::builder().readers(2).open(&path).await?;
+//!     pool.execute_batch("CREATE TEMP TABLE scratch (x); INSERT INTO scratch VALUES (1), (2)").await?;
+//!     let n: i64 = pool.query_one("SELECT count(*) FROM scratch", ()).await?.get(0)?; // runs on the writer
+//!     assert_eq!(n, 2);
+//!     let id: i64 = pool.query_one("SELECT last_insert_rowid()", ()).await?.get(0)?;
+//!     assert_eq!(id, 2);
+//!     let e = pool.execute("PRAGMA cache_size = -64000", ()).await.unwrap_err();
+//!     assert_eq!(e.kind(), asqlite::ErrorKind::Misuse); // set it for every connection, with PoolBuilder
+//!     pool.close().await
+//! })
+//! # }
+//! ```
+//!
 //! ## Cancellation
 //!
 //! Dropping a future before its job starts makes the worker skip the job. Dropping it while the job runs
@@ -122,6 +170,7 @@
 
 pub mod blocking;
 mod client;
+mod conn_state;
 mod connection;
 mod error;
 mod ffi;

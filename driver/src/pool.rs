@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::blocking::{self, OpenOptions};
 use crate::client::{async_methods, handle_methods, OwnedRoute};
+use crate::conn_state::{self, Role};
 use crate::ffi::InterruptHandle;
 use crate::worker::{self, Config, Core, Job, Shared};
 use crate::{Error, ErrorKind, Result};
@@ -231,6 +232,9 @@ impl PoolBuilder {
                 conn.pragma_update("foreign_keys", true)?;
             }
             conn.raw.set_deadline_checks(writer_checks);
+            if readers > 0 {
+                conn_state::seal(&conn, Role::Writer);
+            }
             Ok(conn)
         };
         // Until the pool is handed out, dropping this future (or failing) stops every worker started so far.
@@ -246,6 +250,7 @@ impl PoolBuilder {
                 let open_reader = move || -> Result<blocking::Connection> {
                     let conn = opts.open(&p)?;
                     conn.raw.set_deadline_checks(checks);
+                    conn_state::seal(&conn, Role::Reader);
                     Ok(conn)
                 };
                 let started = spawn(format!("asqlite-{what}-reader-{id}"), open_reader, rrx.clone(), &core, id, true);
@@ -364,6 +369,12 @@ pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
 /// Writes, closures ([`call`](Pool::call)) and transactions ([`begin`](Pool::begin)) run on the writer, one at a
 /// time; reads go to a shared queue that any idle reader takes from. A statement sent as a read that turns out to
 /// write is passed to the writer. An in-memory database uses a single connection.
+///
+/// The writer also holds the pool's per-connection state, and the readers none (see the crate docs on
+/// per-connection state): temp tables and `ATTACH` made through the pool live on the writer, and reads that use
+/// them, or `last_insert_rowid()` and `changes()`, or a write setting such as `foreign_keys`, are passed to the
+/// writer too. Setting a pragma that governs reads (`cache_size`, `case_sensitive_like`, ...) through a pool fails:
+/// set it for every connection with [`PoolBuilder`].
 ///
 /// `Pool` is a cheap handle: clone it freely. After [`close`](Pool::close), every clone's calls fail with
 /// [`ErrorKind::Closed`](crate::ErrorKind::Closed); when the last clone drops, the workers finish their queued jobs

@@ -2,6 +2,7 @@
 
 mod blocking;
 mod common;
+mod conn_state;
 mod contract;
 mod faults;
 mod fuzz_replay;

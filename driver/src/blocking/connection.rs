@@ -171,6 +171,9 @@ impl Connection {
                 if checked {
                     self.tx.before(&self.raw).map_err(|e| e.with_sql(sql))?;
                 }
+                if stmt.ignored_in_transaction() && !self.raw.is_autocommit() {
+                    return Err(crate::conn_state::ignored_in_transaction(rest).rebase(sql, offset));
+                }
                 let result = (|| {
                     while stmt.step()? {}
                     Ok(())

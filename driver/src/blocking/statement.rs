@@ -181,6 +181,9 @@ impl<'c> Statement<'c> {
             return Err(cancelled(self.sql()));
         }
         self.conn.tx.before(&self.conn.raw).map_err(|e| e.with_sql(self.sql()))?;
+        if self.raw().ignored_in_transaction() && !self.conn.raw.is_autocommit() {
+            return Err(crate::conn_state::ignored_in_transaction(self.sql()));
+        }
         let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
         let out = match bind(&cached.raw) {
             Ok(()) => f(&mut Steps { cached: &mut *cached, first: true }),
@@ -294,6 +297,9 @@ impl<'c> Statement<'c> {
             return Err(cancelled(self.sql()));
         }
         self.conn.tx.before(&self.conn.raw).map_err(|e| e.with_sql(self.sql()))?;
+        if self.raw().ignored_in_transaction() && !self.conn.raw.is_autocommit() {
+            return Err(crate::conn_state::ignored_in_transaction(self.sql()));
+        }
         if let Err(e) = bind_params(self.raw(), &mut params) {
             self.raw().reset();
             return Err(e);

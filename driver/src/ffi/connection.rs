@@ -11,6 +11,7 @@ use libsqlite3_sys as ffi;
 
 use super::error::from_code;
 use super::statement::RawStatement;
+use crate::conn_state::{Refusal, Role, Verdict};
 use crate::{Error, ErrorKind, Result};
 
 /// Flags for [`RawConnection::open`], a thin veneer over `SQLITE_OPEN_*`.
@@ -119,6 +120,12 @@ struct Progress {
     replaced: Cell<bool>,
     /// The connection, for the authorizer.
     db: *mut ffi::sqlite3,
+    /// What the connection is to its pool: what the authorizer lets it hold (see [`crate::conn_state`]).
+    role: Cell<Role>,
+    /// Why the authorizer refused the statement being prepared.
+    refused: Cell<Option<Refusal>>,
+    /// Whether the statement being prepared sets `foreign_keys`.
+    sets_foreign_keys: Cell<bool>,
 }
 
 /// The waits between retries of a locked database, as SQLite's own busy handler spaces them: short at first.
@@ -148,39 +155,64 @@ extern "C" fn busy_callback(data: *mut c_void, count: c_int) -> c_int {
     1
 }
 
-/// The authorizer: lets everything through, but notices `PRAGMA busy_timeout`, which installs SQLite's own busy
-/// handler in place of ours (as the statement is prepared, and again whenever SQLite prepares it anew). SQLite's
-/// handler waits just as ours does, so it may stay until a read must not wait ([`RawConnection::set_no_wait`]);
-/// only the timeout it will wait for is noted. Reading the pragma reports SQLite's timeout, which ours leaves at 0,
-/// so that form first puts SQLite's handler back with our timeout.
+/// A string argument of the authorizer, if any (a name that is not UTF-8 reads as empty, which matches nothing).
+///
+/// # Safety
+///
+/// `s` is null or a NUL-terminated string valid for `'a`.
+unsafe fn auth_arg<'a>(s: *const c_char) -> Option<&'a str> {
+    // SAFETY: the caller passes null (checked) or a NUL-terminated string valid for 'a.
+    (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) }.to_str().unwrap_or(""))
+}
+
+/// The authorizer, called for each action of a statement being prepared. It keeps per-connection state where the
+/// connection's role in its pool allows it ([`crate::conn_state::judge`]), noting why it refused a statement and
+/// whether a statement sets `foreign_keys`.
+///
+/// It also notices `PRAGMA busy_timeout`, which installs SQLite's own busy handler in place of ours (as the
+/// statement is prepared, and again whenever SQLite prepares it anew). SQLite's handler waits just as ours does, so
+/// it may stay until a read must not wait ([`RawConnection::set_no_wait`]); only the timeout it will wait for is
+/// noted. Reading the pragma reports SQLite's timeout, which ours leaves at 0, so that form first puts SQLite's
+/// handler back with our timeout.
 extern "C" fn authorizer(
     data: *mut c_void,
     action: c_int,
     arg1: *const c_char,
     arg2: *const c_char,
-    _db_name: *const c_char,
+    db_name: *const c_char,
     _trigger: *const c_char,
 ) -> c_int {
-    if action != ffi::SQLITE_PRAGMA || arg1.is_null() {
-        return ffi::SQLITE_OK;
-    }
-    // SAFETY: SQLite passes NUL-terminated strings (or null, checked) valid for the call.
-    let name = unsafe { CStr::from_ptr(arg1) };
-    if !name.to_bytes().eq_ignore_ascii_case(b"busy_timeout") {
-        return ffi::SQLITE_OK;
-    }
     // SAFETY: `data` is the `Progress` boxed inside the connection, registered with the busy handler; it outlives
     // the connection's handle, and the callback runs on the thread using the connection.
     let p = unsafe { &*data.cast::<Progress>() };
-    if arg2.is_null() {
-        let ms = c_int::try_from(p.busy_timeout.get().as_millis()).unwrap_or(c_int::MAX);
-        // SAFETY: `p.db` is the live connection preparing this statement, on this thread; setting its busy handler
-        // touches nothing the statement being prepared uses.
-        unsafe { ffi::sqlite3_busy_timeout(p.db, ms) };
-    } else {
-        // SAFETY: as for arg1.
-        let value = unsafe { CStr::from_ptr(arg2) }.to_string_lossy();
-        p.busy_timeout.set(Duration::from_millis(u64::try_from(leading_int(&value)).unwrap_or(0)));
+    let role = p.role.get();
+    // Only pragmas matter to a pool's writer or a lone connection: the common actions cost one comparison.
+    if action != ffi::SQLITE_PRAGMA && role != Role::Reader {
+        return ffi::SQLITE_OK;
+    }
+    // SAFETY: SQLite passes NUL-terminated strings (or null) valid for the call.
+    let (name, value, db) = unsafe { (auth_arg(arg1), auth_arg(arg2), auth_arg(db_name)) };
+    match crate::conn_state::judge(role, action, name, value, db) {
+        Verdict::Allow => {}
+        Verdict::SetsForeignKeys => p.sets_foreign_keys.set(true),
+        Verdict::Deny(why) => {
+            p.refused.set(Some(why));
+            return ffi::SQLITE_DENY;
+        }
+    }
+    if action != ffi::SQLITE_PRAGMA || !name.is_some_and(|n| n.eq_ignore_ascii_case("busy_timeout")) {
+        return ffi::SQLITE_OK;
+    }
+    match value {
+        None => {
+            let ms = c_int::try_from(p.busy_timeout.get().as_millis()).unwrap_or(c_int::MAX);
+            // SAFETY: `p.db` is the live connection preparing this statement, on this thread; setting its busy
+            // handler touches nothing the statement being prepared uses.
+            unsafe { ffi::sqlite3_busy_timeout(p.db, ms) };
+        }
+        Some(value) => {
+            p.busy_timeout.set(Duration::from_millis(u64::try_from(leading_int(value)).unwrap_or(0)));
+        }
     }
     p.replaced.set(true);
     ffi::SQLITE_OK
@@ -278,6 +310,9 @@ impl RawConnection {
                 no_wait: Cell::new(false),
                 replaced: Cell::new(false),
                 db,
+                role: Cell::new(Role::Lone),
+                refused: Cell::new(None),
+                sets_foreign_keys: Cell::new(false),
             }),
         })
     }
@@ -296,16 +331,23 @@ impl RawConnection {
         let mut stmt = ptr::null_mut();
         let mut tail = ptr::null();
         let flags = if persistent { ffi::SQLITE_PREPARE_PERSISTENT } else { 0 };
+        // What the authorizer notes is about this statement alone.
+        self.progress.refused.set(None);
+        self.progress.sets_foreign_keys.set(false);
         // SAFETY: sql points at `len` valid bytes (no NUL terminator is needed when the length is given); stmt and
         // tail are out-pointers; the connection is live and used only by this thread.
         let rc =
             unsafe { ffi::sqlite3_prepare_v3(self.handle(), sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail) };
         if rc != ffi::SQLITE_OK {
-            return Err(from_code(self.handle(), rc, Some(sql)));
+            return Err(match self.progress.refused.take() {
+                Some(why) => why.error(sql),
+                None => from_code(self.handle(), rc, Some(sql)),
+            });
         }
         // SAFETY: on success tail points into `sql`'s buffer (or one past its end), so the offset is in bounds.
         let consumed = usize::try_from(unsafe { tail.cast::<u8>().offset_from(sql.as_ptr()) }).unwrap_or(sql.len());
-        Ok((NonNull::new(stmt).map(|s| RawStatement::new(s, self.handle())), consumed))
+        let sets_foreign_keys = self.progress.sets_foreign_keys.take();
+        Ok((NonNull::new(stmt).map(|s| RawStatement::new(s, self.handle(), sets_foreign_keys)), consumed))
     }
 
     pub fn changes(&self) -> u64 {
@@ -370,6 +412,12 @@ impl RawConnection {
         self.check(rc)?;
         self.progress.replaced.set(false);
         Ok(())
+    }
+
+    /// Give the connection its role in a pool: from now on the authorizer refuses the per-connection state the
+    /// role may not hold (see [`crate::conn_state`]).
+    pub fn set_role(&self, role: Role) {
+        self.progress.role.set(role);
     }
 
     /// While on, a locked database fails at once with `SQLITE_BUSY` instead of waiting out the busy timeout.

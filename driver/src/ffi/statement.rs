@@ -16,6 +16,9 @@ use crate::{Error, ErrorKind, Result};
 pub(crate) struct RawStatement {
     stmt: NonNull<ffi::sqlite3_stmt>,
     db: *mut ffi::sqlite3,
+    /// Whether the statement sets `foreign_keys`, which SQLite ignores inside a transaction (noted by the
+    /// authorizer when it was prepared).
+    sets_foreign_keys: bool,
 }
 
 impl std::fmt::Debug for RawStatement {
@@ -35,8 +38,15 @@ fn cidx(i: usize) -> c_int {
 }
 
 impl RawStatement {
-    pub(super) fn new(stmt: NonNull<ffi::sqlite3_stmt>, db: *mut ffi::sqlite3) -> Self {
-        RawStatement { stmt, db }
+    pub(super) fn new(stmt: NonNull<ffi::sqlite3_stmt>, db: *mut ffi::sqlite3, sets_foreign_keys: bool) -> Self {
+        RawStatement { stmt, db, sets_foreign_keys }
+    }
+
+    /// Whether the statement does nothing inside a transaction, where running it is an error (see
+    /// [`crate::conn_state::ignored_in_transaction`]).
+    #[inline]
+    pub fn ignored_in_transaction(&self) -> bool {
+        self.sets_foreign_keys
     }
 
     fn ptr(&self) -> *mut ffi::sqlite3_stmt {

@@ -299,9 +299,9 @@ impl<'a> Ctx<'a> {
         span.entered()
     }
 
-    /// Whether a reader should pass the statement to the writer because it writes.
+    /// Whether a reader should pass the statement to the writer: it writes, or needs the writer's state.
     fn must_forward(&self, conn: &Connection, sql: &str) -> bool {
-        self.reader && conn.statement_writes(sql)
+        self.reader && crate::conn_state::reader_must_forward(conn, sql)
     }
 
     pub(super) fn handle(&self, conn: &mut Connection, job: Job) -> Outcome {

@@ -41,6 +41,13 @@ pub(crate) struct ConnInner {
 /// `begin_nested`), which begins a transaction on the writer; from then on every statement runs in it, until
 /// [`commit`](AsyncConnection::commit) or [`rollback`](AsyncConnection::rollback). Dropping the last handle
 /// rolls an open transaction back. A cheap handle: clones share the connection and its transaction.
+///
+/// Per-connection state lives on the pool's writer (see the driver's docs on it): outside a transaction, a read
+/// that uses a temp table, an attached database, `last_insert_rowid()`/`changes()` or a write setting such as
+/// `PRAGMA foreign_keys` runs on the writer, not a reader, and `text("PRAGMA foreign_keys = OFF")` takes effect
+/// for the writes that follow (on every connection of the engine, as the pool has one writer). Inside a
+/// transaction that pragma is an error, since SQLite would ignore it; a setting that governs reads
+/// (`case_sensitive_like`, `cache_size`, ...) is an error anywhere, as it belongs in the pool's setup.
 #[derive(Clone)]
 pub struct AsyncConnection {
     pub(super) inner: Arc<ConnInner>,
@@ -64,6 +71,15 @@ impl Drop for ClearOnDrop<'_> {
 enum TextOutcome {
     Rows(Rows),
     Done(u64, i64),
+}
+
+/// What became of `text()` offered as a read outside a transaction.
+enum TextRead {
+    Rows(Rows),
+    /// It writes: it runs in a transaction.
+    Writes,
+    /// A reader could not prepare it: the writer may.
+    NotHere,
 }
 
 impl AsyncConnection {
@@ -252,17 +268,31 @@ impl AsyncConnection {
                 return Ok(QueryResult::from_rows(pool.query(sql, values).await?));
             }
             if shape.is_text {
+                // A read runs on a reader; one a reader cannot prepare (it uses a temp table, an attached database,
+                // a write setting or the last write's rowid, which live on the writer, or it names a table the
+                // reader cannot find) runs on the writer, still outside a transaction. A write begins one.
                 let (s, v) = (shape.sql.clone(), values.clone());
-                let rows = pool
-                    .read(move |c| {
-                        let mut st = c.prepare_cached(&s)?;
-                        if !st.readonly() {
-                            return Ok(None);
-                        }
-                        st.query(v).map(Some)
+                let mut read = pool
+                    .read(move |c| match c.prepare_cached(&s) {
+                        Ok(mut st) if st.readonly() => st.query(v).map(TextRead::Rows),
+                        Ok(_) => Ok(TextRead::Writes),
+                        Err(_) => Ok(TextRead::NotHere),
                     })
                     .await?;
-                if let Some(rows) = rows {
+                if matches!(read, TextRead::NotHere) {
+                    let (s, v) = (shape.sql.clone(), values.clone());
+                    read = pool
+                        .call(move |c| {
+                            let mut st = c.prepare_cached(&s)?;
+                            if st.readonly() {
+                                st.query(v).map(TextRead::Rows)
+                            } else {
+                                Ok(TextRead::Writes)
+                            }
+                        })
+                        .await?;
+                }
+                if let TextRead::Rows(rows) = read {
                     return Ok(QueryResult::from_rows(rows));
                 }
             }

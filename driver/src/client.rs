@@ -1,8 +1,10 @@
-//! The methods `Pool`, `Connection`, `Transaction` and `Savepoint` share, written once.
+//! [`Client`]: the methods `Pool`, `Connection`, `Transaction` and `Savepoint` share, written once.
+
+use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use crate::worker::{Job, Route};
+use crate::worker::{Job, Route, Shared};
 
 /// A route that a stream can keep.
 #[derive(Debug, Clone)]
@@ -22,286 +24,219 @@ impl OwnedRoute {
     }
 }
 
-/// Generates the shared async methods. The type must have `fn shared(&self) -> &Arc<Shared>`,
-/// `fn write_route(&self) -> OwnedRoute` and `fn read_route(&self) -> OwnedRoute`.
-macro_rules! async_methods {
-    ($what:literal) => {
-        /// Run one statement; returns the rows it changed and the last inserted rowid.
-        ///
-        /// # Cancel safety
-        ///
-        /// If the future is dropped before the statement starts, it does not run; dropped while it runs, the
-        /// statement is interrupted (a statement that already finished stays done).
-        pub async fn execute(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Done> {
-            let params = params.into();
-            self.shared()
-                .submit(self.write_route().as_route(), |reply| $crate::worker::Job::Execute {
-                    sql: sql.into(),
-                    params,
-                    reply,
-                })
-                .await
-        }
-
-        /// Run every `;`-separated statement of `sql`, without parameters.
-        ///
-        /// # Cancel safety
-        ///
-        /// As [`execute`](Self::execute); an interrupted batch stops after the statements it finished.
-        pub async fn execute_batch(&self, sql: &str) -> $crate::Result<()> {
-            self.shared()
-                .submit(self.write_route().as_route(), |reply| $crate::worker::Job::ExecuteBatch {
-                    sql: sql.into(),
-                    reply,
-                })
-                .await
-        }
-
-        /// Run one statement once per parameter set, in one trip to the worker and all or nothing (inside a
-        /// transaction, or a savepoint when one is open). Returns the total rows changed.
-        ///
-        /// The sets are taken from the iterator on the worker, one at a time: [`Params`](crate::Params)
-        /// (`params![..]`), or tuples of values, which bind without copying their text (see
-        /// [`BindRow`](crate::BindRow)).
-        ///
-        /// # Cancel safety
-        ///
-        /// Dropped before it starts, nothing runs; dropped while it runs, it is interrupted and rolled back.
-        pub async fn execute_many<I>(&self, sql: &str, param_sets: I) -> $crate::Result<u64>
-        where
-            I: IntoIterator,
-            I::IntoIter: Send + 'static,
-            I::Item: $crate::BindRow + 'static,
-        {
-            let sets: Box<dyn $crate::worker::job::ManyJob> =
-                Box::new($crate::worker::job::ManyImpl(param_sets.into_iter()));
-            self.shared()
-                .submit(self.write_route().as_route(), |reply| $crate::worker::Job::ExecuteMany {
-                    sql: sql.into(),
-                    sets,
-                    reply,
-                })
-                .await
-        }
-
-        /// Run a query and collect its rows.
-        ///
-        /// # Cancel safety
-        ///
-        /// Dropped before it starts, the query does not run; dropped while it runs, it is interrupted.
-        pub async fn query(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Rows> {
-            let route = self.read_route();
-            self.shared()
-                .query(
-                    route.as_route(),
-                    sql,
-                    params.into(),
-                    |c, p| c.query_with(sql, p),
-                    $crate::worker::QueryReply::All,
-                )
-                .await
-        }
-
-        /// Run a query and return its first row, or an error of kind
-        /// [`ErrorKind::NoRows`](crate::ErrorKind::NoRows).
-        ///
-        /// # Cancel safety
-        ///
-        /// As [`query`](Self::query).
-        pub async fn query_one(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::Result<$crate::Row> {
-            let route = self.read_route();
-            self.shared()
-                .query(
-                    route.as_route(),
-                    sql,
-                    params.into(),
-                    |c, p| c.query_one_with(sql, p),
-                    $crate::worker::QueryReply::One,
-                )
-                .await
-        }
-
-        /// Run a query and return its first row, if any.
-        ///
-        /// # Cancel safety
-        ///
-        /// As [`query`](Self::query).
-        pub async fn query_opt(
-            &self,
-            sql: &str,
-            params: impl Into<$crate::Params>,
-        ) -> $crate::Result<Option<$crate::Row>> {
-            let route = self.read_route();
-            self.shared()
-                .query(
-                    route.as_route(),
-                    sql,
-                    params.into(),
-                    |c, p| c.query_opt_with(sql, p),
-                    $crate::worker::QueryReply::Opt,
-                )
-                .await
-        }
-
-        /// Run a query and decode each row with `f` on the worker, straight from SQLite's buffers; only the
-        /// decoded values cross back. A panic in `f` comes back as an error of kind
-        /// [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
-        ///
-        /// # Cancel safety
-        ///
-        /// As [`query`](Self::query).
-        pub async fn query_map<T, F>(
-            &self,
-            sql: &str,
-            params: impl Into<$crate::Params>,
-            f: F,
-        ) -> $crate::Result<Vec<T>>
-        where
-            F: FnMut(&$crate::RowRef<'_>) -> $crate::Result<T> + Send + 'static,
-            T: Send + 'static,
-        {
-            let params = params.into();
-            self.shared()
-                .submit(self.read_route().as_route(), |reply| $crate::worker::Job::QueryMap {
-                    sql: sql.into(),
-                    params,
-                    job: Box::new($crate::worker::job::MapImpl { f, reply }),
-                })
-                .await
-        }
-
-        /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`](crate::ErrorKind::NoRows).
-        /// On a worker `f` reads straight from SQLite's buffers; a cheap read run on the calling thread (see the
-        /// crate docs) copies its one row out and hands the connection back before `f` runs, so `f` may block or
-        /// call the pool again. A panic in `f` comes back as an error of kind
-        /// [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
-        ///
-        /// # Cancel safety
-        ///
-        /// As [`query`](Self::query).
-        pub async fn query_row<T, F>(&self, sql: &str, params: impl Into<$crate::Params>, f: F) -> $crate::Result<T>
-        where
-            F: FnOnce(&$crate::RowRef<'_>) -> $crate::Result<T> + Send + 'static,
-            T: Send + 'static,
-        {
-            let route = self.read_route();
-            // A cheap read runs inline and copies its row out; the decoder runs once the connection is handed
-            // back, so it may block, panic or call the pool again without holding a connection a worker needs.
-            let tried = self.shared().try_inline(route.as_route(), sql, params.into(), |c, p| c.query_opt_with(sql, p));
-            let params = match tried {
-                $crate::worker::inline::Tried::Ran(out) => {
-                    let row = out?.ok_or_else(|| $crate::blocking::statement::no_rows(sql))?;
-                    return $crate::worker::catch(|| f(&row.as_row_ref()));
-                }
-                $crate::worker::inline::Tried::Declined(params) => params,
-            };
-            self.shared()
-                .submit(route.as_route(), |reply| $crate::worker::Job::QueryRow {
-                    sql: sql.into(),
-                    params,
-                    job: Box::new($crate::worker::job::RowImpl { f, reply }),
-                })
-                .await
-        }
-
-        /// Stream the rows of a query. See [`RowStream`](crate::RowStream).
-        pub fn stream(&self, sql: &str, params: impl Into<$crate::Params>) -> $crate::RowStream {
-            $crate::RowStream::new(std::sync::Arc::clone(self.shared()), self.read_route(), sql, params.into())
-        }
-
-        /// Run a closure with the blocking connection on the worker: any number of statements, one trip. A panic
-        /// in `f` comes back as an error of kind [`ErrorKind::Panicked`](crate::ErrorKind::Panicked) and rolls back
-        /// the transaction it was in; the worker lives on.
-        ///
-        /// # Cancel safety
-        ///
-        /// Dropped before it starts, `f` does not run; dropped while it runs, its running statement is
-        /// interrupted (what `f` does with that error is up to it).
-        pub async fn call<T, F>(&self, f: F) -> $crate::Result<T>
-        where
-            F: FnOnce(&mut $crate::blocking::Connection) -> $crate::Result<T> + Send + 'static,
-            T: Send + 'static,
-        {
-            self.shared()
-                .submit(self.write_route().as_route(), |reply| {
-                    $crate::worker::Job::Call(Box::new($crate::worker::job::CallImpl { f, reply }))
-                })
-                .await
-        }
-
-        /// As [`call`](Self::call), on a read-only connection (a pool's reader): statements that write fail, and so
-        /// do those that use per-connection state (temp tables, `ATTACH`, write settings, `last_insert_rowid()`),
-        /// which a pool keeps on its writer (see the crate docs on per-connection state).
-        ///
-        /// # Cancel safety
-        ///
-        /// As [`call`](Self::call).
-        pub async fn read<T, F>(&self, f: F) -> $crate::Result<T>
-        where
-            F: FnOnce(&mut $crate::blocking::Connection) -> $crate::Result<T> + Send + 'static,
-            T: Send + 'static,
-        {
-            self.shared()
-                .submit(self.read_route().as_route(), |reply| {
-                    $crate::worker::Job::Call(Box::new($crate::worker::job::CallImpl { f, reply }))
-                })
-                .await
-        }
-    };
+/// The calls every handle makes: [`Pool`](crate::Pool), [`Connection`](crate::Connection),
+/// [`Transaction`](crate::Transaction) and [`Savepoint`](crate::Savepoint) dereference to one, so these methods are
+/// written once and behave the same on each. Where a call runs is the handle's: a pool sends writes to its writer
+/// and reads to its readers (cheap ones may run on the calling thread), a connection sends both to its one worker,
+/// and a transaction (or savepoint) sends both into the transaction.
+#[derive(Debug, Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+    write: OwnedRoute,
+    read: OwnedRoute,
 }
 
-pub(crate) use async_methods;
+impl Client {
+    pub(crate) fn new(shared: Arc<Shared>, write: OwnedRoute, read: OwnedRoute) -> Self {
+        Client { shared, write, read }
+    }
 
-/// Generates the methods a top-level handle (`Pool`, `Connection`) has on top of [`async_methods!`]: transactions,
-/// closing, stats and interrupting. The type must have a field `shared: Arc<Shared>`.
-macro_rules! handle_methods {
-    ($what:literal) => {
-        /// Begin a transaction on the writer with `BEGIN IMMEDIATE`, so its writes cannot fail with a busy error
-        /// half-way. Other writes wait until it ends; dropping it rolls it back.
-        ///
-        /// # Cancel safety
-        ///
-        /// If the future is dropped, a transaction that began is rolled back at once.
-        pub async fn begin(&self) -> $crate::Result<$crate::Transaction> {
-            self.begin_with($crate::TransactionBehavior::Immediate).await
-        }
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
 
-        /// Begin a transaction with the given behaviour (`Deferred` takes the write lock at the first write).
-        ///
-        /// # Cancel safety
-        ///
-        /// As [`begin`](Self::begin).
-        pub async fn begin_with(&self, behavior: $crate::TransactionBehavior) -> $crate::Result<$crate::Transaction> {
-            $crate::Transaction::begin(std::sync::Arc::clone(&self.shared), behavior).await
-        }
+    /// Run one statement; returns the rows it changed and the last inserted rowid.
+    ///
+    /// # Cancel safety
+    ///
+    /// If the future is dropped before the statement starts, it does not run; dropped while it runs, the
+    /// statement is interrupted (a statement that already finished stays done).
+    pub async fn execute(&self, sql: &str, params: impl Into<crate::Params>) -> crate::Result<crate::Done> {
+        let params = params.into();
+        self.shared
+            .submit(self.write.as_route(), |reply| crate::worker::Job::Execute { sql: sql.into(), params, reply })
+            .await
+    }
 
-        #[doc = concat!("Finish the jobs queued so far, close the ", $what, "'s connections and stop its workers.")]
-        /// Calls made after it, on any clone, fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed); closing
-        /// twice is fine. It waits for open transactions and streams to end, so end those first (awaiting `close`
-        /// while holding one never returns).
-        ///
-        /// # Cancel safety
-        ///
-        /// Once polled, the handle is closed for new calls whether or not the future completes.
-        pub async fn close(&self) -> $crate::Result<()> {
-            self.shared.close().await
-        }
+    /// Run every `;`-separated statement of `sql`, without parameters.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`execute`](Self::execute); an interrupted batch stops after the statements it finished.
+    pub async fn execute_batch(&self, sql: &str) -> crate::Result<()> {
+        self.shared
+            .submit(self.write.as_route(), |reply| crate::worker::Job::ExecuteBatch { sql: sql.into(), reply })
+            .await
+    }
 
-        /// Whether [`close`](Self::close) has been called.
-        pub fn is_closed(&self) -> bool {
-            self.shared.is_closed()
-        }
+    /// Run one statement once per parameter set, in one trip to the worker and all or nothing (inside a
+    /// transaction, or a savepoint when one is open). Returns the total rows changed.
+    ///
+    /// The sets are taken from the iterator on the worker, one at a time: [`Params`](crate::Params)
+    /// (`params![..]`), or tuples of values, which bind without copying their text (see
+    /// [`BindRow`](crate::BindRow)).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it starts, nothing runs; dropped while it runs, it is interrupted and rolled back.
+    pub async fn execute_many<I>(&self, sql: &str, param_sets: I) -> crate::Result<u64>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: crate::BindRow + 'static,
+    {
+        let sets: Box<dyn crate::worker::job::ManyJob> = Box::new(crate::worker::job::ManyImpl(param_sets.into_iter()));
+        self.shared
+            .submit(self.write.as_route(), |reply| crate::worker::Job::ExecuteMany { sql: sql.into(), sets, reply })
+            .await
+    }
 
-        /// Queue depths, calls in flight and statement-cache hits and misses.
-        pub fn stats(&self) -> $crate::PoolStats {
-            $crate::pool::stats_of(&self.shared)
-        }
+    /// Run a query and collect its rows.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it starts, the query does not run; dropped while it runs, it is interrupted.
+    pub async fn query(&self, sql: &str, params: impl Into<crate::Params>) -> crate::Result<crate::Rows> {
+        let route = &self.read;
+        self.shared
+            .query(route.as_route(), sql, params.into(), |c, p| c.query_with(sql, p), crate::worker::QueryReply::All)
+            .await
+    }
 
-        /// Interrupt whatever statement each worker runs now.
-        pub fn interrupt(&self) {
-            self.shared.interrupt_all();
-        }
-    };
+    /// Run a query and return its first row, or an error of kind
+    /// [`ErrorKind::NoRows`](crate::ErrorKind::NoRows).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`query`](Self::query).
+    pub async fn query_one(&self, sql: &str, params: impl Into<crate::Params>) -> crate::Result<crate::Row> {
+        let route = &self.read;
+        self.shared
+            .query(
+                route.as_route(),
+                sql,
+                params.into(),
+                |c, p| c.query_one_with(sql, p),
+                crate::worker::QueryReply::One,
+            )
+            .await
+    }
+
+    /// Run a query and return its first row, if any.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`query`](Self::query).
+    pub async fn query_opt(&self, sql: &str, params: impl Into<crate::Params>) -> crate::Result<Option<crate::Row>> {
+        let route = &self.read;
+        self.shared
+            .query(
+                route.as_route(),
+                sql,
+                params.into(),
+                |c, p| c.query_opt_with(sql, p),
+                crate::worker::QueryReply::Opt,
+            )
+            .await
+    }
+
+    /// Run a query and decode each row with `f` on the worker, straight from SQLite's buffers; only the
+    /// decoded values cross back. A panic in `f` comes back as an error of kind
+    /// [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`query`](Self::query).
+    pub async fn query_map<T, F>(&self, sql: &str, params: impl Into<crate::Params>, f: F) -> crate::Result<Vec<T>>
+    where
+        F: FnMut(&crate::RowRef<'_>) -> crate::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let params = params.into();
+        self.shared
+            .submit(self.read.as_route(), |reply| crate::worker::Job::QueryMap {
+                sql: sql.into(),
+                params,
+                job: Box::new(crate::worker::job::MapImpl { f, reply }),
+            })
+            .await
+    }
+
+    /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`](crate::ErrorKind::NoRows).
+    /// On a worker `f` reads straight from SQLite's buffers; a cheap read run on the calling thread (see the
+    /// crate docs) copies its one row out and hands the connection back before `f` runs, so `f` may block or
+    /// call the pool again. A panic in `f` comes back as an error of kind
+    /// [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`query`](Self::query).
+    pub async fn query_row<T, F>(&self, sql: &str, params: impl Into<crate::Params>, f: F) -> crate::Result<T>
+    where
+        F: FnOnce(&crate::RowRef<'_>) -> crate::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let route = &self.read;
+        // A cheap read runs inline and copies its row out; the decoder runs once the connection is handed
+        // back, so it may block, panic or call the pool again without holding a connection a worker needs.
+        let tried = self.shared.try_inline(route.as_route(), sql, params.into(), |c, p| c.query_opt_with(sql, p));
+        let params = match tried {
+            crate::worker::inline::Tried::Ran(out) => {
+                let row = out?.ok_or_else(|| crate::blocking::statement::no_rows(sql))?;
+                return crate::worker::catch(|| f(&row.as_row_ref()));
+            }
+            crate::worker::inline::Tried::Declined(params) => params,
+        };
+        self.shared
+            .submit(route.as_route(), |reply| crate::worker::Job::QueryRow {
+                sql: sql.into(),
+                params,
+                job: Box::new(crate::worker::job::RowImpl { f, reply }),
+            })
+            .await
+    }
+
+    /// Stream the rows of a query. See [`RowStream`](crate::RowStream).
+    pub fn stream(&self, sql: &str, params: impl Into<crate::Params>) -> crate::RowStream {
+        crate::RowStream::new(Arc::clone(&self.shared), self.read.clone(), sql, params.into())
+    }
+
+    /// Run a closure with the blocking connection on the worker: any number of statements, one trip. A panic
+    /// in `f` comes back as an error of kind [`ErrorKind::Panicked`](crate::ErrorKind::Panicked) and rolls back
+    /// the transaction it was in; the worker lives on.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it starts, `f` does not run; dropped while it runs, its running statement is
+    /// interrupted (what `f` does with that error is up to it).
+    pub async fn call<T, F>(&self, f: F) -> crate::Result<T>
+    where
+        F: FnOnce(&mut crate::blocking::Connection) -> crate::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.shared
+            .submit(self.write.as_route(), |reply| {
+                crate::worker::Job::Call(Box::new(crate::worker::job::CallImpl { f, reply }))
+            })
+            .await
+    }
+
+    /// As [`call`](Self::call), on a read-only connection (a pool's reader): statements that write fail, and so
+    /// do those that use per-connection state (temp tables, `ATTACH`, write settings, `last_insert_rowid()`),
+    /// which a pool keeps on its writer (see the crate docs on per-connection state).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`call`](Self::call).
+    pub async fn read<T, F>(&self, f: F) -> crate::Result<T>
+    where
+        F: FnOnce(&mut crate::blocking::Connection) -> crate::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.shared
+            .submit(self.read.as_route(), |reply| {
+                crate::worker::Job::Call(Box::new(crate::worker::job::CallImpl { f, reply }))
+            })
+            .await
+    }
 }
-
-pub(crate) use handle_methods;

@@ -182,11 +182,12 @@ mod value;
 mod worker;
 
 pub use blocking::{Done, Row, RowRef, Rows, TransactionBehavior};
+pub use client::Client;
 pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
 pub use ffi::sqlite_version;
 pub use params::{BindRow, Params};
-pub use pool::{Pool, PoolBuilder, PoolStats, Synchronous};
+pub use pool::{Builder, ConnectionBuilder, Pool, PoolBuilder, PoolStats, Synchronous};
 pub use stream::RowStream;
 pub use transaction::{Savepoint, Transaction};
 pub use value::{FromSql, FromSqlError, SqlArg, ToSql, Type, Value, ValueRef};

@@ -1,12 +1,13 @@
 //! [`Pool`]: one writer and N readers under WAL, and the [`PoolBuilder`] that opens pools and connections.
 
+use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::blocking::{self, OpenOptions};
-use crate::client::{async_methods, handle_methods, OwnedRoute};
+use crate::client::{Client, OwnedRoute};
 use crate::conn_state::{self, Role};
 use crate::ffi::InterruptHandle;
 use crate::worker::{self, Config, Core, Job, Shared};
@@ -23,7 +24,8 @@ pub enum Synchronous {
     Full,
 }
 
-/// Options for opening a [`Pool`] or an async [`Connection`](crate::Connection).
+/// Options for opening a [`Pool`] ([`PoolBuilder`]) or an async [`Connection`](crate::Connection)
+/// ([`ConnectionBuilder`]): the same settings, and an `open` that gives what the name says.
 ///
 /// ```
 /// # async fn demo() -> asqlite::Result<()> {
@@ -34,10 +36,11 @@ pub enum Synchronous {
 ///     .statement_timeout(Duration::from_secs(30))
 ///     .open("app.db")
 ///     .await?;
+/// let conn: asqlite::Connection = asqlite::Connection::builder().busy_timeout(Duration::from_secs(1)).open("app.db").await?;
+/// # conn.close().await?;
 /// # pool.close().await }
 /// ```
-#[derive(Debug, Clone)]
-pub struct PoolBuilder {
+pub struct Builder<T> {
     readers: Option<usize>,
     busy_timeout: Duration,
     cache_capacity: usize,
@@ -51,11 +54,37 @@ pub struct PoolBuilder {
     uri: bool,
     spin: bool,
     inline_reads: bool,
+    target: PhantomData<fn() -> T>,
 }
 
-impl Default for PoolBuilder {
+/// Options for opening a [`Pool`]: `Pool::builder()`.
+pub type PoolBuilder = Builder<Pool>;
+
+/// Options for opening an async [`Connection`](crate::Connection): `Connection::builder()`.
+pub type ConnectionBuilder = Builder<crate::Connection>;
+
+impl<T> Clone for Builder<T> {
+    fn clone(&self) -> Self {
+        Builder { target: PhantomData, ..*self }
+    }
+}
+
+impl<T> std::fmt::Debug for Builder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("readers", &self.readers)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("synchronous", &self.synchronous)
+            .field("foreign_keys", &self.foreign_keys)
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Default for Builder<T> {
     fn default() -> Self {
-        PoolBuilder {
+        Builder {
             readers: None,
             busy_timeout: blocking::DEFAULT_BUSY_TIMEOUT,
             cache_capacity: blocking::DEFAULT_STATEMENT_CACHE_CAPACITY,
@@ -69,21 +98,49 @@ impl Default for PoolBuilder {
             uri: false,
             spin: true,
             inline_reads: true,
+            target: PhantomData,
         }
     }
 }
 
-impl PoolBuilder {
-    /// Defaults: readers = the machine's parallelism (at most 4), busy timeout 5 s, 128 cached statements per
-    /// connection, queues of 1024 jobs, `synchronous = NORMAL`, `foreign_keys = ON`, files created if missing.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
+impl Builder<Pool> {
     /// The number of reader threads (0: the writer serves reads too).
     pub fn readers(mut self, n: usize) -> Self {
         self.readers = Some(n);
         self
+    }
+
+    /// Open a pool on `path`.
+    pub async fn open(&self, path: impl AsRef<Path>) -> Result<Pool> {
+        let readers = self.readers.unwrap_or_else(default_readers);
+        Ok(Pool::from_shared(Arc::new(self.start(path.as_ref(), readers, "pool").await?)))
+    }
+
+    /// Open one async connection (one worker thread) on `path`, with these settings.
+    #[deprecated(note = "use Connection::builder(), whose open() gives a Connection")]
+    pub async fn open_connection(&self, path: impl AsRef<Path>) -> Result<crate::Connection> {
+        Ok(crate::Connection::from_pool(Pool::from_shared(Arc::new(self.start(path.as_ref(), 0, "connection").await?))))
+    }
+}
+
+impl Builder<crate::Connection> {
+    /// Open one async connection (one worker thread) on `path`.
+    pub async fn open(&self, path: impl AsRef<Path>) -> Result<crate::Connection> {
+        Ok(crate::Connection::from_pool(Pool::from_shared(Arc::new(self.start(path.as_ref(), 0, "connection").await?))))
+    }
+
+    /// The former name of [`open`](Self::open), from when `Connection::builder()` gave a `PoolBuilder`.
+    #[deprecated(note = "use open(), which gives a Connection")]
+    pub async fn open_connection(&self, path: impl AsRef<Path>) -> Result<crate::Connection> {
+        self.open(path).await
+    }
+}
+
+impl<T> Builder<T> {
+    /// Defaults: readers = the machine's parallelism (at most 4), busy timeout 5 s, 128 cached statements per
+    /// connection, queues of 1024 jobs, `synchronous = NORMAL`, `foreign_keys = ON`, files created if missing.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// How long a statement waits for another connection's lock before failing with
@@ -165,17 +222,6 @@ impl PoolBuilder {
     pub fn inline_reads(mut self, yes: bool) -> Self {
         self.inline_reads = yes;
         self
-    }
-
-    /// Open a pool on `path`.
-    pub async fn open(&self, path: impl AsRef<Path>) -> Result<Pool> {
-        let readers = self.readers.unwrap_or_else(default_readers);
-        Ok(Pool { shared: Arc::new(self.start(path.as_ref(), readers, "pool").await?) })
-    }
-
-    /// Open one async connection (one worker thread) on `path`.
-    pub async fn open_connection(&self, path: impl AsRef<Path>) -> Result<crate::Connection> {
-        Ok(crate::Connection::from_shared(Arc::new(self.start(path.as_ref(), 0, "connection").await?)))
     }
 
     fn options(&self, read_only: bool) -> OpenOptions {
@@ -381,10 +427,20 @@ pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
 /// and stop.
 #[derive(Clone, Debug)]
 pub struct Pool {
-    shared: Arc<Shared>,
+    client: Client,
 }
 
 impl Pool {
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        // A pool of one connection (a `Connection`, an in-memory database) reads on its one worker: the read
+        // route then leads to the writer's queue.
+        Pool { client: Client::new(shared, OwnedRoute::Write, OwnedRoute::Read) }
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        self.client.shared()
+    }
+
     /// Open a pool on `path` (created if missing) with the default options.
     pub async fn open(path: impl AsRef<Path>) -> Result<Pool> {
         PoolBuilder::new().open(path).await
@@ -400,19 +456,55 @@ impl Pool {
         PoolBuilder::new()
     }
 
-    fn shared(&self) -> &Arc<Shared> {
-        &self.shared
+    /// Begin a transaction on the writer with `BEGIN IMMEDIATE`, so its writes cannot fail with a busy error
+    /// half-way. Other writes wait until it ends; dropping it rolls it back.
+    ///
+    /// # Cancel safety
+    ///
+    /// If the future is dropped, a transaction that began is rolled back at once.
+    pub async fn begin(&self) -> Result<crate::Transaction> {
+        self.begin_with(crate::TransactionBehavior::Immediate).await
     }
 
-    fn write_route(&self) -> OwnedRoute {
-        OwnedRoute::Write
+    /// Begin a transaction with the given behaviour (`Deferred` takes the write lock at the first write).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`begin`](Self::begin).
+    pub async fn begin_with(&self, behavior: crate::TransactionBehavior) -> Result<crate::Transaction> {
+        crate::Transaction::begin(Arc::clone(self.shared()), behavior).await
     }
 
-    fn read_route(&self) -> OwnedRoute {
-        OwnedRoute::Read
+    /// Finish the jobs queued so far, close the connections and stop the workers. Calls made after it, on any
+    /// clone, fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed); closing twice is fine. It waits for open
+    /// transactions and streams to end, so end those first (awaiting `close` while holding one never returns).
+    ///
+    /// # Cancel safety
+    ///
+    /// Once polled, the handle is closed for new calls whether or not the future completes.
+    pub async fn close(&self) -> Result<()> {
+        self.shared().close().await
     }
 
-    async_methods!("pool");
+    /// Whether [`close`](Self::close) has been called.
+    pub fn is_closed(&self) -> bool {
+        self.shared().is_closed()
+    }
 
-    handle_methods!("pool");
+    /// Queue depths, calls in flight and statement-cache hits and misses.
+    pub fn stats(&self) -> PoolStats {
+        stats_of(self.shared())
+    }
+
+    /// Interrupt whatever statement each worker runs now.
+    pub fn interrupt(&self) {
+        self.shared().interrupt_all();
+    }
+}
+
+impl std::ops::Deref for Pool {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 
 use crate::blocking::TransactionBehavior;
-use crate::client::{async_methods, OwnedRoute};
+use crate::client::{Client, OwnedRoute};
 use crate::worker::{reply, Job, Route, Shared};
 use crate::Result;
 
@@ -20,6 +20,8 @@ use crate::Result;
 pub struct Transaction {
     shared: Arc<Shared>,
     tx: Sender<Job>,
+    /// The calls, all sent into the transaction.
+    client: Client,
     /// Savepoint names come from this counter, never reused within the transaction.
     savepoints: AtomicU32,
     ended: bool,
@@ -29,22 +31,10 @@ impl Transaction {
     pub(crate) async fn begin(shared: Arc<Shared>, behavior: TransactionBehavior) -> Result<Transaction> {
         let (tx, jobs) = crossbeam_channel::unbounded();
         shared.submit(Route::Write, |reply| Job::Begin { behavior, jobs, reply }).await?;
-        Ok(Transaction { shared, tx, savepoints: AtomicU32::new(0), ended: false })
+        let route = OwnedRoute::Tx(tx.clone());
+        let client = Client::new(Arc::clone(&shared), route.clone(), route);
+        Ok(Transaction { shared, tx, client, savepoints: AtomicU32::new(0), ended: false })
     }
-
-    fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
-
-    fn write_route(&self) -> OwnedRoute {
-        OwnedRoute::Tx(self.tx.clone())
-    }
-
-    fn read_route(&self) -> OwnedRoute {
-        OwnedRoute::Tx(self.tx.clone())
-    }
-
-    async_methods!("transaction");
 
     async fn end(mut self, commit: bool) -> Result<()> {
         self.ended = true;
@@ -119,20 +109,6 @@ impl<'t> Savepoint<'t> {
         self.txn.shared.submit_uncancellable(Route::Tx(&self.txn.tx), |reply| Job::ExecuteBatch { sql, reply }).await
     }
 
-    fn shared(&self) -> &Arc<Shared> {
-        &self.txn.shared
-    }
-
-    fn write_route(&self) -> OwnedRoute {
-        self.txn.write_route()
-    }
-
-    fn read_route(&self) -> OwnedRoute {
-        self.txn.read_route()
-    }
-
-    async_methods!("savepoint");
-
     /// A savepoint nested in this one. It borrows this one, so it ends first: an outer savepoint cannot be
     /// committed or rolled back while an inner one is open.
     ///
@@ -182,6 +158,20 @@ impl<'t> Savepoint<'t> {
             Err(e) if e.kind() == crate::ErrorKind::TransactionAborted => Ok(()),
             out => out,
         }
+    }
+}
+
+impl std::ops::Deref for Transaction {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::Deref for Savepoint<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.txn.client
     }
 }
 

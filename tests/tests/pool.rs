@@ -176,14 +176,14 @@ fn a_panicking_closure_is_an_error_and_the_worker_lives() {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Panicked);
 
-        // A panic inside an explicit transaction rolls it back and ends it.
+        // A panic inside an explicit transaction rolls it back: its later calls fail, and so does its commit.
         let tx = pool.begin().await.unwrap();
         tx.execute("INSERT INTO c (n) VALUES (3)", params![]).await.unwrap();
         let err = tx.call(|_| -> asqlite::Result<()> { panic!("in tx") }).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Panicked);
         let err = tx.execute("INSERT INTO c (n) VALUES (4)", params![]).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Closed);
-        drop(tx);
+        assert_eq!(err.kind(), ErrorKind::TransactionAborted);
+        assert_eq!(tx.commit().await.unwrap_err().kind(), ErrorKind::TransactionAborted);
         let ns: Vec<i64> = pool.query_map("SELECT n FROM c", params![], |r| r.get(0)).await.unwrap();
         assert_eq!(ns, [2]);
         pool.close().await.unwrap();
@@ -537,7 +537,7 @@ fn a_connection_reads_inline_but_never_overtakes_a_queued_write() {
     use std::future::Future;
     let (_dir, path) = temp_db();
     futures::executor::block_on(async {
-        let conn = Connection::builder().spin(false).open_connection(&path).await.unwrap();
+        let conn = Connection::builder().spin(false).open(&path).await.unwrap();
         conn.execute_batch("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO c (n) VALUES (0)")
             .await
             .unwrap();

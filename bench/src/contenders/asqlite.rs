@@ -57,7 +57,7 @@ pub(crate) struct AsyncAsqlite {
 impl AsyncAsqlite {
     pub fn connection(fixture: &Fixture, options: &Options) -> Result<Self> {
         let rt = options.runtime()?;
-        let conn = rt.block_on(asqlite::Connection::builder().spin(options.spin).open_connection(&fixture.path))?;
+        let conn = rt.block_on(asqlite::Connection::builder().spin(options.spin).open(&fixture.path))?;
         Ok(Self::new(Kind::Connection, rt, Handle::Connection(conn), fixture))
     }
 

@@ -40,6 +40,11 @@ impl TxCell {
         *self.0.borrow_mut() = TxState::Open;
     }
 
+    /// The driver ended the handle's transaction itself (it rolled it back): later statements fail with `why`.
+    pub fn abort(&self, why: &str) {
+        *self.0.borrow_mut() = TxState::Aborted(why.into());
+    }
+
     /// The handle's transaction ends (it is about to commit or roll back, or has): no more checks.
     pub fn free(&self) {
         *self.0.borrow_mut() = TxState::Free;

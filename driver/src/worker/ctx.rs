@@ -412,8 +412,11 @@ impl<'a> Ctx<'a> {
                     tx.handle(conn, other);
                     let panicked = tx.panicked.get();
                     tx.finish_job(conn);
-                    if panicked {
-                        break;
+                    if panicked && conn.tx.aborted().is_none() {
+                        // A closure panicked half-way through its work: the transaction is rolled back now, and
+                        // like one SQLite ended, the handle's later calls fail until it is dropped or ended.
+                        let _ = conn.execute_cleanup("ROLLBACK");
+                        conn.tx.abort("a closure panicked in it, so it was rolled back");
                     }
                 }
             }

@@ -3,6 +3,7 @@
 mod blocking;
 mod common;
 mod contract;
+mod core_input;
 mod faults;
 mod fuzz_replay;
 mod load;

@@ -205,6 +205,20 @@ fn leading_int(s: &str) -> i64 {
     }
 }
 
+/// The error for SQL holding a NUL byte, pointing at the first.
+#[cold]
+fn nul_in_sql(sql: &str) -> Error {
+    let at = sql.bytes().position(|b| b == 0).unwrap_or(0);
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "the SQL contains a NUL byte (at byte {at}); SQLite would stop reading there and silently ignore the rest"
+        ),
+    )
+    .with_sql(sql)
+    .with_offset(at)
+}
+
 /// Owns one `sqlite3*`: opened with `NOMUTEX`, used by one thread at a time, closed in `Drop`.
 pub(crate) struct RawConnection {
     db: NonNull<ffi::sqlite3>,
@@ -288,7 +302,15 @@ impl RawConnection {
 
     /// Prepare the first statement of `sql`; returns the statement (None for an empty one) and the byte length
     /// consumed, so callers can walk a batch.
+    ///
+    /// SQL holding a NUL byte is refused: SQLite reads only up to the first NUL, so it would run the text before it
+    /// and silently drop the rest (a second statement after it, too, past the one-statement check). Only a cache
+    /// miss gets here, and a string with a NUL is never prepared, so never cached.
     pub fn prepare(&self, sql: &str, persistent: bool) -> Result<(Option<RawStatement>, usize)> {
+        // `contains` on bytes is a memchr.
+        if sql.as_bytes().contains(&0) {
+            return Err(nul_in_sql(sql));
+        }
         let len = c_int::try_from(sql.len()).map_err(|_| {
             let head: String = sql.chars().take(64).collect();
             Error::new(ErrorKind::TooBig, "SQL text longer than 2 GiB").with_sql(&head)

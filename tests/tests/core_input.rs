@@ -69,3 +69,60 @@ fn a_nul_byte_in_sql_is_an_error_on_the_async_handles() {
         pool.close().await.unwrap();
     });
 }
+
+/// Open a pool with two readers on `path` (URIs as `uri` says), write a row, and report whether it runs as an
+/// on-disk database should: WAL mode and reader threads.
+async fn pool_runs_on_disk(path: &std::path::Path, uri: bool) -> (String, usize) {
+    let pool = Pool::builder().readers(2).uri(uri).open(path).await.unwrap();
+    pool.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)").await.unwrap();
+    let mode: String = pool.query_one("PRAGMA journal_mode", params![]).await.unwrap().get(0).unwrap();
+    let readers = pool.stats().readers;
+    pool.close().await.unwrap();
+    (mode, readers)
+}
+
+/// A pool took any path containing `mode=memory` (or starting with `file::memory:`) for an in-memory database,
+/// URIs asked for or not: it opened the file but ran it without WAL and without readers. A path is a path.
+#[test]
+fn a_path_containing_mode_memory_is_a_file_with_wal_and_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let in_dir = dir.path().join("mode=memory");
+    std::fs::create_dir(&in_dir).unwrap();
+    for path in [in_dir.join("app.db"), dir.path().join("x?mode=memory")] {
+        let (mode, readers) = futures::executor::block_on(pool_runs_on_disk(&path, false));
+        assert_eq!(mode, "wal", "{}", path.display());
+        assert!(readers > 0, "{} runs without readers", path.display());
+        assert!(path.is_file(), "{} was not created", path.display());
+    }
+}
+
+/// SQLite (built with `SQLITE_USE_URI`) reads every name that starts with `file:` as a URI, whatever the open
+/// flags: with URIs off, the relative path `file:app.db?mode=memory` opened a memory database and no file. It
+/// names a file; with URIs on, it is the memory database it spells.
+#[test]
+fn a_relative_path_starting_with_file_colon_is_a_file_unless_uris_are_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let _cwd = crate::common::CWD_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let old = std::env::current_dir().unwrap();
+    std::env::set_current_dir(dir.path()).unwrap();
+    let result = std::panic::catch_unwind(|| {
+        let name = std::path::Path::new("file:app.db?mode=memory");
+        let conn = Connection::open(name).unwrap();
+        conn.execute_batch("CREATE TABLE blocking (x)").unwrap();
+        drop(conn);
+        assert!(dir.path().join(name).is_file(), "the blocking connection created no file {name:?}");
+
+        let (mode, readers) = futures::executor::block_on(pool_runs_on_disk(name, false));
+        assert_eq!((mode.as_str(), readers > 0), ("wal", true), "the pool on {name:?}");
+
+        // With URIs on, the same name is a memory database: one connection, no file.
+        let uri = std::path::Path::new("file:other.db?mode=memory");
+        let (mode, readers) = futures::executor::block_on(pool_runs_on_disk(uri, true));
+        assert_eq!((mode.as_str(), readers), ("memory", 0), "the pool on the URI {uri:?}");
+        assert!(!dir.path().join("other.db").exists() && !dir.path().join(uri).exists());
+    });
+    std::env::set_current_dir(old).unwrap();
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}

@@ -12,6 +12,7 @@ mod transaction;
 
 pub use cache::CacheStats;
 pub use connection::{Connection, InterruptHandle};
+pub(crate) use options::is_memory;
 pub use options::{OpenOptions, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_CACHE_CAPACITY};
 pub use row::{write_table, Row, RowIndex, RowRef, Rows};
 pub use statement::{Cursor, Done, Statement};

@@ -5,6 +5,7 @@ use std::ptr::NonNull;
 
 use libsqlite3_sys as ffi;
 
+use super::connection::Progress;
 use super::error::from_code;
 use crate::value::{Value, ValueRef};
 use crate::{Error, ErrorKind, Result};
@@ -16,6 +17,9 @@ use crate::{Error, ErrorKind, Result};
 pub(crate) struct RawStatement {
     stmt: NonNull<ffi::sqlite3_stmt>,
     db: *mut ffi::sqlite3,
+    /// Set for a `PRAGMA busy_timeout` read: its connection's [`Progress`], to sync SQLite's timeout with ours
+    /// before each step (see [`Progress::sync_for_read`]).
+    busy_timeout_read: Option<NonNull<Progress>>,
 }
 
 impl std::fmt::Debug for RawStatement {
@@ -25,7 +29,8 @@ impl std::fmt::Debug for RawStatement {
 }
 
 // SAFETY: a statement belongs to a NOMUTEX connection that moves between threads only as a whole, together with
-// its statements (both live on one worker thread); RawStatement is not Sync.
+// its statements (both live on one worker thread), and so does the connection's `Progress` a statement may point
+// at; RawStatement is not Sync.
 unsafe impl Send for RawStatement {}
 
 /// Column index to C, saturating: SQLite treats an out-of-range index as a misuse it survives, and callers check
@@ -36,7 +41,22 @@ fn cidx(i: usize) -> c_int {
 
 impl RawStatement {
     pub(super) fn new(stmt: NonNull<ffi::sqlite3_stmt>, db: *mut ffi::sqlite3) -> Self {
-        RawStatement { stmt, db }
+        RawStatement { stmt, db, busy_timeout_read: None }
+    }
+
+    /// Mark a `PRAGMA busy_timeout` read, which must see SQLite's timeout synced with `progress`'s before each step.
+    pub(super) fn syncing_busy_timeout(mut self, progress: NonNull<Progress>) -> Self {
+        self.busy_timeout_read = Some(progress);
+        self
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn sync_busy_timeout(&self, progress: NonNull<Progress>) {
+        // SAFETY: `progress` is boxed inside the connection that prepared this statement; a statement never outlives
+        // its connection (see the type's docs), so the box is live, and both are used on the owning thread only.
+        let p = unsafe { progress.as_ref() };
+        p.sync_for_read(self.db);
     }
 
     fn ptr(&self) -> *mut ffi::sqlite3_stmt {
@@ -124,6 +144,9 @@ impl RawStatement {
     /// Step once: `Ok(true)` when a row is ready, `Ok(false)` when done.
     #[inline]
     pub fn step(&self) -> Result<bool> {
+        if let Some(p) = self.busy_timeout_read {
+            self.sync_busy_timeout(p);
+        }
         // SAFETY: the statement is live and used by its owning thread only.
         match unsafe { ffi::sqlite3_step(self.ptr()) } {
             ffi::SQLITE_ROW => Ok(true),

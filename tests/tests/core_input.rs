@@ -5,7 +5,7 @@
 //! asked for), and what SQLite stores can be read back (TEXT that is not UTF-8 could not be read at all).
 
 use asqlite::blocking::Connection;
-use asqlite::{params, Error, ErrorKind, Pool};
+use asqlite::{params, Error, ErrorKind, Pool, Value};
 
 use crate::common::temp_db;
 
@@ -125,4 +125,87 @@ fn a_relative_path_starting_with_file_colon_is_a_file_unless_uris_are_on() {
     if let Err(p) = result {
         std::panic::resume_unwind(p);
     }
+}
+
+/// TEXT that is not valid UTF-8 (`CAST(x'ff' AS TEXT)`, or text another program wrote) could not be read at all:
+/// a query holding it failed, and not even `get::<Vec<u8>>` or `get::<Value>` could read it. Now a `Vec<u8>` gets
+/// its bytes, a `Value` the text with U+FFFD for each invalid sequence, and a `String` a clear error naming the
+/// column.
+#[test]
+fn text_that_is_not_utf8_reads_as_bytes_or_lossy_text_not_an_error() {
+    let (_dir, path) = temp_db();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (CAST(x'ff41' AS TEXT))").unwrap();
+
+    let row = conn.query_one("SELECT CAST(x'ff' AS TEXT)", ()).unwrap();
+    assert_eq!(row.get::<Vec<u8>>(0).unwrap(), [0xff]);
+
+    // Owned rows (query, query_one) keep the bytes for typed reads; their values hold the text lossily.
+    let rows = conn.query("SELECT x, typeof(x) AS kind FROM t", ()).unwrap();
+    let row = rows.first().unwrap();
+    assert_eq!(row.get::<String>("kind").unwrap(), "text");
+    assert_eq!(row.get::<Vec<u8>>("x").unwrap(), [0xff, b'A']);
+    assert_eq!(row.get::<Option<Vec<u8>>>(0).unwrap(), Some(vec![0xff, b'A']));
+    assert_eq!(row.get::<Value>(0).unwrap(), Value::Text("\u{FFFD}A".into()));
+    assert_eq!(row.values()[0], Value::Text("\u{FFFD}A".into()));
+    let e = row.get::<String>(0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TypeConversion, "{e}");
+    assert!(e.message().contains("column 0 (\"x\")") && e.message().contains("not valid UTF-8"), "{e}");
+    assert_eq!(row.get::<i64>(0).unwrap_err().kind(), ErrorKind::TypeConversion);
+
+    // Borrowed rows read straight from SQLite.
+    conn.query_row("SELECT x FROM t", (), |r| {
+        assert_eq!(r.get::<Vec<u8>>(0)?, [0xff, b'A']);
+        assert_eq!(r.get::<Value>(0)?, Value::Text("\u{FFFD}A".into()));
+        let e = r.get::<String>(0).unwrap_err();
+        assert!(e.kind() == ErrorKind::TypeConversion && e.message().contains("\"x\""), "{e}");
+        let e = r.get_ref(0).unwrap_err();
+        assert!(e.kind() == ErrorKind::TypeConversion && e.message().contains("not valid UTF-8"), "{e}");
+        Ok(())
+    })
+    .unwrap();
+    let all: Vec<Vec<u8>> = conn.query_map("SELECT x FROM t", (), |r| r.get(0)).unwrap();
+    assert_eq!(all, [vec![0xff, b'A']]);
+    // Valid text is untouched, and reads as bytes as before.
+    let row = conn.query_one("SELECT 'héllo'", ()).unwrap();
+    assert_eq!(row.get::<String>(0).unwrap(), "héllo");
+    assert_eq!(row.get::<Vec<u8>>(0).unwrap(), "héllo".as_bytes());
+}
+
+/// The async handles build rows on the worker (or inline), and streams pack them into chunks: each keeps the bytes
+/// of TEXT that is not UTF-8 just as the blocking rows do.
+#[test]
+fn text_that_is_not_utf8_reads_through_the_pool_and_streams() {
+    use futures::StreamExt;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::open(&path).await.unwrap();
+        pool.execute_batch(
+            "CREATE TABLE t (n INTEGER, x);
+             WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 600)
+             INSERT INTO t SELECT n, CAST(x'ff' AS TEXT) || n FROM c",
+        )
+        .await
+        .unwrap();
+        let expected = |i: i64| [&[0xff][..], i.to_string().as_bytes()].concat();
+
+        let row = pool.query_one("SELECT CAST(x'ff' AS TEXT)", params![]).await.unwrap();
+        assert_eq!(row.get::<Vec<u8>>(0).unwrap(), [0xff]);
+        let rows = pool.query("SELECT n, x FROM t ORDER BY n", params![]).await.unwrap();
+        assert_eq!(rows.len(), 600);
+        for row in &rows {
+            assert_eq!(row.get::<Vec<u8>>(1).unwrap(), expected(row.get(0).unwrap()));
+        }
+        let mut stream = pool.stream("SELECT n, x FROM t ORDER BY n", params![]);
+        let mut seen = 0;
+        while let Some(row) = stream.next().await {
+            let row = row.unwrap();
+            assert_eq!(row.get::<Vec<u8>>(1).unwrap(), expected(row.get(0).unwrap()));
+            assert_eq!(row.get::<Value>("x").unwrap(), Value::Text(format!("\u{FFFD}{}", seen + 1)));
+            assert_eq!(row.get::<String>(1).unwrap_err().kind(), ErrorKind::TypeConversion);
+            seen += 1;
+        }
+        assert_eq!(seen, 600, "the stream ended early");
+        pool.close().await.unwrap();
+    });
 }

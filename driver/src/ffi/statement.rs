@@ -8,7 +8,7 @@ use libsqlite3_sys as ffi;
 use super::connection::Progress;
 use super::error::from_code;
 use crate::value::{Value, ValueRef};
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Owns one prepared statement; finalizes it in `Drop`.
 ///
@@ -26,6 +26,16 @@ impl std::fmt::Debug for RawStatement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RawStatement").field("sql", &self.sql()).finish()
     }
+}
+
+/// A column of the current row as SQLite holds it: a value, or TEXT whose bytes are not UTF-8, which no
+/// [`ValueRef::Text`] can hold (see [`Value`](crate::Value#text-that-is-not-utf-8) on how each read treats it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Column<'a> {
+    /// A value.
+    Value(ValueRef<'a>),
+    /// TEXT that is not valid UTF-8: its bytes.
+    NonUtf8Text(&'a [u8]),
 }
 
 // SAFETY: a statement belongs to a NOMUTEX connection that moves between threads only as a whole, together with
@@ -179,32 +189,26 @@ impl RawStatement {
         }
     }
 
-    /// The value of column `i` of the current row. Text that is not UTF-8 is an error naming the column.
+    /// The value of column `i` of the current row, or the bytes of TEXT that is not UTF-8 (one `from_utf8` check
+    /// on the way, as before).
     #[inline]
-    pub fn column_value(&self, i: usize) -> Result<ValueRef<'_>> {
+    pub fn column_value(&self, i: usize) -> Column<'_> {
         let c = cidx(i);
         // SAFETY: a row is current (callers only read after `step` returned true and before the next step/reset,
-        // which the `&self` borrow of the returned ValueRef enforces through the safe layer). For text and blobs we
+        // which the `&self` borrow of the returned value enforces through the safe layer). For text and blobs we
         // call sqlite3_column_text/blob first and sqlite3_column_bytes second, the order SQLite documents; the
         // pointer is valid for that many bytes until the next step, reset or type conversion on this column.
         unsafe {
             match ffi::sqlite3_column_type(self.ptr(), c) {
-                ffi::SQLITE_INTEGER => Ok(ValueRef::Integer(ffi::sqlite3_column_int64(self.ptr(), c))),
-                ffi::SQLITE_FLOAT => Ok(ValueRef::Real(ffi::sqlite3_column_double(self.ptr(), c))),
+                ffi::SQLITE_INTEGER => Column::Value(ValueRef::Integer(ffi::sqlite3_column_int64(self.ptr(), c))),
+                ffi::SQLITE_FLOAT => Column::Value(ValueRef::Real(ffi::sqlite3_column_double(self.ptr(), c))),
                 ffi::SQLITE_TEXT => {
                     let p = ffi::sqlite3_column_text(self.ptr(), c);
                     let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
                     let bytes = if p.is_null() { &[][..] } else { std::slice::from_raw_parts(p, n) };
                     match std::str::from_utf8(bytes) {
-                        Ok(s) => Ok(ValueRef::Text(s)),
-                        Err(e) => Err(Error::new(
-                            ErrorKind::TypeConversion,
-                            format!(
-                                "column {i} (\"{}\") holds TEXT that is not valid UTF-8 ({e}); read it as a BLOB with CAST(... AS BLOB)",
-                                self.column_name(i)
-                            ),
-                        )
-                        .with_sql(self.sql())),
+                        Ok(s) => Column::Value(ValueRef::Text(s)),
+                        Err(_) => Column::NonUtf8Text(bytes),
                     }
                 }
                 ffi::SQLITE_BLOB => {
@@ -212,9 +216,9 @@ impl RawStatement {
                     let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
                     let bytes =
                         if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), n) };
-                    Ok(ValueRef::Blob(bytes))
+                    Column::Value(ValueRef::Blob(bytes))
                 }
-                _ => Ok(ValueRef::Null),
+                _ => Column::Value(ValueRef::Null),
             }
         }
     }

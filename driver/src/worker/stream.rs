@@ -15,7 +15,8 @@ use futures::task::AtomicWaker;
 
 use super::reply::Completer;
 use super::Ctx;
-use crate::blocking::{Connection, Row, RowRef};
+use crate::blocking::{Connection, NonUtf8Text, Row, RowRef};
+use crate::ffi::Column;
 use crate::{Params, Result, Value, ValueRef};
 
 /// Rows per chunk.
@@ -44,6 +45,9 @@ enum Cell {
     Real(f64),
     Text(usize, usize),
     Blob(usize, usize),
+    /// TEXT that is not UTF-8, kept with the blobs (see [`Value`](crate::Value#text-that-is-not-utf-8) on how it
+    /// reads).
+    NonUtf8Text(usize, usize),
 }
 
 impl Chunk {
@@ -68,17 +72,21 @@ impl Chunk {
     /// Copy the current row of a statement in.
     fn push(&mut self, row: &RowRef<'_>) -> Result<()> {
         for i in 0..self.columns.len() {
-            let cell = match row.get_ref(i)? {
-                ValueRef::Null => Cell::Null,
-                ValueRef::Integer(v) => Cell::Integer(v),
-                ValueRef::Real(v) => Cell::Real(v),
-                ValueRef::Text(t) => {
+            let cell = match row.column(i) {
+                Column::Value(ValueRef::Null) => Cell::Null,
+                Column::Value(ValueRef::Integer(v)) => Cell::Integer(v),
+                Column::Value(ValueRef::Real(v)) => Cell::Real(v),
+                Column::Value(ValueRef::Text(t)) => {
                     self.text.push_str(t);
                     Cell::Text(self.text.len() - t.len(), self.text.len())
                 }
-                ValueRef::Blob(b) => {
+                Column::Value(ValueRef::Blob(b)) => {
                     self.blobs.extend_from_slice(b);
                     Cell::Blob(self.blobs.len() - b.len(), self.blobs.len())
+                }
+                Column::NonUtf8Text(b) => {
+                    self.blobs.extend_from_slice(b);
+                    Cell::NonUtf8Text(self.blobs.len() - b.len(), self.blobs.len())
                 }
             };
             self.cells.push(cell);
@@ -111,17 +119,22 @@ impl Iterator for ChunkRows {
         }
         let cells = chunk.cells.get(self.next * width..(self.next + 1) * width)?;
         self.next += 1;
+        let mut non_utf8 = None;
         let values: Box<[Value]> = cells
             .iter()
-            .map(|c| match *c {
+            .enumerate()
+            .map(|(i, c)| match *c {
                 Cell::Null => Value::Null,
                 Cell::Integer(v) => Value::Integer(v),
                 Cell::Real(v) => Value::Real(v),
                 Cell::Text(a, b) => Value::Text(chunk.text.get(a..b).unwrap_or_default().to_owned()),
                 Cell::Blob(a, b) => Value::Blob(chunk.blobs.get(a..b).unwrap_or_default().to_vec()),
+                Cell::NonUtf8Text(a, b) => {
+                    NonUtf8Text::note(&mut non_utf8, i, chunk.blobs.get(a..b).unwrap_or_default())
+                }
             })
             .collect();
-        Some(Row::from_parts(Arc::clone(&chunk.columns), values))
+        Some(Row::from_parts(Arc::clone(&chunk.columns), values, non_utf8))
     }
 }
 

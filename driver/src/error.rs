@@ -191,6 +191,13 @@ impl Error {
         self
     }
 
+    /// Point the error at byte `offset` of its SQL.
+    #[must_use]
+    pub(crate) fn with_offset(mut self, offset: usize) -> Self {
+        self.inner.offset = Some(offset);
+        self
+    }
+
     /// Point the error at the whole of `full_sql`, of which the failing statement started at byte `base`.
     #[must_use]
     pub(crate) fn rebase(mut self, full_sql: &str, base: usize) -> Self {

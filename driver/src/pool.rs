@@ -200,7 +200,8 @@ impl<T> Builder<T> {
         self
     }
 
-    /// Interpret the path as a `file:` URI.
+    /// Interpret the path as a `file:` URI. Only then do URI options count: `file::memory:` or `?mode=memory` open
+    /// an in-memory database (one connection, no WAL); off (the default), a path is a file name whatever it holds.
     pub fn uri(mut self, yes: bool) -> Self {
         self.uri = yes;
         self
@@ -234,7 +235,7 @@ impl<T> Builder<T> {
     }
 
     async fn start(&self, path: &Path, readers: usize, what: &'static str) -> Result<Shared> {
-        let memory = is_memory(path);
+        let memory = blocking::is_memory(path, self.uri);
         let readers = if memory { 0 } else { readers };
         let inline = self.inline_reads;
         let config = Config {
@@ -328,11 +329,6 @@ impl Drop for Starting<'_> {
 
 fn default_readers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
-}
-
-fn is_memory(path: &Path) -> bool {
-    let s = path.to_string_lossy();
-    s.is_empty() || s == ":memory:" || s.starts_with("file::memory:") || s.contains("mode=memory")
 }
 
 /// Start a worker thread that opens its connection with `open`; resolves once it is open. The thread runs its

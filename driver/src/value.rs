@@ -3,11 +3,26 @@
 //! [`Value`] is an owned SQLite value; [`ValueRef`] borrows text and blobs straight from a statement so decoding
 //! copies them once. [`ToSql`] turns a Rust value into a `Value` for binding; [`FromSql`] reads a Rust value from a
 //! `ValueRef`. Integer conversions are checked: a value out of the target's range is an error, never a wrap.
+//! TEXT that is not UTF-8 has its own rules: see [`Value`].
 
 use std::borrow::Cow;
 use std::fmt;
 
 /// The five storage classes of SQLite, owned.
+///
+/// # TEXT that is not UTF-8
+///
+/// SQLite stores TEXT as it is given (`CAST(x'ff' AS TEXT)`, or text written by another program), so a TEXT value
+/// may hold bytes that are not UTF-8, which neither a `String` nor a `&str` can. The typed reads treat such a
+/// value as rusqlite's do, and it never fails a whole query:
+/// - as `Vec<u8>`, its bytes exactly ([`FromSql::from_sql_non_utf8_text`]);
+/// - as `String` (or any type that reads text), an error of kind
+///   [`TypeConversion`](crate::ErrorKind::TypeConversion) naming the column;
+/// - as a [`Value`] (and in the owned [`Row`](crate::Row)s of `query` and streams), [`Value::Text`] with each
+///   invalid sequence replaced by U+FFFD: lossy. A `Row` keeps the bytes too, so `row.get::<Vec<u8>>` still
+///   returns them exactly;
+/// - as a borrowed [`ValueRef`] of a running statement ([`RowRef::get_ref`](crate::RowRef::get_ref)), an error
+///   of kind `TypeConversion`: a `ValueRef` cannot borrow text that is not UTF-8.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
     /// `NULL`.
@@ -17,7 +32,8 @@ pub enum Value {
     Integer(i64),
     /// A 64-bit float.
     Real(f64),
-    /// UTF-8 text (interior NUL bytes allowed).
+    /// UTF-8 text (interior NUL bytes allowed). TEXT that SQLite holds as bytes that are not UTF-8 reads into it
+    /// lossily, each invalid sequence as U+FFFD (see [`Value`](Value#text-that-is-not-utf-8)).
     Text(String),
     /// Bytes.
     Blob(Vec<u8>),
@@ -32,7 +48,8 @@ pub enum ValueRef<'a> {
     Integer(i64),
     /// A 64-bit float.
     Real(f64),
-    /// UTF-8 text.
+    /// UTF-8 text. TEXT that is not UTF-8 is never borrowed as one (see
+    /// [`Value`](Value#text-that-is-not-utf-8)).
     Text(&'a str),
     /// Bytes.
     Blob(&'a [u8]),
@@ -141,6 +158,8 @@ pub enum FromSqlError {
     InvalidType,
     /// An integer does not fit the requested type.
     OutOfRange(i64),
+    /// TEXT whose bytes are not valid UTF-8, which the requested type cannot hold.
+    InvalidUtf8(std::str::Utf8Error),
     /// Any other reason.
     Other(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
@@ -150,6 +169,7 @@ impl fmt::Display for FromSqlError {
         match self {
             FromSqlError::InvalidType => f.write_str("invalid type"),
             FromSqlError::OutOfRange(i) => write!(f, "value {i} out of range"),
+            FromSqlError::InvalidUtf8(e) => write!(f, "TEXT that is not valid UTF-8 ({e})"),
             FromSqlError::Other(e) => e.fmt(f),
         }
     }
@@ -161,6 +181,19 @@ impl std::error::Error for FromSqlError {}
 pub trait FromSql: Sized {
     /// Convert the borrowed value.
     fn from_sql(value: ValueRef<'_>) -> Result<Self, FromSqlError>;
+
+    /// Convert TEXT whose `bytes` are not valid UTF-8, which no [`ValueRef::Text`] can hold (see
+    /// [`Value`](Value#text-that-is-not-utf-8)). The default refuses with [`FromSqlError::InvalidUtf8`];
+    /// `Vec<u8>` takes the bytes, [`Value`] the text with U+FFFD for each invalid sequence, and `Option<T>` what
+    /// `T` takes.
+    #[cold]
+    fn from_sql_non_utf8_text(bytes: &[u8]) -> Result<Self, FromSqlError> {
+        match std::str::from_utf8(bytes) {
+            Err(e) => Err(FromSqlError::InvalidUtf8(e)),
+            // Called with valid UTF-8 after all: it is text, read as such.
+            Ok(s) => Self::from_sql(ValueRef::Text(s)),
+        }
+    }
 }
 
 /// A Rust type that can be bound as a SQLite parameter.
@@ -199,6 +232,11 @@ impl SqlArg<'_> {
 impl FromSql for Value {
     fn from_sql(value: ValueRef<'_>) -> Result<Self, FromSqlError> {
         Ok(value.to_owned())
+    }
+
+    /// [`Value::Text`], lossily: each invalid sequence becomes U+FFFD.
+    fn from_sql_non_utf8_text(bytes: &[u8]) -> Result<Self, FromSqlError> {
+        Ok(Value::Text(String::from_utf8_lossy(bytes).into_owned()))
     }
 }
 
@@ -271,6 +309,11 @@ impl FromSql for Vec<u8> {
             _ => Err(FromSqlError::InvalidType),
         }
     }
+
+    /// The bytes, exactly.
+    fn from_sql_non_utf8_text(bytes: &[u8]) -> Result<Self, FromSqlError> {
+        Ok(bytes.to_vec())
+    }
 }
 
 impl<T: FromSql> FromSql for Option<T> {
@@ -280,6 +323,10 @@ impl<T: FromSql> FromSql for Option<T> {
             ValueRef::Null => Ok(None),
             v => T::from_sql(v).map(Some),
         }
+    }
+
+    fn from_sql_non_utf8_text(bytes: &[u8]) -> Result<Self, FromSqlError> {
+        T::from_sql_non_utf8_text(bytes).map(Some)
     }
 }
 
@@ -535,6 +582,17 @@ mod tests {
         assert!(matches!(String::from_sql(ValueRef::Integer(1)), Err(FromSqlError::InvalidType)));
         assert_eq!(Option::<i64>::from_sql(ValueRef::Null).unwrap(), None);
         assert_eq!(f64::from_sql(ValueRef::Integer(3)).unwrap(), 3.0);
+    }
+
+    /// TEXT that is not UTF-8 reads as bytes into `Vec<u8>`, lossily into `Value`, and is an error for `String`.
+    #[test]
+    fn text_that_is_not_utf8_converts_per_type() {
+        let bytes = [0xff, b'A'];
+        assert_eq!(Vec::<u8>::from_sql_non_utf8_text(&bytes).unwrap(), bytes);
+        assert_eq!(Option::<Vec<u8>>::from_sql_non_utf8_text(&bytes).unwrap(), Some(bytes.to_vec()));
+        assert_eq!(Value::from_sql_non_utf8_text(&bytes).unwrap(), Value::Text("\u{FFFD}A".into()));
+        assert!(matches!(String::from_sql_non_utf8_text(&bytes), Err(FromSqlError::InvalidUtf8(_))));
+        assert!(matches!(i64::from_sql_non_utf8_text(&bytes), Err(FromSqlError::InvalidUtf8(_))));
     }
 
     #[test]

@@ -581,3 +581,81 @@ fn a_dropped_commit_or_rollback_does_not_leave_the_connection_in_a_transaction()
         engine.dispose().await.unwrap();
     });
 }
+
+/// Run `f` on a thread with a 2 MiB stack (a tokio worker's default) and return what it returns; a stack overflow
+/// there aborts the whole test binary.
+fn on_a_2_mib_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new().stack_size(2 << 20).spawn(f).unwrap().join().unwrap()
+}
+
+/// The three shapes a program nests deep by building in a loop: `((x + 1) + 1) + ...`, `x > 0 AND (x > 0 AND
+/// (...))` and `NOT NOT ... x`, `levels` deep.
+fn deep_expressions(x: &Expr, levels: usize) -> [Expr; 3] {
+    let (mut plus, mut and, mut not) = (x.clone(), x.clone(), x.clone());
+    for _ in 0..levels {
+        plus = plus + 1;
+        and = x.clone().gt(0).and(and);
+        not = not_(not);
+    }
+    [plus, and, not]
+}
+
+/// An expression nested 20,000 deep (built in a loop) overflowed the stack and aborted the process: compiling it,
+/// hashing it for the engine's statement cache, cloning, `Debug`-printing and dropping it all recursed once per
+/// level, and the compiler took 6 KiB a level (300 levels filled a 2 MiB thread). Past SQLite's limit on
+/// expression depth (1000) compiling is an error; the rest works at any depth, on a 2 MiB thread.
+#[test]
+fn an_expression_nested_twenty_thousand_deep_is_an_error_not_a_stack_overflow() {
+    let errors = on_a_2_mib_stack(|| {
+        let meta = MetaData::new();
+        let t = Table::new("t", &meta, [Column::new("x", Integer)]);
+        let mut errors = Vec::new();
+        for e in deep_expressions(&t.c("x"), 20_000) {
+            let copy = e.clone();
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&copy, &mut h);
+            let shown = format!("{copy:?}");
+            assert!(shown.ends_with(')') && shown.contains(".."), "Debug stops at a depth: {}", &shown[..80]);
+            drop(copy);
+            errors.push(compile_err(select(t.c("x")).where_(e.clone())));
+            errors.push(compile_err(select(e.clone().label("deep"))));
+            // Through an engine: its statement cache hashes the statement's shape before compiling it.
+            let engine = futures::executor::block_on(create_async_engine("sqlite://")).unwrap();
+            let r = futures::executor::block_on(async {
+                let conn = engine.connect().await?;
+                conn.execute(select(t.c("x")).where_(e)).await
+            });
+            errors.push(r.map(|_| ()).unwrap_err().to_string());
+            futures::executor::block_on(engine.dispose()).unwrap();
+        }
+        errors
+    });
+    for e in errors {
+        assert!(e.contains("deeper than 1000 levels"), "{e}");
+    }
+}
+
+/// The depth limit is where SQLite's is, and the compiler fits under it: an expression just under 1000 levels
+/// compiles on a 2 MiB thread (unoptimized, too) and runs.
+#[test]
+fn an_expression_just_under_the_depth_limit_compiles_on_a_2_mib_stack_and_runs() {
+    let years = on_a_2_mib_stack(|| {
+        let d = db();
+        // The select is one level, `> 0` another, then 995 additions and the column: 998 levels.
+        let [plus, and, not] = deep_expressions(&d.cars.c("year"), 995);
+        for e in [and, not] {
+            select(d.cars.c("car_id")).where_(e).compile().unwrap();
+        }
+        let r = run(
+            &d,
+            select(d.cars.c("year")).where_(plus.gt(0)).order_by(d.cars.c("car_id")),
+            &format!("SELECT cars.year FROM cars WHERE {}cars.year{} > ? ORDER BY cars.car_id", "", " + ?".repeat(995)),
+        );
+        // One level deeper than the limit is refused.
+        let [plus, ..] = deep_expressions(&d.cars.c("year"), 998);
+        let e = compile_err(select(d.cars.c("year")).where_(plus.gt(0)));
+        assert!(e.contains("deeper than 1000 levels"), "{e}");
+        ints(&r, 0)
+    });
+    assert_eq!(years, [2012, 2020, 2019]);
+}

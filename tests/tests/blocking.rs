@@ -382,12 +382,16 @@ fn interrupt_handle_stops_a_running_query_and_survives_close() {
     send_sync(&handle);
 }
 
+/// TEXT that is not UTF-8 neither panics nor fails the query: a `String` read of it is the error (see
+/// `core_input::text_that_is_not_utf8_reads_as_bytes_or_lossy_text_not_an_error`).
 #[test]
-fn non_utf8_text_is_an_error_not_a_panic() {
+fn non_utf8_text_is_an_error_as_a_string_not_a_panic() {
     let conn = Connection::open_in_memory().unwrap();
-    let err = conn.query("SELECT CAST(x'ff00fe' AS TEXT)", ()).unwrap_err();
+    let rows = conn.query("SELECT CAST(x'ff00fe' AS TEXT)", ()).unwrap();
+    let err = rows.first().unwrap().get::<String>(0).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TypeConversion);
     assert!(err.message().contains("UTF-8"), "{err}");
+    assert_eq!(rows.first().unwrap().get::<Vec<u8>>(0).unwrap(), [0xff, 0, 0xfe]);
     let bytes: Vec<u8> = conn.query_row("SELECT CAST(CAST(x'ff00fe' AS TEXT) AS BLOB)", (), |r| r.get(0)).unwrap();
     assert_eq!(bytes, [0xff, 0, 0xfe]);
 }

@@ -4,6 +4,7 @@ mod blocking;
 mod common;
 mod conn_state;
 mod contract;
+mod core_input;
 mod faults;
 mod fuzz_replay;
 mod inline_lease;

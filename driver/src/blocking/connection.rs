@@ -72,7 +72,7 @@ impl Connection {
     /// Open with explicit [`OpenOptions`].
     pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
-        let cpath = path_to_cstring(path)?;
+        let cpath = path_to_cstring(path, options.uri)?;
         let raw = RawConnection::open(&cpath, options.flags(false))
             .map_err(|e| e.context(format_args!("cannot open {}", path.display())))?;
         raw.set_busy_timeout(options.busy_timeout)?;

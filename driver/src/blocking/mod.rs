@@ -13,7 +13,9 @@ pub(crate) mod txstate;
 
 pub use cache::CacheStats;
 pub use connection::{Connection, InterruptHandle};
+pub(crate) use options::is_memory;
 pub use options::{OpenOptions, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_CACHE_CAPACITY};
+pub(crate) use row::NonUtf8Text;
 pub use row::{write_table, Row, RowIndex, RowRef, Rows};
 pub use statement::{Cursor, Done, Statement};
 pub use transaction::{Savepoint, Transaction, TransactionBehavior};

@@ -64,7 +64,8 @@ impl OpenOptions {
         self
     }
 
-    /// Interpret the path as a `file:` URI (`file:app.db?mode=ro&cache=private`).
+    /// Interpret the path as a `file:` URI (`file:app.db?mode=ro&cache=private`). Off (the default), a path is a
+    /// file name, even one that starts with `file:` or holds `?mode=memory`.
     pub fn uri(mut self, yes: bool) -> Self {
         self.uri = yes;
         self
@@ -92,20 +93,96 @@ impl OpenOptions {
     }
 }
 
-/// A path as the C string SQLite wants.
-pub(crate) fn path_to_cstring(path: &Path) -> Result<CString> {
+/// A path as the C string SQLite wants. Without `uri`, a relative path that starts with `file:` gets a `./` in
+/// front: SQLite (built with `SQLITE_USE_URI`, as the bundled library is) reads any name starting with `file:` as
+/// a URI, whatever the open flags say, so `file::memory:` would open a memory database instead of that file.
+pub(crate) fn path_to_cstring(path: &Path, uri: bool) -> Result<CString> {
     #[cfg(unix)]
     let bytes = {
         use std::os::unix::ffi::OsStrExt;
-        path.as_os_str().as_bytes().to_vec()
+        path.as_os_str().as_bytes()
     };
     #[cfg(not(unix))]
     let bytes = path
         .to_str()
         .ok_or_else(|| Error::new(ErrorKind::InvalidInput, format!("path {} is not valid UTF-8", path.display())))?
-        .as_bytes()
-        .to_vec();
+        .as_bytes();
+    let bytes = if !uri && bytes.starts_with(b"file:") { [b"./", bytes].concat() } else { bytes.to_vec() };
     CString::new(bytes).map_err(|_| {
         Error::new(ErrorKind::InvalidInput, format!("path {:?} contains a NUL byte", path.display().to_string()))
     })
+}
+
+/// Whether the database `path` names lives in memory, private to its connection: `:memory:`, the empty name (a
+/// private temporary database), or, only when `uri` is set, a `file:` URI naming `:memory:` or with `mode=memory`
+/// (or `vfs=memdb`). Without `uri` a path is a path: `dir/mode=memory/app.db` or `x?mode=memory` are files.
+pub(crate) fn is_memory(path: &Path, uri: bool) -> bool {
+    let s = path.to_string_lossy();
+    if s.is_empty() || s == ":memory:" {
+        return true;
+    }
+    if !uri {
+        return false;
+    }
+    let Some(rest) = s.strip_prefix("file:") else { return false };
+    // SQLite's URI grammar: file:[//authority]path[?key=value&...][#fragment], with %XX escapes.
+    let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = match path.strip_prefix("//") {
+        Some(authority_and_path) => authority_and_path.find('/').map_or("", |i| &authority_and_path[i..]),
+        None => path,
+    };
+    percent_decode(path) == b":memory:"
+        || query.split('&').any(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = (percent_decode(k), percent_decode(v));
+            (k == b"mode" && v == b"memory") || (k == b"vfs" && v == b"memdb")
+        })
+}
+
+/// `%XX` escapes decoded, as SQLite decodes a URI (anything else, `+` too, as it is).
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |j: usize| b.get(j).and_then(|c| char::from(*c).to_digit(16));
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(0));
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_memory;
+    use std::path::Path;
+
+    /// A pool decides from this whether to run WAL with readers: URI options count only when URIs were asked for.
+    #[test]
+    fn uri_options_make_a_memory_database_only_with_uri_on() {
+        let mem = |p: &str, uri| is_memory(Path::new(p), uri);
+        for p in [":memory:", ""] {
+            assert!(mem(p, false) && mem(p, true), "{p:?}");
+        }
+        for p in ["file::memory:", "file::memory:?cache=shared", "file:x.db?mode=memory", "file:x?vfs=memdb"] {
+            assert!(mem(p, true), "{p:?} with uri");
+            assert!(!mem(p, false), "{p:?} without uri");
+        }
+        assert!(mem("file:%3Amemory%3A", true));
+        assert!(mem("file:///:memory:?a=b&mode=memory#frag", true));
+        for p in ["dir/mode=memory/app.db", "x?mode=memory", "file:app.db", "file:a.db?mode=ro", "file:a?xmode=memory"]
+        {
+            assert!(!mem(p, false) && !mem(p, true), "{p:?}");
+        }
+        assert!(!mem("file:dir/mode=memory/app.db", true), "mode=memory in the path is not an option");
+    }
 }

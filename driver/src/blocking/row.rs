@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::ffi::RawStatement;
+use crate::ffi::{Column, RawStatement};
 use crate::value::{FromSql, FromSqlError, Value, ValueRef};
 use crate::{Error, ErrorKind, Result};
 
@@ -71,6 +71,12 @@ pub(crate) fn convert<T: FromSql>(value: ValueRef<'_>, i: usize, columns: &[Stri
     T::from_sql(value).map_err(|e| conversion_error::<T>(e, value, i, columns))
 }
 
+/// Convert TEXT of column `i` whose bytes are not UTF-8 (see [`FromSql::from_sql_non_utf8_text`]).
+#[cold]
+pub(crate) fn convert_non_utf8<T: FromSql>(bytes: &[u8], i: usize, columns: &[String]) -> Result<T> {
+    T::from_sql_non_utf8_text(bytes).map_err(|e| conversion_error::<T>(e, ValueRef::Text(""), i, columns))
+}
+
 #[cold]
 fn conversion_error<T>(e: FromSqlError, value: ValueRef<'_>, i: usize, columns: &[String]) -> Error {
     let name = columns.get(i).map_or("", String::as_str);
@@ -80,6 +86,10 @@ fn conversion_error<T>(e: FromSqlError, value: ValueRef<'_>, i: usize, columns: 
             format!("column {i} (\"{name}\"): cannot read a {} value as {target}", value.data_type())
         }
         FromSqlError::OutOfRange(v) => format!("column {i} (\"{name}\"): INTEGER {v} is out of range for {target}"),
+        FromSqlError::InvalidUtf8(err) => format!(
+            "column {i} (\"{name}\") holds TEXT that is not valid UTF-8 ({err}), which {target} cannot hold; read it \
+             as Vec<u8> for its bytes, or as Value (invalid sequences become U+FFFD)"
+        ),
         FromSqlError::Other(err) => {
             format!("column {i} (\"{name}\"): cannot read a {} value as {target}: {err}", value.data_type())
         }
@@ -99,7 +109,7 @@ pub struct RowRef<'s> {
 #[derive(Clone, Copy)]
 enum Source<'s> {
     Statement(&'s RawStatement),
-    Values(&'s [Value]),
+    Row(&'s Row),
 }
 
 impl fmt::Debug for RowRef<'_> {
@@ -115,28 +125,46 @@ impl<'s> RowRef<'s> {
         RowRef { src: Source::Statement(stmt), columns }
     }
 
+    /// Read column `idx` (a position or a name) as `T`. TEXT that is not UTF-8 reads as its bytes into a
+    /// `Vec<u8>`, lossily into a [`Value`], and is an error for a `String` (see
+    /// [`Value`](crate::Value#text-that-is-not-utf-8)).
     #[inline]
-    fn value(&self, i: usize) -> Result<ValueRef<'_>> {
+    pub fn get<T: FromSql>(&self, idx: impl RowIndex) -> Result<T> {
         match self.src {
-            Source::Statement(stmt) => stmt.column_value(i),
-            Source::Values(values) => values
-                .get(i)
-                .map(Value::as_ref)
-                .ok_or_else(|| Error::new(ErrorKind::InvalidInput, format!("column index {i} out of range"))),
+            Source::Statement(stmt) => {
+                let i = idx.index(self.columns)?;
+                match stmt.column_value(i) {
+                    Column::Value(v) => convert(v, i, self.columns),
+                    Column::NonUtf8Text(bytes) => convert_non_utf8(bytes, i, self.columns),
+                }
+            }
+            Source::Row(row) => row.get(idx),
         }
     }
 
-    /// Read column `idx` (a position or a name) as `T`.
-    #[inline]
-    pub fn get<T: FromSql>(&self, idx: impl RowIndex) -> Result<T> {
-        let i = idx.index(self.columns)?;
-        convert(self.value(i)?, i, self.columns)
-    }
-
-    /// Borrow column `idx` as a [`ValueRef`].
+    /// Borrow column `idx` as a [`ValueRef`]. TEXT that is not UTF-8 cannot be borrowed as one: that is an error
+    /// of kind [`ErrorKind::TypeConversion`] (read it with `get::<Vec<u8>>` or `get::<Value>`).
     pub fn get_ref(&self, idx: impl RowIndex) -> Result<ValueRef<'_>> {
         let i = idx.index(self.columns)?;
-        self.value(i)
+        match self.src {
+            Source::Statement(stmt) => match stmt.column_value(i) {
+                Column::Value(v) => Ok(v),
+                Column::NonUtf8Text(bytes) => Err(non_utf8_ref_error(bytes, i, self.columns)),
+            },
+            Source::Row(row) => row.get_ref(i),
+        }
+    }
+
+    /// Column `i` as SQLite holds it (`i` in range).
+    #[inline]
+    pub(crate) fn column(&self, i: usize) -> Column<'_> {
+        match self.src {
+            Source::Statement(stmt) => stmt.column_value(i),
+            Source::Row(row) => match row.non_utf8_bytes(i) {
+                Some(bytes) => Column::NonUtf8Text(bytes),
+                None => Column::Value(row.values.get(i).map_or(ValueRef::Null, Value::as_ref)),
+            },
+        }
     }
 
     /// The column names.
@@ -154,20 +182,20 @@ impl<'s> RowRef<'s> {
         self.columns.is_empty()
     }
 
-    /// Copy the row into an owned [`Row`].
+    /// Copy the row into an owned [`Row`]. TEXT that is not UTF-8 becomes [`Value::Text`] lossily, and the row
+    /// keeps its bytes for typed reads (see [`Value`](crate::Value#text-that-is-not-utf-8)).
     pub fn to_row(&self) -> Result<Row> {
-        Ok(Row { columns: Arc::clone(self.columns), values: self.to_values()? })
-    }
-
-    /// Copy the row's values.
-    pub(crate) fn to_values(&self) -> Result<Box<[Value]>> {
         let n = self.columns.len();
         let mut values = Vec::with_capacity(n);
+        let mut non_utf8 = None;
         for i in 0..n {
-            values.push(self.value(i)?.to_owned());
+            values.push(match self.column(i) {
+                Column::Value(v) => v.to_owned(),
+                Column::NonUtf8Text(bytes) => NonUtf8Text::note(&mut non_utf8, i, bytes),
+            });
         }
         // Exactly `n` long: no reallocation.
-        Ok(values.into_boxed_slice())
+        Ok(Row { columns: Arc::clone(self.columns), values: values.into_boxed_slice(), non_utf8 })
     }
 
     /// The shared column names.
@@ -176,17 +204,52 @@ impl<'s> RowRef<'s> {
     }
 }
 
+/// `get_ref` of TEXT that is not UTF-8, which no `ValueRef` can borrow.
+#[cold]
+fn non_utf8_ref_error(bytes: &[u8], i: usize, columns: &[String]) -> Error {
+    let name = columns.get(i).map_or("", String::as_str);
+    let why = std::str::from_utf8(bytes).err().map(|e| e.to_string()).unwrap_or_default();
+    Error::new(
+        ErrorKind::TypeConversion,
+        format!(
+            "column {i} (\"{name}\") holds TEXT that is not valid UTF-8 ({why}), which a ValueRef cannot borrow; read \
+             it with get::<Vec<u8>> for its bytes, or get::<Value> (invalid sequences become U+FFFD)"
+        ),
+    )
+}
+
+/// The bytes of a row's TEXT values that are not UTF-8, by column: the row's values hold them lossily, and typed
+/// reads (`get::<Vec<u8>>`) read these.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct NonUtf8Text(Vec<(usize, Box<[u8]>)>);
+
+impl NonUtf8Text {
+    /// Note the bytes of column `i` in `slot` (made on the first), and return its lossy value.
+    #[cold]
+    pub(crate) fn note(slot: &mut Option<Box<NonUtf8Text>>, i: usize, bytes: &[u8]) -> Value {
+        slot.get_or_insert_with(Box::default).0.push((i, bytes.into()));
+        Value::Text(String::from_utf8_lossy(bytes).into_owned())
+    }
+
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        self.0.iter().find(|(c, _)| *c == i).map(|(_, b)| &**b)
+    }
+}
+
 /// An owned row: its values and (shared) column names. `Send + Sync`, so it crosses threads.
 #[derive(Clone, PartialEq)]
 pub struct Row {
     columns: Arc<[String]>,
     values: Box<[Value]>,
+    /// The bytes of TEXT values that are not UTF-8, if any (nearly never): one pointer, so rows stay small.
+    non_utf8: Option<Box<NonUtf8Text>>,
 }
 
 impl Row {
-    /// A row from its parts (of the same length: values read from a statement with these columns).
-    pub(crate) fn from_parts(columns: Arc<[String]>, values: Box<[Value]>) -> Self {
-        Row { columns, values }
+    /// A row from its parts (of the same length: values read from a statement with these columns), with the
+    /// bytes of its TEXT values that are not UTF-8.
+    pub(crate) fn from_parts(columns: Arc<[String]>, values: Box<[Value]>, non_utf8: Option<Box<NonUtf8Text>>) -> Self {
+        Row { columns, values, non_utf8 }
     }
 
     /// A row from column names and values (of the same length).
@@ -197,25 +260,35 @@ impl Row {
                 format!("{} column names for {} values", columns.len(), values.len()),
             ));
         }
-        Ok(Row { columns, values: values.into_boxed_slice() })
+        Ok(Row { columns, values: values.into_boxed_slice(), non_utf8: None })
     }
 
-    /// Read column `idx` (a position or a name) as `T`: `row.get::<i64>(0)`, `row.get::<String>("make")`.
+    /// Read column `idx` (a position or a name) as `T`: `row.get::<i64>(0)`, `row.get::<String>("make")`. TEXT
+    /// that was not UTF-8 reads as its bytes into a `Vec<u8>`, lossily into a [`Value`], and is an error for a
+    /// `String` (see [`Value`](crate::Value#text-that-is-not-utf-8)).
     #[inline]
     pub fn get<T: FromSql>(&self, idx: impl RowIndex) -> Result<T> {
         let i = idx.index(&self.columns)?;
+        if let Some(bytes) = self.non_utf8.as_deref().and_then(|t| t.get(i)) {
+            return convert_non_utf8(bytes, i, &self.columns);
+        }
         convert(self.values[i].as_ref(), i, &self.columns)
     }
 
-    /// Borrow column `idx` as a [`ValueRef`].
+    /// Borrow column `idx` as a [`ValueRef`] (TEXT that was not UTF-8 as its lossy text).
     pub fn get_ref(&self, idx: impl RowIndex) -> Result<ValueRef<'_>> {
         let i = idx.index(&self.columns)?;
         Ok(self.values[i].as_ref())
     }
 
+    /// The bytes of column `i` if it holds TEXT that is not UTF-8.
+    pub(crate) fn non_utf8_bytes(&self, i: usize) -> Option<&[u8]> {
+        self.non_utf8.as_deref().and_then(|t| t.get(i))
+    }
+
     /// The row as a [`RowRef`], for a decoder written against statement rows (`query_map`, `query_row`).
     pub fn as_row_ref(&self) -> RowRef<'_> {
-        RowRef { src: Source::Values(&self.values), columns: &self.columns }
+        RowRef { src: Source::Row(self), columns: &self.columns }
     }
 
     /// The column names.
@@ -228,7 +301,7 @@ impl Row {
         &self.columns
     }
 
-    /// The values, in column order.
+    /// The values, in column order (TEXT that was not UTF-8 as its lossy text).
     pub fn values(&self) -> &[Value] {
         &self.values
     }

@@ -1,7 +1,7 @@
 //! The owner of a `sqlite3*`.
 
 use std::cell::Cell;
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -105,7 +105,7 @@ impl InterruptHandle {
 }
 
 /// Data read by the progress handler (statement deadline), owned by the connection.
-struct Progress {
+pub(super) struct Progress {
     deadline: Cell<Option<Instant>>,
     /// A deadline counted from the handler's first call, which then sets `deadline`: a statement too short to
     /// reach the handler never reads the clock.
@@ -115,17 +115,55 @@ struct Progress {
     busy_timeout: Cell<Duration>,
     /// Fail at once instead of waiting for a lock (a read run on a caller's thread, which must not block).
     no_wait: Cell<bool>,
-    /// Set when `PRAGMA busy_timeout` put SQLite's own busy handler in place of ours (with `busy_timeout` updated):
-    /// ours must be put back before `no_wait` can mean anything.
+    /// Set while SQLite's own busy handler stands in place of ours, with SQLite's timeout equal to `busy_timeout`
+    /// (put there by `PRAGMA busy_timeout`, or by [`Progress::sync_for_read`]): ours must be put back before
+    /// `no_wait` can mean anything.
     replaced: Cell<bool>,
-    /// The connection, for the authorizer.
-    db: *mut ffi::sqlite3,
     /// What the connection is to its pool: what the authorizer lets it hold (see [`crate::conn_state`]).
     role: Cell<Role>,
     /// Why the authorizer refused the statement being prepared.
     refused: Cell<Option<Refusal>>,
     /// Whether the statement being prepared sets `foreign_keys`.
     sets_foreign_keys: Cell<bool>,
+    /// What the authorizer saw of `PRAGMA busy_timeout` and nothing has acted on yet: SQLite forbids an authorizer
+    /// to touch the connection, so it only notes it here.
+    seen: Cell<Option<BusyPragma>>,
+}
+
+/// A `PRAGMA busy_timeout` the authorizer saw being compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BusyPragma {
+    /// The read form: it reports SQLite's own timeout, as it stands when the statement is compiled.
+    Read,
+    /// The write form, which SQLite applies as it compiles the statement, installing its own busy handler.
+    Set(Duration),
+}
+
+impl Progress {
+    /// Act on a `PRAGMA busy_timeout = N` the authorizer saw: SQLite's handler now waits N, so ours, when put
+    /// back, must wait as long. (A read needs nothing afterwards: see [`sync_for_read`](Self::sync_for_read).)
+    fn settle(&self) {
+        if let Some(BusyPragma::Set(timeout)) = self.seen.take() {
+            self.busy_timeout.set(timeout);
+            self.replaced.set(true);
+        }
+    }
+
+    /// Before a `PRAGMA busy_timeout` read compiles (at prepare, or again inside a step, as SQLite recompiles
+    /// pragmas on every run): make SQLite's own timeout ours, which installs SQLite's handler, so that the pragma
+    /// reports our timeout and not the 0 our handler leaves there. SQLite's handler waits just as ours does; ours
+    /// comes back when a read must not wait ([`RawConnection::set_no_wait`]). (If no-wait is on now, the pragma
+    /// runs under SQLite's handler: it touches no database file, so it never waits for a lock.)
+    pub(super) fn sync_for_read(&self, db: *mut ffi::sqlite3) {
+        self.settle();
+        if !self.replaced.get() {
+            let ms = c_int::try_from(self.busy_timeout.get().as_millis()).unwrap_or(c_int::MAX);
+            // SAFETY: `db` is the live connection that owns this Progress, used on its owning thread, and no SQLite
+            // callback is running (this is called before a prepare or a step, never from inside one).
+            unsafe { ffi::sqlite3_busy_timeout(db, ms) };
+            self.replaced.set(true);
+        }
+    }
 }
 
 /// The waits between retries of a locked database, as SQLite's own busy handler spaces them: short at first.
@@ -169,11 +207,12 @@ unsafe fn auth_arg<'a>(s: *const c_char) -> Option<&'a str> {
 /// connection's role in its pool allows it ([`crate::conn_state::judge`]), noting why it refused a statement and
 /// whether a statement sets `foreign_keys`.
 ///
-/// It also notices `PRAGMA busy_timeout`, which installs SQLite's own busy handler in place of ours (as the
-/// statement is prepared, and again whenever SQLite prepares it anew). SQLite's handler waits just as ours does, so
-/// it may stay until a read must not wait ([`RawConnection::set_no_wait`]); only the timeout it will wait for is
-/// noted. Reading the pragma reports SQLite's timeout, which ours leaves at 0, so that form first puts SQLite's
-/// handler back with our timeout.
+/// It also notes a `PRAGMA busy_timeout` being compiled (as the statement is prepared, and again whenever SQLite
+/// compiles it anew), which installs SQLite's own busy handler in place of ours (the write form), or reads SQLite's
+/// timeout, which ours leaves at 0 (the read form). SQLite forbids an authorizer to modify the connection, so it
+/// only notes what it saw in `Progress::seen`; the connection acts on it after the prepare
+/// ([`RawConnection::prepare`]), before the step of a statement that reads the timeout
+/// ([`Progress::sync_for_read`]) and before a read that must not wait ([`RawConnection::set_no_wait`]).
 extern "C" fn authorizer(
     data: *mut c_void,
     action: c_int,
@@ -182,7 +221,7 @@ extern "C" fn authorizer(
     db_name: *const c_char,
     _trigger: *const c_char,
 ) -> c_int {
-    // SAFETY: `data` is the `Progress` boxed inside the connection, registered with the busy handler; it outlives
+    // SAFETY: `data` is the `Progress` boxed inside the connection, registered with the authorizer; it outlives
     // the connection's handle, and the callback runs on the thread using the connection.
     let p = unsafe { &*data.cast::<Progress>() };
     let role = p.role.get();
@@ -203,18 +242,11 @@ extern "C" fn authorizer(
     if action != ffi::SQLITE_PRAGMA || !name.is_some_and(|n| n.eq_ignore_ascii_case("busy_timeout")) {
         return ffi::SQLITE_OK;
     }
-    match value {
-        None => {
-            let ms = c_int::try_from(p.busy_timeout.get().as_millis()).unwrap_or(c_int::MAX);
-            // SAFETY: `p.db` is the live connection preparing this statement, on this thread; setting its busy
-            // handler touches nothing the statement being prepared uses.
-            unsafe { ffi::sqlite3_busy_timeout(p.db, ms) };
-        }
-        Some(value) => {
-            p.busy_timeout.set(Duration::from_millis(u64::try_from(leading_int(value)).unwrap_or(0)));
-        }
-    }
-    p.replaced.set(true);
+    let seen = match value {
+        None => BusyPragma::Read,
+        Some(value) => BusyPragma::Set(Duration::from_millis(u64::try_from(leading_int(value)).unwrap_or(0))),
+    };
+    p.seen.set(Some(seen));
     ffi::SQLITE_OK
 }
 
@@ -235,6 +267,20 @@ fn leading_int(s: &str) -> i64 {
     } else {
         n
     }
+}
+
+/// The error for SQL holding a NUL byte, pointing at the first.
+#[cold]
+fn nul_in_sql(sql: &str) -> Error {
+    let at = sql.bytes().position(|b| b == 0).unwrap_or(0);
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "the SQL contains a NUL byte (at byte {at}); SQLite would stop reading there and silently ignore the rest"
+        ),
+    )
+    .with_sql(sql)
+    .with_offset(at)
 }
 
 /// Owns one `sqlite3*`: opened with `NOMUTEX`, used by one thread at a time, closed in `Drop`.
@@ -309,10 +355,10 @@ impl RawConnection {
                 busy_timeout: Cell::new(Duration::ZERO),
                 no_wait: Cell::new(false),
                 replaced: Cell::new(false),
-                db,
                 role: Cell::new(Role::Lone),
                 refused: Cell::new(None),
                 sets_foreign_keys: Cell::new(false),
+                seen: Cell::new(None),
             }),
         })
     }
@@ -323,14 +369,42 @@ impl RawConnection {
 
     /// Prepare the first statement of `sql`; returns the statement (None for an empty one) and the byte length
     /// consumed, so callers can walk a batch.
+    ///
+    /// SQL holding a NUL byte is refused: SQLite reads only up to the first NUL, so it would run the text before it
+    /// and silently drop the rest (a second statement after it, too, past the one-statement check). Only a cache
+    /// miss gets here, and a string with a NUL is never prepared, so never cached.
     pub fn prepare(&self, sql: &str, persistent: bool) -> Result<(Option<RawStatement>, usize)> {
+        // `contains` on bytes is a memchr.
+        if sql.as_bytes().contains(&0) {
+            return Err(nul_in_sql(sql));
+        }
         let len = c_int::try_from(sql.len()).map_err(|_| {
             let head: String = sql.chars().take(64).collect();
             Error::new(ErrorKind::TooBig, "SQL text longer than 2 GiB").with_sql(&head)
         })?;
+        let flags = if persistent { ffi::SQLITE_PREPARE_PERSISTENT } else { 0 };
+        // What the authorizer notes from here on is about this statement (a note left by an earlier compile, one
+        // inside a step, is acted on first).
+        self.progress.settle();
+        let out = self.compile(sql, len, flags);
+        match self.progress.seen.get() {
+            None => out,
+            // SQLite applied it as it compiled the statement.
+            Some(BusyPragma::Set(_)) => {
+                self.progress.settle();
+                out
+            }
+            Some(BusyPragma::Read) => {
+                self.progress.seen.set(None);
+                self.after_busy_timeout_read(out, || self.compile(sql, len, flags))
+            }
+        }
+    }
+
+    /// `sqlite3_prepare_v3` on the first statement of `sql` (`len` bytes, no NUL).
+    fn compile(&self, sql: &str, len: c_int, flags: c_uint) -> Result<(Option<RawStatement>, usize)> {
         let mut stmt = ptr::null_mut();
         let mut tail = ptr::null();
-        let flags = if persistent { ffi::SQLITE_PREPARE_PERSISTENT } else { 0 };
         // What the authorizer notes is about this statement alone.
         self.progress.refused.set(None);
         self.progress.sets_foreign_keys.set(false);
@@ -348,6 +422,32 @@ impl RawConnection {
         let consumed = usize::try_from(unsafe { tail.cast::<u8>().offset_from(sql.as_ptr()) }).unwrap_or(sql.len());
         let sets_foreign_keys = self.progress.sets_foreign_keys.take();
         Ok((NonNull::new(stmt).map(|s| RawStatement::new(s, self.handle(), sets_foreign_keys)), consumed))
+    }
+
+    /// `out` compiled a `PRAGMA busy_timeout` read (the authorizer saw it), which reported SQLite's timeout as it
+    /// stood: unless that was ours already, make it ours and compile again (with `again`). Either way the statement
+    /// syncs the timeout before each step, since SQLite compiles pragmas anew on every run.
+    #[cold]
+    fn after_busy_timeout_read(
+        &self,
+        out: Result<(Option<RawStatement>, usize)>,
+        again: impl FnOnce() -> Result<(Option<RawStatement>, usize)>,
+    ) -> Result<(Option<RawStatement>, usize)> {
+        if !matches!(out, Ok((Some(_), _))) {
+            return out;
+        }
+        let out = if self.progress.replaced.get() {
+            out
+        } else {
+            self.progress.sync_for_read(self.handle());
+            drop(out);
+            let fresh = again();
+            // The second compile noted the read again; it reported our timeout this time.
+            self.progress.seen.set(None);
+            fresh
+        };
+        let progress = NonNull::from(&*self.progress);
+        out.map(|(stmt, used)| (stmt.map(|s| s.syncing_busy_timeout(progress)), used))
     }
 
     pub fn changes(&self) -> u64 {
@@ -393,6 +493,8 @@ impl RawConnection {
     /// Wait up to `timeout` for another connection's lock before failing with `SQLITE_BUSY` (our own busy
     /// handler, spaced like SQLite's, so that [`RawConnection::set_no_wait`] can switch the waiting off).
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        // An earlier `PRAGMA busy_timeout = N` not yet acted on is overridden.
+        self.progress.seen.set(None);
         self.progress.busy_timeout.set(timeout);
         self.install_busy_handler()?;
         let data: *const Progress = &*self.progress;
@@ -422,6 +524,7 @@ impl RawConnection {
 
     /// While on, a locked database fails at once with `SQLITE_BUSY` instead of waiting out the busy timeout.
     pub fn set_no_wait(&self, on: bool) {
+        self.progress.settle();
         if on && self.progress.replaced.get() {
             // `PRAGMA busy_timeout` installed SQLite's handler, which knows no such switch: put ours back.
             let _ = self.install_busy_handler();
@@ -544,7 +647,69 @@ impl Drop for RawConnection {
 mod tests {
     use crate::blocking::{Connection, OpenOptions};
     use crate::ErrorKind;
+    use libsqlite3_sys as ffi;
+    use std::ptr::null;
     use std::time::{Duration, Instant};
+
+    /// SQLite forbids an authorizer to modify its connection, and ours replaced the busy handler (it called
+    /// `sqlite3_busy_timeout`) from inside the callback when it saw `PRAGMA busy_timeout` compiled. It only notes
+    /// what it saw now: called as SQLite calls it, it leaves our busy handler in place, so the no-wait switch still
+    /// holds; the connection acts on the note outside the callback.
+    #[test]
+    fn the_authorizer_leaves_the_busy_handler_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locked.db");
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)").unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE; INSERT INTO t VALUES (2)").unwrap();
+        let reader = OpenOptions::new().busy_timeout(Duration::from_secs(3)).open(&path).unwrap();
+
+        // What SQLite does while it compiles `PRAGMA busy_timeout` (the read form), without compiling anything.
+        let data: *const super::Progress = &*reader.raw.progress;
+        let pragma = c"busy_timeout".as_ptr();
+        let rc = super::authorizer(data.cast_mut().cast(), ffi::SQLITE_PRAGMA, pragma, null(), null(), null());
+        assert_eq!(rc, ffi::SQLITE_OK);
+        assert!(!reader.raw.progress.replaced.get(), "the authorizer replaced the busy handler");
+
+        // Our handler is still the one installed: with the switch on (set directly: set_no_wait would put ours
+        // back), a locked read fails at once instead of waiting out SQLite's 3 s.
+        reader.raw.progress.no_wait.set(true);
+        let start = Instant::now();
+        let e = reader.query_one("SELECT count(*) FROM t", ()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Busy);
+        assert!(start.elapsed() < Duration::from_millis(1500), "a busy handler waited {:?}", start.elapsed());
+        reader.raw.progress.no_wait.set(false);
+        holder.execute_batch("COMMIT").unwrap();
+    }
+
+    /// `PRAGMA busy_timeout` reads back the timeout in force, however it was set and whichever busy handler is
+    /// installed: SQLite compiles the pragma anew on every run, so a cached read syncs the timeout before each step.
+    #[test]
+    fn pragma_busy_timeout_reads_back_the_timeout_in_force() {
+        let conn = OpenOptions::new().busy_timeout(Duration::from_millis(1234)).open(":memory:").unwrap();
+        let read = || -> i64 { conn.query_one("PRAGMA busy_timeout", ()).unwrap().get(0).unwrap() };
+        assert_eq!(read(), 1234);
+        for _ in 0..2 {
+            // A read that must not wait puts our handler back (SQLite's timeout is 0 under it).
+            conn.raw.set_no_wait(true);
+            assert_eq!(read(), 1234, "read while our handler is installed");
+            conn.raw.set_no_wait(false);
+            assert_eq!(read(), 1234);
+        }
+        conn.execute_batch("PRAGMA busy_timeout = 777").unwrap();
+        assert_eq!(read(), 777);
+        assert_eq!(conn.raw.progress.busy_timeout.get(), Duration::from_millis(777), "ours follows the pragma");
+        conn.raw.set_no_wait(true);
+        assert!(!conn.raw.progress.replaced.get(), "the no-wait switch put our handler back");
+        assert_eq!(read(), 777);
+        conn.raw.set_no_wait(false);
+        conn.set_busy_timeout(Duration::from_secs(2)).unwrap();
+        assert_eq!(read(), 2000);
+        // Prepared and never run, the write form still applies: SQLite applies it as it compiles the statement.
+        drop(conn.prepare("PRAGMA busy_timeout = 55").unwrap());
+        assert_eq!(read(), 55);
+        assert_eq!(conn.raw.progress.busy_timeout.get(), Duration::from_millis(55));
+    }
 
     /// The busy handler waits out the busy timeout, and the no-wait switch (set while a read runs on a caller's
     /// thread) makes a locked database fail at once instead.

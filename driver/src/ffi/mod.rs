@@ -11,7 +11,7 @@ pub(crate) mod error;
 mod statement;
 
 pub(crate) use connection::{InterruptHandle, OpenFlags, RawConnection};
-pub(crate) use statement::RawStatement;
+pub(crate) use statement::{Column, RawStatement};
 
 /// The version of the SQLite library linked in, such as `"3.50.2"`.
 pub fn sqlite_version() -> &'static str {

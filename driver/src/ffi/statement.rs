@@ -5,9 +5,10 @@ use std::ptr::NonNull;
 
 use libsqlite3_sys as ffi;
 
+use super::connection::Progress;
 use super::error::from_code;
 use crate::value::{Value, ValueRef};
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Owns one prepared statement; finalizes it in `Drop`.
 ///
@@ -19,6 +20,9 @@ pub(crate) struct RawStatement {
     /// Whether the statement sets `foreign_keys`, which SQLite ignores inside a transaction (noted by the
     /// authorizer when it was prepared).
     sets_foreign_keys: bool,
+    /// Set for a `PRAGMA busy_timeout` read: its connection's [`Progress`], to sync SQLite's timeout with ours
+    /// before each step (see [`Progress::sync_for_read`]).
+    busy_timeout_read: Option<NonNull<Progress>>,
 }
 
 impl std::fmt::Debug for RawStatement {
@@ -27,8 +31,19 @@ impl std::fmt::Debug for RawStatement {
     }
 }
 
+/// A column of the current row as SQLite holds it: a value, or TEXT whose bytes are not UTF-8, which no
+/// [`ValueRef::Text`] can hold (see [`Value`](crate::Value#text-that-is-not-utf-8) on how each read treats it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Column<'a> {
+    /// A value.
+    Value(ValueRef<'a>),
+    /// TEXT that is not valid UTF-8: its bytes.
+    NonUtf8Text(&'a [u8]),
+}
+
 // SAFETY: a statement belongs to a NOMUTEX connection that moves between threads only as a whole, together with
-// its statements (both live on one worker thread); RawStatement is not Sync.
+// its statements (both live on one worker thread), and so does the connection's `Progress` a statement may point
+// at; RawStatement is not Sync.
 unsafe impl Send for RawStatement {}
 
 /// Column index to C, saturating: SQLite treats an out-of-range index as a misuse it survives, and callers check
@@ -39,7 +54,7 @@ fn cidx(i: usize) -> c_int {
 
 impl RawStatement {
     pub(super) fn new(stmt: NonNull<ffi::sqlite3_stmt>, db: *mut ffi::sqlite3, sets_foreign_keys: bool) -> Self {
-        RawStatement { stmt, db, sets_foreign_keys }
+        RawStatement { stmt, db, sets_foreign_keys, busy_timeout_read: None }
     }
 
     /// Whether the statement does nothing inside a transaction, where running it is an error (see
@@ -47,6 +62,21 @@ impl RawStatement {
     #[inline]
     pub fn ignored_in_transaction(&self) -> bool {
         self.sets_foreign_keys
+    }
+
+    /// Mark a `PRAGMA busy_timeout` read, which must see SQLite's timeout synced with `progress`'s before each step.
+    pub(super) fn syncing_busy_timeout(mut self, progress: NonNull<Progress>) -> Self {
+        self.busy_timeout_read = Some(progress);
+        self
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn sync_busy_timeout(&self, progress: NonNull<Progress>) {
+        // SAFETY: `progress` is boxed inside the connection that prepared this statement; a statement never outlives
+        // its connection (see the type's docs), so the box is live, and both are used on the owning thread only.
+        let p = unsafe { progress.as_ref() };
+        p.sync_for_read(self.db);
     }
 
     fn ptr(&self) -> *mut ffi::sqlite3_stmt {
@@ -134,6 +164,9 @@ impl RawStatement {
     /// Step once: `Ok(true)` when a row is ready, `Ok(false)` when done.
     #[inline]
     pub fn step(&self) -> Result<bool> {
+        if let Some(p) = self.busy_timeout_read {
+            self.sync_busy_timeout(p);
+        }
         // SAFETY: the statement is live and used by its owning thread only.
         match unsafe { ffi::sqlite3_step(self.ptr()) } {
             ffi::SQLITE_ROW => Ok(true),
@@ -166,32 +199,26 @@ impl RawStatement {
         }
     }
 
-    /// The value of column `i` of the current row. Text that is not UTF-8 is an error naming the column.
+    /// The value of column `i` of the current row, or the bytes of TEXT that is not UTF-8 (one `from_utf8` check
+    /// on the way, as before).
     #[inline]
-    pub fn column_value(&self, i: usize) -> Result<ValueRef<'_>> {
+    pub fn column_value(&self, i: usize) -> Column<'_> {
         let c = cidx(i);
         // SAFETY: a row is current (callers only read after `step` returned true and before the next step/reset,
-        // which the `&self` borrow of the returned ValueRef enforces through the safe layer). For text and blobs we
+        // which the `&self` borrow of the returned value enforces through the safe layer). For text and blobs we
         // call sqlite3_column_text/blob first and sqlite3_column_bytes second, the order SQLite documents; the
         // pointer is valid for that many bytes until the next step, reset or type conversion on this column.
         unsafe {
             match ffi::sqlite3_column_type(self.ptr(), c) {
-                ffi::SQLITE_INTEGER => Ok(ValueRef::Integer(ffi::sqlite3_column_int64(self.ptr(), c))),
-                ffi::SQLITE_FLOAT => Ok(ValueRef::Real(ffi::sqlite3_column_double(self.ptr(), c))),
+                ffi::SQLITE_INTEGER => Column::Value(ValueRef::Integer(ffi::sqlite3_column_int64(self.ptr(), c))),
+                ffi::SQLITE_FLOAT => Column::Value(ValueRef::Real(ffi::sqlite3_column_double(self.ptr(), c))),
                 ffi::SQLITE_TEXT => {
                     let p = ffi::sqlite3_column_text(self.ptr(), c);
                     let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
                     let bytes = if p.is_null() { &[][..] } else { std::slice::from_raw_parts(p, n) };
                     match std::str::from_utf8(bytes) {
-                        Ok(s) => Ok(ValueRef::Text(s)),
-                        Err(e) => Err(Error::new(
-                            ErrorKind::TypeConversion,
-                            format!(
-                                "column {i} (\"{}\") holds TEXT that is not valid UTF-8 ({e}); read it as a BLOB with CAST(... AS BLOB)",
-                                self.column_name(i)
-                            ),
-                        )
-                        .with_sql(self.sql())),
+                        Ok(s) => Column::Value(ValueRef::Text(s)),
+                        Err(_) => Column::NonUtf8Text(bytes),
                     }
                 }
                 ffi::SQLITE_BLOB => {
@@ -199,9 +226,9 @@ impl RawStatement {
                     let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
                     let bytes =
                         if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), n) };
-                    Ok(ValueRef::Blob(bytes))
+                    Column::Value(ValueRef::Blob(bytes))
                 }
-                _ => Ok(ValueRef::Null),
+                _ => Column::Value(ValueRef::Null),
             }
         }
     }
@@ -243,7 +270,7 @@ impl RawStatement {
                 }
             }
             // Column 1 of EXPLAIN is the opcode's name.
-            if let Ok(ValueRef::Text(op)) = self.column_value(1) {
+            if let Column::Value(ValueRef::Text(op)) = self.column_value(1) {
                 if opcodes.contains(&op) {
                     found = true;
                     break;

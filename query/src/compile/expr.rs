@@ -6,14 +6,22 @@ use super::{literal_sql, Compiler, Ctx, Slot};
 use crate::error::{Error, Result};
 use crate::expr::{BinOp, Expr, Source};
 
+/// How tightly an expression binds, as SQLite parses it (higher binds tighter).
 fn precedence(e: &Expr) -> u8 {
+    // One item is written as that item, and a label inside an expression as what it labels: look through them
+    // (a loop, as such wrappers may nest deep).
+    let mut e = e;
+    loop {
+        match e {
+            Expr::And(v) | Expr::Or(v) if v.len() == 1 => e = &v[0],
+            Expr::Label(inner, _) => e = inner,
+            _ => break,
+        }
+    }
     match e {
         Expr::Or(v) if v.len() > 1 => 1,
         Expr::And(v) if v.len() > 1 => 2,
-        // One item is written as that item; a label inside an expression is written as what it labels.
-        Expr::And(v) | Expr::Or(v) if v.len() == 1 => precedence(&v[0]),
-        Expr::And(v) | Expr::Or(v) if v.is_empty() => 4,
-        Expr::Label(inner, _) => precedence(inner),
+        Expr::And(_) | Expr::Or(_) => 4,
         Expr::Not(_) => 3,
         Expr::Binary(_, op, _) => match op {
             BinOp::Eq | BinOp::Ne | BinOp::Is | BinOp::IsNot | BinOp::Like | BinOp::NotLike | BinOp::Glob => 4,
@@ -32,6 +40,20 @@ fn precedence(e: &Expr) -> u8 {
     }
 }
 
+#[cold]
+fn err(msg: String) -> Error {
+    Error::compile(msg)
+}
+
+/// A node writer was handed a node of another kind (a bug in [`Compiler::node`]'s table).
+#[cold]
+fn misrouted() -> Error {
+    Error::compile("internal error: an expression node reached the wrong writer")
+}
+
+/// Writes one kind of expression node; all take the node whole, so that [`Compiler::node`] only picks one.
+type NodeWriter = fn(&mut Compiler, &Expr, Ctx) -> Result<()>;
+
 impl Compiler {
     pub(crate) fn column(&mut self, source: &Source, name: &str) {
         if self.unqualified.as_deref() != Some(source.name()) {
@@ -45,9 +67,9 @@ impl Compiler {
         let p = precedence(e);
         if p < parent || (right && p == parent && p >= 4) {
             self.w("(");
-            self.expr(e, Ctx::Plain)?;
+            let r = self.expr(e, Ctx::Plain);
             self.w(")");
-            Ok(())
+            r
         } else {
             self.expr(e, Ctx::Plain)
         }
@@ -63,221 +85,167 @@ impl Compiler {
         Ok(())
     }
 
+    /// Write an expression one level deeper than the one being written; past [`MAX_EXPR_DEPTH`] levels (of
+    /// expressions and subqueries together) that is an error.
+    ///
+    /// The recursion goes through this, [`node`](Self::node), one writer per kind of node and
+    /// [`child`](Self::child), each with a small frame, so a level costs little stack: an expression just under
+    /// the limit compiles on a 2 MiB thread, even unoptimized.
+    ///
+    /// [`MAX_EXPR_DEPTH`]: super::MAX_EXPR_DEPTH
     pub(crate) fn expr(&mut self, e: &Expr, ctx: Ctx) -> Result<()> {
-        let prec = precedence(e);
+        self.descend()?;
+        let r = self.node(e, ctx);
+        self.depth -= 1;
+        r
+    }
+
+    /// Pick the writer for a node: no bindings, no temporaries, so the frame on the stack once per level is small.
+    fn node(&mut self, e: &Expr, ctx: Ctx) -> Result<()> {
+        let write: NodeWriter = match e {
+            Expr::Binary(..) => Self::binary,
+            Expr::And(_) | Expr::Or(_) => Self::and_or,
+            Expr::Not(_) | Expr::Neg(_) => Self::not_neg,
+            Expr::IsNull { .. } => Self::is_null,
+            Expr::Like { .. } => Self::like,
+            Expr::InList { .. } => Self::in_list,
+            Expr::InQuery { .. } => Self::in_query,
+            Expr::Between { .. } => Self::between,
+            Expr::Func { .. } => Self::func,
+            Expr::Label(..) => Self::label,
+            Expr::Cast(..) => Self::cast,
+            Expr::Case { .. } => Self::case,
+            Expr::Exists(_) | Expr::Scalar(_) => Self::subquery,
+            Expr::Tuple(_) => Self::tuple,
+            Expr::Ordered { .. } => Self::ordered,
+            Expr::Column(_)
+            | Expr::Value(_)
+            | Expr::BindParam(_)
+            | Expr::Null
+            | Expr::CountStar
+            | Expr::Text(_)
+            | Expr::Excluded(_)
+            | Expr::Star
+            | Expr::Invalid(_) => Self::leaf,
+        };
+        write(self, e, ctx)
+    }
+
+    /// A node without child expressions.
+    fn leaf(&mut self, e: &Expr, ctx: Ctx) -> Result<()> {
         match e {
             Expr::Column(c) => self.column(&c.source, &c.name),
             Expr::Value(l) => self.literal(&l.0),
             Expr::BindParam(n) => self.slot(Slot::Named(n.clone())),
             Expr::Null => self.w("NULL"),
-            Expr::Binary(a, op, b) => {
-                self.child(a, prec, false)?;
-                self.w(" ");
-                self.w(op.sql());
-                self.w(" ");
-                self.child(b, prec, true)?;
-            }
-            Expr::Like { expr, pattern, negated, case_insensitive, escape } => {
-                if *case_insensitive {
-                    self.w("lower(");
-                    self.expr(expr, Ctx::Plain)?;
-                    self.w(")");
-                } else {
-                    self.child(expr, prec, false)?;
-                }
-                self.w(if *negated { " NOT LIKE " } else { " LIKE " });
-                if *case_insensitive {
-                    self.w("lower(");
-                    self.expr(pattern, Ctx::Plain)?;
-                    self.w(")");
-                } else {
-                    self.child(pattern, prec, true)?;
-                }
-                if let Some(c) = escape {
-                    self.w(" ESCAPE ");
-                    let lit = literal_sql(&Value::Text(c.to_string()));
-                    self.w(&lit);
-                }
-            }
-            Expr::And(items) | Expr::Or(items) => {
-                let and = matches!(e, Expr::And(_));
-                match items.len() {
-                    // Not `1` / `0`: an integer constant in GROUP BY or ORDER BY is a column number to SQLite.
-                    0 => self.w(if and { "1 = 1" } else { "1 != 1" }),
-                    1 => self.expr(&items[0], Ctx::Plain)?,
-                    _ => {
-                        for (i, item) in items.iter().enumerate() {
-                            if i > 0 {
-                                self.w(if and { " AND " } else { " OR " });
-                            }
-                            self.child(item, prec, false)?;
-                        }
-                    }
-                }
-            }
-            Expr::Not(inner) => {
-                self.w("NOT ");
-                self.child(inner, 11, false)?;
-            }
-            Expr::Neg(inner) => {
-                self.w("-");
-                // As a right operand, a nested negation is parenthesized: `--x` would start a comment.
-                self.child(inner, prec, true)?;
-            }
-            Expr::IsNull { expr, negated } => {
-                self.child(expr, prec + 1, false)?;
-                self.w(if *negated { " IS NOT NULL" } else { " IS NULL" });
-            }
-            Expr::InList { expr, list, negated } => self.in_list(expr, list, *negated, prec)?,
-            Expr::InQuery { expr, query, negated } => {
-                let arity = match &**expr {
-                    Expr::Tuple(items) => items.len(),
-                    _ => 1,
-                };
-                if let Some(n) = query.width().filter(|n| *n != arity) {
-                    return Err(Error::compile(format!(
-                        "IN (SELECT ...) compares {arity} value(s) with a select of {n} column(s)"
-                    )));
-                }
-                self.child(expr, prec + 1, false)?;
-                self.w(if *negated { " NOT IN (" } else { " IN (" });
-                self.query(query, true)?;
-                self.w(")");
-            }
-            Expr::Between { expr, low, high, negated } => {
-                self.child(expr, prec + 1, false)?;
-                self.w(if *negated { " NOT BETWEEN " } else { " BETWEEN " });
-                self.child(low, prec + 1, false)?;
-                self.w(" AND ");
-                self.child(high, prec + 1, false)?;
-            }
-            Expr::Func { name, args, distinct } => {
-                if !is_plain_name(name) {
-                    return Err(Error::compile(format!("{name:?} is not a function name")));
-                }
-                self.w(name);
-                self.w(if *distinct { "(DISTINCT " } else { "(" });
-                self.list(args, Ctx::Plain)?;
-                self.w(")");
-            }
             Expr::CountStar => self.w("count(*)"),
-            Expr::Label(inner, name) => match ctx {
-                Ctx::SelectList => {
-                    self.expr(inner, Ctx::Plain)?;
-                    self.w(" AS ");
-                    self.ident(name);
-                }
-                // ORDER BY / GROUP BY name a label of the select list; a label that is not there is its expression.
-                Ctx::OrderBy | Ctx::GroupBy if self.labels.iter().any(|l| l == name) => self.ident(name),
-                _ => self.expr(inner, Ctx::Plain)?,
-            },
-            Expr::Cast(inner, ty) => {
-                self.w("CAST(");
-                self.expr(inner, Ctx::Plain)?;
-                self.w(" AS ");
-                let ddl = ty.ddl();
-                if !ddl.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '(' | ')' | ',' | '_')) {
-                    return Err(Error::compile(format!("{ddl:?} is not a type name")));
-                }
-                self.w(&ddl);
-                self.w(")");
-            }
-            Expr::Case { value, whens, else_ } => {
-                if whens.is_empty() {
-                    return Err(Error::compile("CASE needs at least one WHEN"));
-                }
-                self.w("CASE");
-                if let Some(v) = value {
-                    self.w(" ");
-                    self.expr(v, Ctx::Plain)?;
-                }
-                for (c, r) in whens {
-                    self.w(" WHEN ");
-                    self.expr(c, Ctx::Plain)?;
-                    self.w(" THEN ");
-                    self.expr(r, Ctx::Plain)?;
-                }
-                if let Some(el) = else_ {
-                    self.w(" ELSE ");
-                    self.expr(el, Ctx::Plain)?;
-                }
-                self.w(" END");
-            }
-            Expr::Exists(q) => {
-                self.w("EXISTS (");
-                self.query(q, true)?;
-                self.w(")");
-            }
-            Expr::Scalar(q) => {
-                if let Some(n) = q.width().filter(|n| *n != 1) {
-                    return Err(Error::compile(format!("a scalar subquery must select exactly one column, not {n}")));
-                }
-                self.w("(");
-                self.query(q, true)?;
-                self.w(")");
-            }
             Expr::Text(sql) => {
                 let sql = sql.clone();
                 self.text(&sql)?;
             }
-            Expr::Tuple(items) => {
-                self.w("(");
-                self.list(items, Ctx::Plain)?;
-                self.w(")");
-            }
-            Expr::Excluded(name) => {
-                let Some(table) = &self.upsert else {
-                    return Err(Error::compile(format!(
-                        "excluded({name:?}) is only valid in ON CONFLICT DO UPDATE (on_conflict_do_update)"
-                    )));
-                };
-                if table.column(name).is_none() {
-                    return Err(Error::compile(format!(
-                        "excluded({name:?}): table {:?} has no column named {name:?}",
-                        table.name()
-                    )));
-                }
-                self.w("excluded.");
-                self.ident(name);
-            }
+            Expr::Excluded(name) => self.excluded(name)?,
             Expr::Star => {
                 if ctx != Ctx::SelectList {
-                    return Err(Error::compile("`*` is only valid in a select list"));
+                    return Err(err("`*` is only valid in a select list".to_owned()));
                 }
                 self.w("*");
             }
-            Expr::Ordered { expr, desc, nulls } => {
-                if ctx != Ctx::OrderBy {
-                    return Err(Error::compile("asc()/desc()/nulls_first()/nulls_last() belong in ORDER BY"));
-                }
-                self.expr(expr, Ctx::OrderBy)?;
-                self.ordering(*desc, *nulls);
-            }
-            Expr::Invalid(msg) => return Err(Error::compile(msg.clone())),
+            Expr::Invalid(msg) => return Err(err(msg.clone())),
+            _ => return Err(misrouted()),
         }
         Ok(())
     }
 
-    pub(crate) fn ordering(&mut self, desc: Option<bool>, nulls: Option<bool>) {
-        match desc {
-            Some(true) => self.w(" DESC"),
-            Some(false) => self.w(" ASC"),
-            None => {}
+    fn binary(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Binary(a, op, b) = e else { return Err(misrouted()) };
+        let prec = precedence(e);
+        self.child(a, prec, false)?;
+        self.w(" ");
+        self.w(op.sql());
+        self.w(" ");
+        self.child(b, prec, true)
+    }
+
+    fn and_or(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let (items, and) = match e {
+            Expr::And(items) => (items, true),
+            Expr::Or(items) => (items, false),
+            _ => return Err(misrouted()),
+        };
+        match &items[..] {
+            // Not `1` / `0`: an integer constant in GROUP BY or ORDER BY is a column number to SQLite.
+            [] => self.w(if and { "1 = 1" } else { "1 != 1" }),
+            [one] => return self.expr(one, Ctx::Plain),
+            _ => {
+                let prec = precedence(e);
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.w(if and { " AND " } else { " OR " });
+                    }
+                    self.child(item, prec, false)?;
+                }
+            }
         }
-        match nulls {
-            Some(true) => self.w(" NULLS FIRST"),
-            Some(false) => self.w(" NULLS LAST"),
-            None => {}
+        Ok(())
+    }
+
+    fn not_neg(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        match e {
+            Expr::Not(inner) => {
+                self.w("NOT ");
+                self.child(inner, 11, false)
+            }
+            Expr::Neg(inner) => {
+                self.w("-");
+                // As a right operand, a nested negation is parenthesized: `--x` would start a comment.
+                self.child(inner, 10, true)
+            }
+            _ => Err(misrouted()),
         }
     }
 
-    fn in_list(&mut self, expr: &Expr, list: &[Expr], negated: bool, prec: u8) -> Result<()> {
-        let arity = match expr {
+    fn is_null(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::IsNull { expr, negated } = e else { return Err(misrouted()) };
+        self.child(expr, 5, false)?;
+        self.w(if *negated { " IS NOT NULL" } else { " IS NULL" });
+        Ok(())
+    }
+
+    fn like(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Like { expr, pattern, negated, case_insensitive: ci, escape } = e else {
+            return Err(misrouted());
+        };
+        if *ci {
+            self.w("lower(");
+            self.expr(expr, Ctx::Plain)?;
+            self.w(")");
+        } else {
+            self.child(expr, 4, false)?;
+        }
+        self.w(if *negated { " NOT LIKE " } else { " LIKE " });
+        if *ci {
+            self.w("lower(");
+            self.expr(pattern, Ctx::Plain)?;
+            self.w(")");
+        } else {
+            self.child(pattern, 4, true)?;
+        }
+        if let Some(c) = escape {
+            self.w(" ESCAPE ");
+            let lit = literal_sql(&Value::Text(c.to_string()));
+            self.w(&lit);
+        }
+        Ok(())
+    }
+
+    fn in_list(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::InList { expr, list, negated } = e else { return Err(misrouted()) };
+        let arity = match &**expr {
             Expr::Tuple(items) => Some(items.len()),
             _ => None,
         };
-        self.child(expr, prec + 1, false)?;
-        self.w(if negated { " NOT IN (" } else { " IN (" });
+        self.child(expr, 5, false)?;
+        self.w(if *negated { " NOT IN (" } else { " IN (" });
         if list.is_empty() {
             // An empty set, as SQLAlchemy writes it for SQLite. Not `IN ()`: SQLite folds that to a constant, and
             // `IN () AND x` to the integer 0, which GROUP BY and ORDER BY read as a column number.
@@ -294,6 +262,159 @@ impl Compiler {
         self.list(list, Ctx::Plain)?;
         self.w(")");
         Ok(())
+    }
+
+    fn in_query(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::InQuery { expr, query, negated } = e else { return Err(misrouted()) };
+        let arity = match &**expr {
+            Expr::Tuple(items) => items.len(),
+            _ => 1,
+        };
+        if let Some(n) = query.width().filter(|n| *n != arity) {
+            return Err(err(format!("IN (SELECT ...) compares {arity} value(s) with a select of {n} column(s)")));
+        }
+        self.child(expr, 5, false)?;
+        self.w(if *negated { " NOT IN (" } else { " IN (" });
+        self.query(query, true)?;
+        self.w(")");
+        Ok(())
+    }
+
+    fn between(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Between { expr, low, high, negated } = e else { return Err(misrouted()) };
+        self.child(expr, 5, false)?;
+        self.w(if *negated { " NOT BETWEEN " } else { " BETWEEN " });
+        self.child(low, 5, false)?;
+        self.w(" AND ");
+        self.child(high, 5, false)
+    }
+
+    fn func(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Func { name, args, distinct } = e else { return Err(misrouted()) };
+        if !is_plain_name(name) {
+            return Err(err(format!("{name:?} is not a function name")));
+        }
+        self.w(name);
+        self.w(if *distinct { "(DISTINCT " } else { "(" });
+        self.list(args, Ctx::Plain)?;
+        self.w(")");
+        Ok(())
+    }
+
+    fn label(&mut self, e: &Expr, ctx: Ctx) -> Result<()> {
+        let Expr::Label(inner, name) = e else { return Err(misrouted()) };
+        match ctx {
+            Ctx::SelectList => {
+                self.expr(inner, Ctx::Plain)?;
+                self.w(" AS ");
+                self.ident(name);
+            }
+            // ORDER BY / GROUP BY name a label of the select list; a label that is not there is its expression.
+            Ctx::OrderBy | Ctx::GroupBy if self.labels.iter().any(|l| l == name) => self.ident(name),
+            _ => self.expr(inner, Ctx::Plain)?,
+        }
+        Ok(())
+    }
+
+    fn cast(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Cast(inner, ty) = e else { return Err(misrouted()) };
+        self.w("CAST(");
+        self.expr(inner, Ctx::Plain)?;
+        self.w(" AS ");
+        let ddl = ty.ddl();
+        if !ddl.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '(' | ')' | ',' | '_')) {
+            return Err(err(format!("{ddl:?} is not a type name")));
+        }
+        self.w(&ddl);
+        self.w(")");
+        Ok(())
+    }
+
+    fn case(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Case { value, whens, else_ } = e else { return Err(misrouted()) };
+        if whens.is_empty() {
+            return Err(err("CASE needs at least one WHEN".to_owned()));
+        }
+        self.w("CASE");
+        if let Some(v) = value {
+            self.w(" ");
+            self.expr(v, Ctx::Plain)?;
+        }
+        for (c, r) in whens {
+            self.w(" WHEN ");
+            self.expr(c, Ctx::Plain)?;
+            self.w(" THEN ");
+            self.expr(r, Ctx::Plain)?;
+        }
+        if let Some(el) = else_ {
+            self.w(" ELSE ");
+            self.expr(el, Ctx::Plain)?;
+        }
+        self.w(" END");
+        Ok(())
+    }
+
+    /// `EXISTS (...)` or a scalar `(...)`.
+    fn subquery(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let (q, open) = match e {
+            Expr::Exists(q) => (q, "EXISTS ("),
+            Expr::Scalar(q) => {
+                if let Some(n) = q.width().filter(|n| *n != 1) {
+                    return Err(err(format!("a scalar subquery must select exactly one column, not {n}")));
+                }
+                (q, "(")
+            }
+            _ => return Err(misrouted()),
+        };
+        self.w(open);
+        self.query(q, true)?;
+        self.w(")");
+        Ok(())
+    }
+
+    fn tuple(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Tuple(items) = e else { return Err(misrouted()) };
+        self.w("(");
+        self.list(items, Ctx::Plain)?;
+        self.w(")");
+        Ok(())
+    }
+
+    fn ordered(&mut self, e: &Expr, ctx: Ctx) -> Result<()> {
+        let Expr::Ordered { expr, desc, nulls } = e else { return Err(misrouted()) };
+        if ctx != Ctx::OrderBy {
+            return Err(err("asc()/desc()/nulls_first()/nulls_last() belong in ORDER BY".to_owned()));
+        }
+        self.expr(expr, Ctx::OrderBy)?;
+        self.ordering(*desc, *nulls);
+        Ok(())
+    }
+
+    fn excluded(&mut self, name: &str) -> Result<()> {
+        let Some(table) = &self.upsert else {
+            return Err(err(format!(
+                "excluded({name:?}) is only valid in ON CONFLICT DO UPDATE (on_conflict_do_update)"
+            )));
+        };
+        if table.column(name).is_none() {
+            return Err(err(format!("excluded({name:?}): table {:?} has no column named {name:?}", table.name())));
+        }
+        self.w("excluded.");
+        self.ident(name);
+        Ok(())
+    }
+
+    pub(crate) fn ordering(&mut self, desc: Option<bool>, nulls: Option<bool>) {
+        match desc {
+            Some(true) => self.w(" DESC"),
+            Some(false) => self.w(" ASC"),
+            None => {}
+        }
+        match nulls {
+            Some(true) => self.w(" NULLS FIRST"),
+            Some(false) => self.w(" NULLS LAST"),
+            None => {}
+        }
     }
 }
 

@@ -37,50 +37,17 @@ pub(crate) fn add_source(froms: &mut Vec<Source>, f: &Source) -> Result<bool> {
     }
 }
 
-/// The sources of the columns in `e`, not looking into subqueries.
+/// The sources of the columns in `e`, not looking into subqueries, in the order they are written. A walk with a
+/// heap stack: the expression may nest deeper than the compiler goes (it reports that after this).
 pub(crate) fn sources_in(e: &Expr, out: &mut Vec<Source>) {
-    let mut push = |s: &Source| {
-        if !out.iter().any(|o| same_source(o, s)) {
-            out.push(s.clone());
-        }
-    };
-    match e {
-        Expr::Column(ColumnRef { source, .. }) => push(source),
-        Expr::Binary(a, _, b) => {
-            sources_in(a, out);
-            sources_in(b, out);
-        }
-        Expr::Like { expr, pattern, .. } => {
-            sources_in(expr, out);
-            sources_in(pattern, out);
-        }
-        Expr::And(v) | Expr::Or(v) | Expr::Tuple(v) | Expr::Func { args: v, .. } => {
-            v.iter().for_each(|x| sources_in(x, out));
-        }
-        Expr::Not(x) | Expr::Neg(x) | Expr::Label(x, _) | Expr::Cast(x, _) => sources_in(x, out),
-        Expr::IsNull { expr, .. } | Expr::InQuery { expr, .. } | Expr::Ordered { expr, .. } => sources_in(expr, out),
-        Expr::InList { expr, list, .. } => {
-            sources_in(expr, out);
-            list.iter().for_each(|x| sources_in(x, out));
-        }
-        Expr::Between { expr, low, high, .. } => {
-            sources_in(expr, out);
-            sources_in(low, out);
-            sources_in(high, out);
-        }
-        Expr::Case { value, whens, else_ } => {
-            if let Some(v) = value {
-                sources_in(v, out);
-            }
-            for (a, b) in whens {
-                sources_in(a, out);
-                sources_in(b, out);
-            }
-            if let Some(e) = else_ {
-                sources_in(e, out);
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        if let Expr::Column(ColumnRef { source, .. }) = e {
+            if !out.iter().any(|o| same_source(o, source)) {
+                out.push(source.clone());
             }
         }
-        _ => {}
+        todo.extend(e.children().rev());
     }
 }
 

@@ -27,6 +27,11 @@ use crate::select::{Compound, Select};
 use crate::text::{self, TextClause};
 use crate::update::Update;
 
+/// The deepest nesting of expressions and subqueries the compiler writes: SQLite's own limit on expression depth
+/// (`SQLITE_MAX_EXPR_DEPTH`), past which it would refuse the SQL anyway. Deeper is a compile error, never a stack
+/// overflow.
+pub const MAX_EXPR_DEPTH: usize = 1000;
+
 /// Where a parameter's value comes from at execution.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Slot {
@@ -277,6 +282,14 @@ pub(crate) fn check_no_nul(sql: &str) -> Result<()> {
 }
 
 #[cold]
+fn too_deep() -> Error {
+    Error::compile(format!(
+        "the statement nests expressions (or subqueries) deeper than {MAX_EXPR_DEPTH} levels, SQLite's limit \
+         (SQLITE_MAX_EXPR_DEPTH)"
+    ))
+}
+
+#[cold]
 pub(crate) fn empty_name() -> Error {
     Error::compile("a table, column, alias or label name cannot be empty")
 }
@@ -329,6 +342,8 @@ pub(crate) struct Compiler {
     pub(crate) upsert: Option<crate::schema::Table>,
     /// Set when an empty name was written: SQLite does not resolve `""` reliably (`AS ""` is no alias at all).
     pub(crate) empty_ident: bool,
+    /// How many expressions and selects enclose the one being written (see [`MAX_EXPR_DEPTH`]).
+    pub(crate) depth: usize,
 }
 
 static SQLITE: Sqlite = Sqlite;
@@ -351,7 +366,18 @@ impl Compiler {
             labels: Vec::new(),
             upsert: None,
             empty_ident: false,
+            depth: 0,
         }
+    }
+
+    /// Go one level deeper (the caller comes back up with `self.depth -= 1`); past [`MAX_EXPR_DEPTH`] an error.
+    #[inline]
+    pub(crate) fn descend(&mut self) -> Result<()> {
+        if self.depth >= MAX_EXPR_DEPTH {
+            return Err(too_deep());
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     /// Whether the innermost scope with a source named `name` is out of reach (see `hidden_scopes`).

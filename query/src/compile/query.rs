@@ -40,7 +40,15 @@ impl Compiler {
         }
     }
 
+    /// A compound select, one level deeper (see [`MAX_EXPR_DEPTH`](super::MAX_EXPR_DEPTH)).
     fn compound_impl(&mut self, c: &Compound, correlated: bool, force_where: bool) -> Result<()> {
+        self.descend()?;
+        let r = self.compound_members(c, correlated, force_where);
+        self.depth -= 1;
+        r
+    }
+
+    fn compound_members(&mut self, c: &Compound, correlated: bool, force_where: bool) -> Result<()> {
         if let Some(first) = c.first.width() {
             if let Some((op, n)) = c.rest.iter().find_map(|(op, q)| q.width().filter(|n| *n != first).map(|n| (op, n)))
             {
@@ -134,10 +142,13 @@ impl Compiler {
         if s.columns.is_empty() {
             return Err(Error::compile("a SELECT needs at least one column"));
         }
+        // A select is one level deeper (see MAX_EXPR_DEPTH).
+        self.descend()?;
         // Columns render unqualified only in the RETURNING / ON CONFLICT clause itself, never in a subquery there.
         let unqualified = self.unqualified.take();
         let r = self.select_scoped(s, correlated, force_where);
         self.unqualified = unqualified;
+        self.depth -= 1;
         r
     }
 

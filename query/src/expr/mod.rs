@@ -3,8 +3,11 @@
 //! Expressions are plain data; [`compile`](crate::compile) turns them into SQL. Literals are kept as values and
 //! become `?` parameters, so a statement's shape (and its cached SQL) does not depend on them.
 
+mod deep;
 pub mod func;
 mod ops;
+
+pub use deep::DEBUG_DEPTH;
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -109,7 +112,10 @@ impl BinOp {
 }
 
 /// An expression.
-#[derive(Debug, Clone, Hash)]
+///
+/// It may nest as deep as a program builds it: cloning and dropping work at any depth, hashing stops below
+/// [`MAX_EXPR_DEPTH`](crate::compile::MAX_EXPR_DEPTH) levels and `Debug` below [`DEBUG_DEPTH`], and compiling an
+/// expression nested deeper than `MAX_EXPR_DEPTH` is an error (SQLite refuses deeper expressions too).
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub enum Expr {

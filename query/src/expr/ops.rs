@@ -201,17 +201,18 @@ impl Expr {
         self.with_nulls(false)
     }
 
-    fn with_nulls(self, first: bool) -> Expr {
-        match self {
-            Expr::Ordered { expr, desc, .. } => Expr::Ordered { expr, desc, nulls: Some(first) },
-            e => Expr::Ordered { expr: Box::new(e), desc: None, nulls: Some(first) },
+    fn with_nulls(mut self, first: bool) -> Expr {
+        if let Expr::Ordered { nulls, .. } = &mut self {
+            *nulls = Some(first);
+            return self;
         }
+        Expr::Ordered { expr: Box::new(self), desc: None, nulls: Some(first) }
     }
 
-    fn unordered(self) -> Expr {
-        match self {
-            Expr::Ordered { expr, .. } => *expr,
-            e => e,
+    fn unordered(mut self) -> Expr {
+        match &mut self {
+            Expr::Ordered { expr, .. } => std::mem::replace(&mut **expr, Expr::Null),
+            _ => self,
         }
     }
 
@@ -239,29 +240,25 @@ fn escape_like(s: &str) -> String {
 
 impl<T: IntoExpr> ops::BitAnd<T> for Expr {
     type Output = Expr;
-    fn bitand(self, rhs: T) -> Expr {
+    fn bitand(mut self, rhs: T) -> Expr {
         let rhs = rhs.into_expr();
-        match self {
-            Expr::And(mut v) => {
-                v.push(rhs);
-                Expr::And(v)
-            }
-            lhs => Expr::And(vec![lhs, rhs]),
+        if let Expr::And(v) = &mut self {
+            v.push(rhs);
+            return self;
         }
+        Expr::And(vec![self, rhs])
     }
 }
 
 impl<T: IntoExpr> ops::BitOr<T> for Expr {
     type Output = Expr;
-    fn bitor(self, rhs: T) -> Expr {
+    fn bitor(mut self, rhs: T) -> Expr {
         let rhs = rhs.into_expr();
-        match self {
-            Expr::Or(mut v) => {
-                v.push(rhs);
-                Expr::Or(v)
-            }
-            lhs => Expr::Or(vec![lhs, rhs]),
+        if let Expr::Or(v) = &mut self {
+            v.push(rhs);
+            return self;
         }
+        Expr::Or(vec![self, rhs])
     }
 }
 

@@ -8,6 +8,7 @@
 //! rows: varint   text bytes: varint   blob bytes: varint
 //! rows × columns cells, each a tag and its payload:
 //!     0 null | 1 integer: zigzag varint | 2 real: 8 bytes, little-endian | 3 text: length varint | 4 blob: length varint
+//!     | 5 text that is not UTF-8: length varint (its bytes are kept with the blobs)
 //! the text bytes, then the blob bytes
 //! ```
 //!
@@ -17,7 +18,8 @@
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use crate::blocking::{Row, RowRef};
+use crate::blocking::{NonUtf8Text, Row, RowRef};
+use crate::ffi::Column;
 use crate::{Result, Value, ValueRef};
 
 /// Rows per chunk.
@@ -47,6 +49,9 @@ enum Cell {
     Real(f64),
     Text(usize, usize),
     Blob(usize, usize),
+    /// TEXT that is not UTF-8, kept with the blobs (see [`Value`](crate::Value#text-that-is-not-utf-8) on how it
+    /// reads).
+    NonUtf8Text(usize, usize),
 }
 
 /// Tags of the cells in the encoding.
@@ -55,6 +60,7 @@ const INTEGER: u8 = 1;
 const REAL: u8 = 2;
 const TEXT: u8 = 3;
 const BLOB: u8 = 4;
+const NON_UTF8_TEXT: u8 = 5;
 
 impl Chunk {
     pub fn new(columns: &Arc<[String]>) -> Self {
@@ -84,17 +90,21 @@ impl Chunk {
     /// Copy the current row of a statement in.
     pub fn push(&mut self, row: &RowRef<'_>) -> Result<()> {
         for i in 0..self.columns.len() {
-            let cell = match row.get_ref(i)? {
-                ValueRef::Null => Cell::Null,
-                ValueRef::Integer(v) => Cell::Integer(v),
-                ValueRef::Real(v) => Cell::Real(v),
-                ValueRef::Text(t) => {
+            let cell = match row.column(i) {
+                Column::Value(ValueRef::Null) => Cell::Null,
+                Column::Value(ValueRef::Integer(v)) => Cell::Integer(v),
+                Column::Value(ValueRef::Real(v)) => Cell::Real(v),
+                Column::Value(ValueRef::Text(t)) => {
                     self.text.push_str(t);
                     Cell::Text(self.text.len() - t.len(), self.text.len())
                 }
-                ValueRef::Blob(b) => {
+                Column::Value(ValueRef::Blob(b)) => {
                     self.blobs.extend_from_slice(b);
                     Cell::Blob(self.blobs.len() - b.len(), self.blobs.len())
+                }
+                Column::NonUtf8Text(b) => {
+                    self.blobs.extend_from_slice(b);
+                    Cell::NonUtf8Text(self.blobs.len() - b.len(), self.blobs.len())
                 }
             };
             self.cells.push(cell);
@@ -130,6 +140,10 @@ impl Chunk {
                 }
                 Cell::Blob(a, b) => {
                     out.push(BLOB);
+                    put_len(out, b - a);
+                }
+                Cell::NonUtf8Text(a, b) => {
+                    out.push(NON_UTF8_TEXT);
                     put_len(out, b - a);
                 }
             }
@@ -169,6 +183,11 @@ impl Chunk {
                     let start = blobs_end;
                     blobs_end = start.checked_add(get_len(r)?).ok_or_else(corrupt)?;
                     Cell::Blob(start, blobs_end)
+                }
+                NON_UTF8_TEXT => {
+                    let start = blobs_end;
+                    blobs_end = start.checked_add(get_len(r)?).ok_or_else(corrupt)?;
+                    Cell::NonUtf8Text(start, blobs_end)
                 }
                 _ => return Err(corrupt()),
             };
@@ -249,17 +268,22 @@ impl Iterator for ChunkRows {
         }
         let cells = chunk.cells.get(self.next * width..(self.next + 1) * width)?;
         self.next += 1;
+        let mut non_utf8 = None;
         let values: Box<[Value]> = cells
             .iter()
-            .map(|c| match *c {
+            .enumerate()
+            .map(|(i, c)| match *c {
                 Cell::Null => Value::Null,
                 Cell::Integer(v) => Value::Integer(v),
                 Cell::Real(v) => Value::Real(v),
                 Cell::Text(a, b) => Value::Text(chunk.text.get(a..b).unwrap_or_default().to_owned()),
                 Cell::Blob(a, b) => Value::Blob(chunk.blobs.get(a..b).unwrap_or_default().to_vec()),
+                Cell::NonUtf8Text(a, b) => {
+                    NonUtf8Text::note(&mut non_utf8, i, chunk.blobs.get(a..b).unwrap_or_default())
+                }
             })
             .collect();
-        Some(Row::from_parts(Arc::clone(&chunk.columns), values))
+        Some(Row::from_parts(Arc::clone(&chunk.columns), values, non_utf8))
     }
 }
 

@@ -83,12 +83,18 @@ mod reflect;
 pub mod result;
 pub mod schema;
 pub mod select;
+mod serde_params;
 mod serde_rows;
+pub mod serde_sql;
 pub mod text;
 pub mod types;
 pub mod update;
 pub mod url;
 
+/// A value bound as JSON text and read by parsing it: the driver's `asqlite::types::Json` (feature `serde_json`).
+/// Not to be confused with [`types::Json`], the column type.
+#[cfg(feature = "serde_json")]
+pub use asqlite::types::Json;
 pub use cache::{CacheStats, StatementCache};
 pub use compile::{Compiled, Executable, Slot};
 pub use ddl::has_table;
@@ -96,4 +102,5 @@ pub use engine::{create_async_engine, AsyncConnection, Engine, NestedTransaction
 pub use error::{Error, Result};
 pub use result::QueryResult;
 pub use schema::{Alias, Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table};
-pub use serde_rows::{from_row, to_params, ParamSet};
+pub use serde_params::{to_params, ParamSet};
+pub use serde_rows::from_row;

@@ -67,6 +67,17 @@
 //! engine.dispose().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Value types
+//!
+//! The features `chrono`, `time`, `uuid`, `serde_json` and `rust_decimal` turn on the driver's features of the
+//! same names: columns of type [`DateTime`](types::DateTime), [`Date`](types::Date), [`Time`](types::Time),
+//! [`Uuid`](types::Uuid), [`Json`](types::Json) and [`Numeric`](types::Numeric) then bind those crates' values
+//! (in `named_params!`, `lit`, comparisons) and decode them (`row.get::<NaiveDateTime>("made_at")`), stored as
+//! SQLAlchemy stores them; see [`types`] for the table. JSON columns have SQLite's operators:
+//! [`Expr::json_get`](expr::Expr::json_get) (`->`), [`Expr::json_get_value`](expr::Expr::json_get_value) (`->>`)
+//! and [`func::json_extract`](expr::func::json_extract). In serde structs, a `Vec<u8>` field is a BLOB both ways, a
+//! `Json<T>` field is JSON text, and [`serde_sql`] stores a date, UUID or decimal field exactly as `ToSql` does.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -162,10 +162,63 @@
 //! an [`ErrorKind`] that names constraint violations, busy and locked databases, missing rows, bad parameters,
 //! type conversions and closed pools. Bad input is an error, never a panic.
 //!
+//! ## Value types
+//!
+//! [`ToSql`] and [`FromSql`] cover SQLite's own classes out of the box (integers, floats, `bool` as 0/1, `String`,
+//! `Vec<u8>`, `Option<T>`, [`Value`]); `u64`, `i128` and `u128` are stored as INTEGER and refuse a value outside
+//! `i64` with an error of kind [`ErrorKind::TypeConversion`]. Everyday types of other crates come with cargo
+//! features, each crate re-exported under [`types`], each stored as SQLAlchemy's SQLite dialect stores it so that a
+//! file written by Python reads back in Rust and the other way round (details and accepted input: [`types`]):
+//!
+//! | Rust type | feature | SQLite storage | query-layer column |
+//! |---|---|---|---|
+//! | `chrono::NaiveDateTime`, `time::PrimitiveDateTime` | `chrono`, `time` | TEXT `YYYY-MM-DD HH:MM:SS.ffffff` | `DateTime` |
+//! | `chrono::DateTime<Utc>` | `chrono` | TEXT `YYYY-MM-DD HH:MM:SS.ffffff`, UTC | `DateTime` |
+//! | `chrono::DateTime<FixedOffset>`, `time::OffsetDateTime` | `chrono`, `time` | TEXT `YYYY-MM-DD HH:MM:SS.ffffff+HH:MM` | `DateTime` |
+//! | `chrono::NaiveDate`, `time::Date` | `chrono`, `time` | TEXT `YYYY-MM-DD` | `Date` |
+//! | `chrono::NaiveTime`, `time::Time` | `chrono`, `time` | TEXT `HH:MM:SS.ffffff` | `Time` |
+//! | `uuid::Uuid` | `uuid` | TEXT, 32 hex digits | `Uuid` |
+//! | `serde_json::Value`, [`types::Json<T>`](types) | `serde_json` | TEXT, JSON | `Json` |
+//! | `rust_decimal::Decimal` | `rust_decimal` | TEXT (read from INTEGER, REAL or TEXT) | `Numeric` |
+//! | `i64`, `u64`, `i128`, `u128` (checked) | none | INTEGER | `Integer`, `BigInteger` |
+//! | `bool` | none | INTEGER 0/1 | `Boolean` |
+//! | `Vec<u8>`, `&[u8]` | none | BLOB | `Blob` |
+//!
+//! Reading also takes what SQLite's date functions write (`T` separator, no fraction, `Z`/`±HH:MM`, INTEGER Unix
+//! seconds for a date and time). A value that does not convert is an error naming the column, the value and the
+//! format expected.
+//!
+#![cfg_attr(
+    all(feature = "chrono", feature = "uuid", feature = "serde_json"),
+    doc = r##"
+```
+use asqlite::types::chrono::NaiveDateTime;
+use asqlite::types::{uuid::Uuid, Json};
+use asqlite::params;
+
+# fn main() -> asqlite::Result<()> {
+let conn = asqlite::blocking::Connection::open_in_memory()?;
+conn.execute_batch("CREATE TABLE docs (id CHAR(32) PRIMARY KEY, made_at DATETIME, body JSON)")?;
+let id = Uuid::from_u128(0x1234);
+let made = NaiveDateTime::parse_from_str("2012-05-17 09:30:00", "%Y-%m-%d %H:%M:%S").unwrap();
+let body = serde_json::json!({"make": "Honda Civic", "tags": ["used"]});
+conn.execute("INSERT INTO docs VALUES (?1, ?2, ?3)", params![id, made, Json(&body)])?;
+
+let row = conn.query_one("SELECT id, made_at, body, typeof(made_at) FROM docs", params![])?;
+assert_eq!(row.get::<String>(0)?, "00000000000000000000000000001234");
+assert_eq!(row.get::<NaiveDateTime>("made_at")?, made);
+assert_eq!(row.get::<String>(3)?, "text"); // stored as '2012-05-17 09:30:00.000000'
+assert_eq!(row.get::<serde_json::Value>("body")?["tags"][0], "used");
+# Ok(()) }
+```
+"##
+)]
+//!
 //! ## Features
 //!
 //! - `tracing`: each job runs in a span `asqlite.statement` with its SQL, worker, rows and duration; jobs slower
 //!   than [`PoolBuilder::slow_statement_threshold`] log a warning.
+//! - `chrono`, `time`, `uuid`, `serde_json`, `rust_decimal`: the value types above.
 #![warn(missing_docs)]
 
 pub mod blocking;
@@ -178,6 +231,7 @@ mod params;
 mod pool;
 mod stream;
 mod transaction;
+pub mod types;
 mod value;
 mod worker;
 

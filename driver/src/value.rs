@@ -261,7 +261,14 @@ macro_rules! from_sql_int {
         }
     )*};
 }
-from_sql_int!(i8, i16, i32, isize, u8, u16, u32, u64, usize);
+from_sql_int!(i8, i16, i32, isize, u8, u16, u32, u64, usize, u128);
+
+impl FromSql for i128 {
+    #[inline]
+    fn from_sql(value: ValueRef<'_>) -> Result<Self, FromSqlError> {
+        i64::from_sql(value).map(i128::from)
+    }
+}
 
 impl FromSql for f64 {
     #[inline]
@@ -378,7 +385,10 @@ macro_rules! to_sql_checked {
                 i64::try_from(*self).map(Value::Integer).map_err(|_| {
                     crate::Error::new(
                         crate::ErrorKind::TypeConversion,
-                        format!("{} value {} does not fit SQLite's 64-bit signed INTEGER", stringify!($t), self),
+                        format!(
+                            "{} value {} does not fit SQLite's 64-bit signed INTEGER ({} to {})",
+                            stringify!($t), self, i64::MIN, i64::MAX
+                        ),
                     )
                 })
             }
@@ -574,6 +584,19 @@ mod tests {
         assert!(matches!(u64::from_sql(ValueRef::Integer(-1)), Err(FromSqlError::OutOfRange(-1))));
         assert_eq!(u64::MAX.to_sql().unwrap_err().kind(), crate::ErrorKind::TypeConversion);
         assert_eq!((i64::MAX as u64).to_sql().unwrap(), Value::Integer(i64::MAX));
+    }
+
+    #[test]
+    fn wide_integers_refuse_what_sqlite_cannot_hold() {
+        assert_eq!(i128::from_sql(ValueRef::Integer(i64::MIN)).unwrap(), i128::from(i64::MIN));
+        assert!(matches!(u128::from_sql(ValueRef::Integer(-5)), Err(FromSqlError::OutOfRange(-5))));
+        assert_eq!(u128::from_sql(ValueRef::Integer(5)).unwrap(), 5);
+        assert_eq!(i128::from(i64::MIN).to_sql().unwrap(), Value::Integer(i64::MIN));
+        let e = (i128::from(i64::MAX) + 1).to_sql().unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::TypeConversion);
+        assert!(e.to_string().contains("i128 value 9223372036854775808 does not fit"), "{e}");
+        let e = u64::MAX.to_sql().unwrap_err();
+        assert!(e.to_string().contains("u64 value 18446744073709551615 does not fit"), "{e}");
     }
 
     #[test]

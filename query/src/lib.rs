@@ -67,6 +67,17 @@
 //! engine.dispose().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Value types
+//!
+//! The features `chrono`, `time`, `uuid`, `serde_json` and `rust_decimal` turn on the driver's features of the
+//! same names: columns of type [`DateTime`](types::DateTime), [`Date`](types::Date), [`Time`](types::Time),
+//! [`Uuid`](types::Uuid), [`Json`](types::Json) and [`Numeric`](types::Numeric) then bind those crates' values
+//! (in `named_params!`, `lit`, comparisons) and decode them (`row.get::<NaiveDateTime>("made_at")`), stored as
+//! SQLAlchemy stores them; see [`types`] for the table. JSON columns have SQLite's operators:
+//! [`Expr::json_get`](expr::Expr::json_get) (`->`), [`Expr::json_get_value`](expr::Expr::json_get_value) (`->>`)
+//! and [`func::json_extract`](expr::func::json_extract). In serde structs, a `Vec<u8>` field is a BLOB both ways, a
+//! `Json<T>` field is JSON text, and [`serde_sql`] stores a date, UUID or decimal field exactly as `ToSql` does.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -83,12 +94,18 @@ mod reflect;
 pub mod result;
 pub mod schema;
 pub mod select;
+mod serde_params;
 mod serde_rows;
+pub mod serde_sql;
 pub mod text;
 pub mod types;
 pub mod update;
 pub mod url;
 
+/// A value bound as JSON text and read by parsing it: the driver's `asqlite::types::Json` (feature `serde_json`).
+/// Not to be confused with [`types::Json`], the column type.
+#[cfg(feature = "serde_json")]
+pub use asqlite::types::Json;
 pub use cache::{CacheStats, StatementCache};
 pub use compile::{Compiled, Executable, Slot};
 pub use ddl::has_table;
@@ -96,4 +113,5 @@ pub use engine::{create_async_engine, AsyncConnection, Engine, NestedTransaction
 pub use error::{Error, Result};
 pub use result::QueryResult;
 pub use schema::{Alias, Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table};
-pub use serde_rows::{from_row, to_params, ParamSet};
+pub use serde_params::{to_params, ParamSet};
+pub use serde_rows::from_row;

@@ -13,10 +13,11 @@ pub use crate::insert::{insert, OrAction};
 pub use crate::result::QueryResult;
 pub use crate::schema::{Column, Constraint, Index, MetaData, ReferentialAction, Table};
 pub use crate::select::{except_, intersect, select, union, union_all};
-pub use crate::serde_rows::ParamSet;
+pub use crate::serde_params::ParamSet;
 pub use crate::text::text;
 pub use crate::types::{
-    BigInteger, Blob, Boolean, Date, DateTime, Float, Integer, Json, Numeric, SmallInteger, SqlType, Text, Varchar,
+    BigInteger, Blob, Boolean, Date, DateTime, Float, Integer, Json, Numeric, SmallInteger, SqlType, Text, Time, Uuid,
+    Varchar,
 };
 pub use crate::update::update;
 pub use asqlite::{named_params, params, Params, Row, Value};

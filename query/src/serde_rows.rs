@@ -1,12 +1,15 @@
-//! Rows into your structs (`#[derive(Deserialize)]`) and structs into parameters (`#[derive(Serialize)]`).
+//! Rows into your structs (`#[derive(Deserialize)]`); structs into parameters are in `serde_params`.
 //!
-//! Decoding follows SQLAlchemy's storage on SQLite: 0/1 integers read as `bool`, and a text column read into a
-//! map, list or struct is parsed as JSON (the `Json` column type). Encoding writes `bool` as 0/1, and nested
-//! lists, maps and structs as JSON text.
+//! Decoding follows SQLAlchemy's storage on SQLite: 0/1 integers read as `bool`, a text column read into a map,
+//! list or struct is parsed as JSON (the `Json` column type), and so is any column read into a
+//! [`Json<T>`](crate::Json) field. A BLOB reads into `Vec<u8>` (and `serde_bytes` types). Types of the driver's
+//! features read through their own `Deserialize`, which may not take SQLite's text (chrono's `NaiveDateTime` wants
+//! a `T`); read such fields with `#[serde(with = "asqlite_query::serde_sql")]`, which decodes with `FromSql`. An
+//! error names the column.
 
 use std::fmt;
 
-use asqlite::{Params, Row, Value};
+use asqlite::{Row, Value};
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
@@ -76,7 +79,7 @@ impl<'de> de::Deserializer<'de> for RowDe<'_> {
 struct RowMap<'a> {
     columns: std::slice::Iter<'a, String>,
     values: std::slice::Iter<'a, Value>,
-    pending: Option<&'a Value>,
+    pending: Option<(&'a str, &'a Value)>,
 }
 
 impl<'de> de::MapAccess<'de> for RowMap<'_> {
@@ -85,7 +88,7 @@ impl<'de> de::MapAccess<'de> for RowMap<'_> {
     fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
         match (self.columns.next(), self.values.next()) {
             (Some(c), Some(v)) => {
-                self.pending = Some(v);
+                self.pending = Some((c, v));
                 seed.deserialize(c.as_str().into_deserializer()).map(Some)
             }
             _ => Ok(None),
@@ -94,7 +97,7 @@ impl<'de> de::MapAccess<'de> for RowMap<'_> {
 
     fn next_value_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, DeError> {
         match self.pending.take() {
-            Some(v) => seed.deserialize(ValueDe(v)),
+            Some((column, v)) => seed.deserialize(ValueDe(v)).map_err(|e| DeError(format!("column {column:?}: {e}"))),
             None => Err(DeError("value requested before key".into())),
         }
     }
@@ -111,6 +114,14 @@ impl<'de> de::SeqAccess<'de> for ValueSeq<'_> {
             None => Ok(None),
         }
     }
+}
+
+/// A field read as JSON whatever the column holds (a [`Json<T>`](crate::Json) field).
+#[cfg(feature = "serde_json")]
+fn json_newtype<'de, V: Visitor<'de>>(value: &Value, visitor: V) -> Result<V::Value, DeError> {
+    use asqlite::FromSql;
+    let json = serde_json::Value::from_sql(value.as_ref()).map_err(|e| DeError(e.to_string()))?;
+    visitor.visit_newtype_struct(json).map_err(|e| DeError(format!("JSON column: {e}")))
 }
 
 struct ValueDe<'a>(&'a Value);
@@ -154,16 +165,25 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+        #[cfg(feature = "serde_json")]
+        if name == asqlite::types::JSON_NEWTYPE_NAME {
+            return json_newtype(self.0, visitor);
+        }
+        let _ = name;
         visitor.visit_newtype_struct(self)
     }
 
+    /// A BLOB is a sequence of its bytes (a `Vec<u8>` field); text is parsed as JSON.
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.json(visitor)
+        match self.0 {
+            Value::Blob(b) => visitor.visit_seq(de::value::SeqDeserializer::new(b.iter().copied())),
+            _ => self.json(visitor),
+        }
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
-        self.json(visitor)
+        self.deserialize_seq(visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -203,59 +223,5 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_> {
     forward_to_deserialize_any! {
         i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit unit_struct
         identifier ignored_any
-    }
-}
-
-/// Named parameters from a struct or map that implements `Serialize`: field name → value.
-///
-/// `bool` becomes 0/1, `None` NULL, nested lists, maps and structs JSON text.
-pub fn to_params<T: serde::Serialize + ?Sized>(v: &T) -> Result<Params> {
-    let json = serde_json::to_value(v).map_err(|e| Error::Serde(e.to_string()))?;
-    let serde_json::Value::Object(map) = json else {
-        return Err(Error::Serde("parameters must serialize as a struct or a map".into()));
-    };
-    let mut pairs = Vec::with_capacity(map.len());
-    for (k, v) in map {
-        let value = match v {
-            serde_json::Value::Null => Value::Null,
-            serde_json::Value::Bool(b) => Value::Integer(i64::from(b)),
-            serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-                (Some(i), _) => Value::Integer(i),
-                (None, _) if n.is_u64() => {
-                    return Err(Error::Serde(format!("field {k:?}: {n} does not fit a 64-bit signed integer")))
-                }
-                (None, Some(f)) => Value::Real(f),
-                (None, None) => return Err(Error::Serde(format!("field {k:?}: {n} is not a number SQLite stores"))),
-            },
-            serde_json::Value::String(s) => Value::Text(s),
-            other => Value::Text(other.to_string()),
-        };
-        pairs.push((k, value));
-    }
-    Ok(Params::from(pairs))
-}
-
-/// One set of parameters for `execute_with` / `execute_many`: driver [`Params`] (from `named_params!`), or a
-/// reference to anything that implements `Serialize` (a `#[derive(Serialize)]` struct, a map).
-pub trait ParamSet {
-    /// Convert.
-    fn into_params(self) -> Result<Params>;
-}
-
-impl ParamSet for Params {
-    fn into_params(self) -> Result<Params> {
-        Ok(self)
-    }
-}
-
-impl<T: serde::Serialize + ?Sized> ParamSet for &T {
-    fn into_params(self) -> Result<Params> {
-        to_params(self)
-    }
-}
-
-impl ParamSet for () {
-    fn into_params(self) -> Result<Params> {
-        Ok(Params::none())
     }
 }

@@ -1,17 +1,55 @@
 //! Column types, stored the way SQLAlchemy stores them on SQLite.
 //!
-//! | type | DDL | stored as |
-//! |---|---|---|
-//! | [`Integer`], [`BigInteger`], [`SmallInteger`] | `INTEGER`, `BIGINT`, `SMALLINT` | integer |
-//! | [`Float`], [`Numeric`] | `FLOAT`, `NUMERIC` | real |
-//! | [`Text`], [`Varchar`] | `TEXT`, `VARCHAR(n)` | text |
-//! | [`Blob`] | `BLOB` | blob |
-//! | [`Boolean`] | `BOOLEAN` | integer 0 or 1 |
-//! | [`Date`] | `DATE` | text `YYYY-MM-DD` |
-//! | [`DateTime`] | `DATETIME` | text `YYYY-MM-DD HH:MM:SS.ffffff` |
-//! | [`Json`] | `JSON` | JSON text |
+//! | type | DDL | stored as | Rust values (driver feature) |
+//! |---|---|---|---|
+//! | [`Integer`], [`BigInteger`], [`SmallInteger`] | `INTEGER`, `BIGINT`, `SMALLINT` | integer | `i64`, `i32`, ..., `u64` and `i128` (checked) |
+//! | [`Float`] | `FLOAT` | real | `f64`, `f32` |
+//! | [`Numeric`] | `NUMERIC` | decimal text, which the column's NUMERIC affinity keeps as an integer or real (15 digits) | `rust_decimal::Decimal` (`rust_decimal`), `f64` |
+//! | [`Text`], [`Varchar`] | `TEXT`, `VARCHAR(n)` | text | `String`, `&str` |
+//! | [`Blob`] | `BLOB` | blob | `Vec<u8>`, `&[u8]` |
+//! | [`Boolean`] | `BOOLEAN` | integer 0 or 1 | `bool` |
+//! | [`Date`] | `DATE` | text `YYYY-MM-DD` | `chrono::NaiveDate` (`chrono`), `time::Date` (`time`) |
+//! | [`Time`] | `TIME` | text `HH:MM:SS.ffffff` | `chrono::NaiveTime`, `time::Time` |
+//! | [`DateTime`] | `DATETIME` | text `YYYY-MM-DD HH:MM:SS.ffffff` | `chrono::NaiveDateTime`, `DateTime<Utc>`, `DateTime<FixedOffset>`, `time::PrimitiveDateTime`, `OffsetDateTime` |
+//! | [`Uuid`] | `CHAR(32)` | text, 32 hex digits | `uuid::Uuid` (`uuid`) |
+//! | [`Json`] | `JSON` | JSON text | `serde_json::Value`, `asqlite_query::Json<T>` (`serde_json`) |
 //!
-//! Each type is a unit value (`Column::new("year", Integer)`) that converts into [`SqlType`].
+//! Each type is a unit value (`Column::new("year", Integer)`) that converts into [`SqlType`]. The Rust values
+//! bind (`named_params!`, `lit`, comparisons) and decode (`row.get::<NaiveDateTime>("made_at")`) through the
+//! driver's `ToSql`/`FromSql`, with the driver's features, which this crate forwards under the same names and
+//! whose crates it re-exports here (`asqlite_query::types::chrono`, ...). The formats, what else is read (SQLite's
+//! own date and time text, Unix seconds) and how time zones are stored are in the driver's `asqlite::types`.
+//!
+//! ```
+//! # #[cfg(not(feature = "chrono"))] fn main() {}
+//! # #[cfg(feature = "chrono")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use asqlite_query::prelude::*;
+//! use asqlite_query::types::chrono::NaiveDate;
+//!
+//! let meta = MetaData::new();
+//! let cars = Table::new("cars", &meta, [Column::new("car_id", Integer).primary_key(), Column::new("sold", Date)]);
+//! let conn = asqlite::blocking::Connection::open_in_memory()?;
+//! meta.create_all(&conn)?;
+//! let day = NaiveDate::from_ymd_opt(2012, 5, 17).unwrap();
+//! let c = cars.insert().values(named_params! {"sold" => day}).compile()?;
+//! conn.execute(c.sql(), c.bind(&Params::none())?)?;
+//! let c = select(&cars).where_(cars.c("sold").ge(day)).compile()?;
+//! let row = conn.query_one(c.sql(), c.bind(&Params::none())?)?;
+//! assert_eq!(row.get::<NaiveDate>("sold")?, day);
+//! # Ok(()) }
+//! ```
+
+#[cfg(feature = "chrono")]
+pub use asqlite::types::chrono;
+#[cfg(feature = "rust_decimal")]
+pub use asqlite::types::rust_decimal;
+#[cfg(feature = "serde_json")]
+pub use asqlite::types::serde_json;
+#[cfg(feature = "time")]
+pub use asqlite::types::time;
+#[cfg(feature = "uuid")]
+pub use asqlite::types::uuid;
 
 use std::fmt;
 
@@ -41,6 +79,10 @@ pub enum SqlType {
     Date,
     /// `DATETIME`, stored as ISO text `YYYY-MM-DD HH:MM:SS.ffffff`.
     DateTime,
+    /// `TIME`, stored as ISO text `HH:MM:SS.ffffff`.
+    Time,
+    /// SQLAlchemy's `Uuid`: `CHAR(32)`, 32 hex digits.
+    Uuid,
     /// `JSON`, stored as JSON text.
     Json,
     /// Any other declared type, kept as written (from reflection).
@@ -64,6 +106,8 @@ impl SqlType {
             SqlType::Boolean => "BOOLEAN".into(),
             SqlType::Date => "DATE".into(),
             SqlType::DateTime => "DATETIME".into(),
+            SqlType::Time => "TIME".into(),
+            SqlType::Uuid => "CHAR(32)".into(),
             SqlType::Json => "JSON".into(),
             SqlType::Other(s) => s.clone(),
             SqlType::Null => String::new(),
@@ -93,6 +137,7 @@ impl SqlType {
             "BOOLEAN" | "BOOL" => SqlType::Boolean,
             "DATE" => SqlType::Date,
             "DATETIME" | "TIMESTAMP" => SqlType::DateTime,
+            "TIME" => SqlType::Time,
             "JSON" => SqlType::Json,
             _ => SqlType::Other(decl.trim().to_owned()),
         }
@@ -128,7 +173,7 @@ unit_types! {
     SmallInteger,
     /// `FLOAT`.
     Float,
-    /// `NUMERIC`.
+    /// `NUMERIC`: decimals (`rust_decimal::Decimal`), which its affinity stores as integers or reals.
     Numeric,
     /// `TEXT` (SQLAlchemy's `String` without a length).
     Text,
@@ -140,6 +185,10 @@ unit_types! {
     Date,
     /// `DATETIME`, stored as `YYYY-MM-DD HH:MM:SS.ffffff` text.
     DateTime,
+    /// `TIME`, stored as `HH:MM:SS.ffffff` text.
+    Time,
+    /// SQLAlchemy's `Uuid` on SQLite: `CHAR(32)` (text affinity), 32 hex digits.
+    Uuid,
     /// `JSON`, stored as JSON text.
     Json,
 }
@@ -246,5 +295,7 @@ mod tests {
         assert_eq!(SqlType::from_declared("INTEGER"), SqlType::Integer);
         assert_eq!(SqlType::from_declared("weird"), SqlType::Other("weird".into()));
         assert_eq!(SqlType::from(Varchar(5)).ddl(), "VARCHAR(5)");
+        assert_eq!(SqlType::from(Uuid).ddl(), "CHAR(32)");
+        assert_eq!(SqlType::from_declared("time"), SqlType::Time);
     }
 }

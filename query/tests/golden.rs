@@ -711,3 +711,105 @@ fn cte_feeding_an_update_and_compound_subquery() {
     );
     assert_eq!(ints(&r, 0), [7]);
 }
+
+/// A `docs` table with a JSON column (and the other typed columns, for their DDL), with three rows.
+fn docs_db() -> (Db, Table) {
+    let d = db();
+    let meta = MetaData::new();
+    let docs = Table::new(
+        "docs",
+        &meta,
+        [
+            Column::new("id", Integer).primary_key(),
+            Column::new("uid", Uuid),
+            Column::new("made_at", DateTime),
+            Column::new("day", Date),
+            Column::new("at", Time),
+            Column::new("price", Numeric),
+            Column::new("doc", Json),
+        ],
+    );
+    assert_eq!(
+        asqlite_query::compile::create_table_sql(&docs, false),
+        "CREATE TABLE docs (id INTEGER NOT NULL, uid CHAR(32), made_at DATETIME, day DATE, at TIME, price NUMERIC, \
+         doc JSON, PRIMARY KEY (id))"
+    );
+    meta.create_all(&d.conn).unwrap();
+    for (id, doc) in [
+        (1, json(&serde_json::json!({"make": "Honda Civic", "tags": ["used", "red"], "n": 2}))),
+        (2, json(&serde_json::json!({"make": "Tesla Model 3", "tags": [], "n": 5}))),
+        (3, json(&serde_json::json!([1, 2.5, null, "ü"]))),
+    ] {
+        run(&d, insert(&docs).value("id", id).value("doc", doc), "INSERT INTO docs (id, doc) VALUES (?, ?)");
+    }
+    (d, docs)
+}
+
+#[test]
+fn json_arrow_gets_json_and_double_arrow_gets_sql_values() {
+    let (d, docs) = docs_db();
+    let doc = || docs.c("doc");
+    let r = run(
+        &d,
+        select([doc().json_get("tags").label("tags"), doc().json_get_value("n").label("n")])
+            .where_(doc().json_get_value("make").eq("Honda Civic")),
+        "SELECT docs.doc -> ? AS tags, docs.doc ->> ? AS n FROM docs WHERE docs.doc ->> ? = ?",
+    );
+    assert_eq!(texts(&r, 0), [r#"["used","red"]"#]);
+    assert_eq!(ints(&r, 1), [2], "->> gives an SQL INTEGER, not JSON text");
+    // A chain reads left to right; an array index and a JSON path work as the right operand too.
+    let r = run(
+        &d,
+        select(doc().json_get("tags").json_get_value(0)).where_(doc().json_get_value("$.tags[1]").is_not_null()),
+        "SELECT docs.doc -> ? ->> ? FROM docs WHERE docs.doc ->> ? IS NOT NULL",
+    );
+    assert_eq!(texts(&r, 0), ["used"]);
+    // `->` binds tighter than arithmetic, as in SQLite: no parentheses needed.
+    let r = run(
+        &d,
+        select(doc().json_get_value("n") * 10).order_by(docs.c("id")).limit(2),
+        "SELECT docs.doc ->> ? * ? FROM docs ORDER BY docs.id LIMIT ?",
+    );
+    assert_eq!(ints(&r, 0), [20, 50]);
+}
+
+#[test]
+fn json_operand_of_the_same_level_is_parenthesized_on_the_right() {
+    let (d, docs) = docs_db();
+    let r = run(
+        &d,
+        select(docs.c("doc").json_get_value(lit("$.").concat("make"))).where_(docs.c("id").eq(2)),
+        "SELECT docs.doc ->> (? || ?) FROM docs WHERE docs.id = ?",
+    );
+    assert_eq!(texts(&r, 0), ["Tesla Model 3"]);
+    let r = run(&d, select(lit("{\"a\":").concat("7}").json_get_value("a")), "SELECT ? || ? ->> ?");
+    assert_eq!(ints(&r, 0), [7], "(? || ?) ->> ?: left to right at one level");
+}
+
+#[test]
+fn json_functions_extract_type_and_array_length() {
+    let (d, docs) = docs_db();
+    let doc = || docs.c("doc");
+    let r = run(
+        &d,
+        select([
+            func::json_extract(doc(), "$.tags[0]").label("first_tag"),
+            func::json_type(doc(), "$").label("kind"),
+            func::json_array_length(doc().json_get("tags")).label("n_tags"),
+        ])
+        .order_by(docs.c("id")),
+        "SELECT json_extract(docs.doc, ?) AS first_tag, json_type(docs.doc, ?) AS kind, \
+         json_array_length(docs.doc -> ?) AS n_tags FROM docs ORDER BY docs.id",
+    );
+    let first: Vec<Option<String>> = r.iter().map(|row| row.get(0).unwrap()).collect();
+    assert_eq!(first, [Some("used".to_owned()), None, None]);
+    assert_eq!(texts(&r, 1), ["object", "object", "array"]);
+    let n: Vec<Option<i64>> = r.iter().map(|row| row.get(2).unwrap()).collect();
+    assert_eq!(n, [Some(2), Some(0), None]);
+    let r = run(
+        &d,
+        select(docs.c("id")).where_(func::json_extract(doc(), "$[3]").eq("ü")),
+        "SELECT docs.id FROM docs WHERE json_extract(docs.doc, ?) = ?",
+    );
+    assert_eq!(ints(&r, 0), [3]);
+}

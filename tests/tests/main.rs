@@ -15,3 +15,4 @@ mod query_bad_input;
 mod regressions;
 mod streams;
 mod tx_aborted;
+mod types;

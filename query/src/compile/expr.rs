@@ -29,7 +29,8 @@ fn precedence(e: &Expr) -> u8 {
             BinOp::BitAnd | BinOp::BitOr => 6,
             BinOp::Add | BinOp::Sub => 7,
             BinOp::Mul | BinOp::Div | BinOp::Rem => 8,
-            BinOp::Concat => 9,
+            // SQLite parses `->` and `->>` at the level of `||`, left to right.
+            BinOp::Concat | BinOp::JsonGet | BinOp::JsonGetValue => 9,
         },
         Expr::Like { .. } | Expr::IsNull { .. } | Expr::InList { .. } | Expr::InQuery { .. } | Expr::Between { .. } => {
             4

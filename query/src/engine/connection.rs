@@ -12,7 +12,7 @@ use crate::compile::{Compiled, Executable, Slot, Stmt};
 use crate::error::{Error, Result};
 use crate::result::QueryResult;
 use crate::schema::lock;
-use crate::serde_rows::ParamSet;
+use crate::serde_params::ParamSet;
 use crate::text::strip_param_prefix;
 
 /// The rows of a streamed query, each a `Result<Row>` of this crate.

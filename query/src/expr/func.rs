@@ -82,6 +82,23 @@ pub fn group_concat(e: impl IntoExpr, sep: &str) -> Expr {
     call("group_concat", [e.into_expr(), sep.into_expr()])
 }
 
+/// `json_extract(json, path)`: the SQL value at a JSON path (`"$.tags[0]"`); see also
+/// [`Expr::json_get`] and [`Expr::json_get_value`].
+pub fn json_extract(json: impl IntoExpr, path: impl IntoExpr) -> Expr {
+    call("json_extract", [json.into_expr(), path.into_expr()])
+}
+
+/// `json_type(json, path)`: `'object'`, `'array'`, `'text'`, `'integer'`, `'real'`, `'true'`, `'false'` or `'null'`
+/// (NULL where the path finds nothing).
+pub fn json_type(json: impl IntoExpr, path: impl IntoExpr) -> Expr {
+    call("json_type", [json.into_expr(), path.into_expr()])
+}
+
+/// `json_array_length(json)`: the length of a JSON array (0 for any other JSON value).
+pub fn json_array_length(json: impl IntoExpr) -> Expr {
+    one("json_array_length", json)
+}
+
 /// `CURRENT_TIMESTAMP` as SQLAlchemy's `func.now()` renders on SQLite.
 pub fn now() -> Expr {
     Expr::Text(Arc::from("CURRENT_TIMESTAMP"))

@@ -83,6 +83,10 @@ pub enum BinOp {
     IsNot,
     BitAnd,
     BitOr,
+    /// SQLite's `->`: the JSON of a part of a JSON value.
+    JsonGet,
+    /// SQLite's `->>`: the SQL value (TEXT, INTEGER, REAL or NULL) of a part of a JSON value.
+    JsonGetValue,
 }
 
 impl BinOp {
@@ -107,6 +111,8 @@ impl BinOp {
             BinOp::IsNot => "IS NOT",
             BinOp::BitAnd => "&",
             BinOp::BitOr => "|",
+            BinOp::JsonGet => "->",
+            BinOp::JsonGetValue => "->>",
         }
     }
 }
@@ -225,7 +231,34 @@ macro_rules! into_expr_via_to_sql {
     )*};
 }
 into_expr_via_to_sql!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool, &str, String, &String);
-into_expr_via_to_sql!(&[u8]);
+into_expr_via_to_sql!(&[u8], i128, u128);
+#[cfg(feature = "chrono")]
+into_expr_via_to_sql!(
+    crate::types::chrono::NaiveDate,
+    crate::types::chrono::NaiveTime,
+    crate::types::chrono::NaiveDateTime,
+    crate::types::chrono::DateTime<crate::types::chrono::Utc>,
+    crate::types::chrono::DateTime<crate::types::chrono::FixedOffset>
+);
+#[cfg(feature = "time")]
+into_expr_via_to_sql!(
+    crate::types::time::Date,
+    crate::types::time::Time,
+    crate::types::time::PrimitiveDateTime,
+    crate::types::time::OffsetDateTime
+);
+#[cfg(feature = "uuid")]
+into_expr_via_to_sql!(crate::types::uuid::Uuid);
+#[cfg(feature = "rust_decimal")]
+into_expr_via_to_sql!(crate::types::rust_decimal::Decimal);
+
+/// A JSON value bound as JSON text (as [`json`]).
+#[cfg(feature = "serde_json")]
+impl<T: serde::Serialize> IntoExpr for asqlite::types::Json<T> {
+    fn into_expr(self) -> Expr {
+        lit(self)
+    }
+}
 
 impl IntoExpr for serde_json::Value {
     fn into_expr(self) -> Expr {

@@ -156,6 +156,22 @@ impl Expr {
         }
     }
 
+    /// `self -> path`: the part of a JSON value at `path`, as JSON text (SQLite's `->`, for [`Json`] columns).
+    ///
+    /// `path` is a JSON path (`"$.tags[0]"`), an object key (`"make"`) or an array index (`0`), bound as a
+    /// parameter like any value. A missing part is NULL. Chains read left to right: `doc.json_get("a").json_get(0)`.
+    ///
+    /// [`Json`]: crate::types::Json
+    pub fn json_get(self, path: impl IntoExpr) -> Expr {
+        bin(self, BinOp::JsonGet, path.into_expr())
+    }
+
+    /// `self ->> path`: the part of a JSON value at `path` as an SQL value (TEXT, INTEGER, REAL or NULL; an object
+    /// or array as JSON text), as `json_extract` returns it: what to compare and sort by (SQLite's `->>`).
+    pub fn json_get_value(self, path: impl IntoExpr) -> Expr {
+        bin(self, BinOp::JsonGetValue, path.into_expr())
+    }
+
     /// `self || other` (string concatenation).
     pub fn concat(self, other: impl IntoExpr) -> Expr {
         bin(self, BinOp::Concat, other.into_expr())

@@ -4,7 +4,9 @@
 //!
 //! - [`Pool`]: one writer thread and N reader threads on one database file, under WAL. Writes, closures and
 //!   transactions go to the writer; reads go to whichever reader is idle.
-//! - [`Connection`]: one connection on one worker thread, with the same methods.
+//! - [`Connection`]: one connection on one worker thread: a pool of one, with the same methods.
+//! - [`Client`]: the calls every handle makes (`execute`, `query`, `stream`, `call`, ...), written once: a
+//!   [`Pool`], a [`Connection`], a [`Transaction`] and a [`Savepoint`] dereference to one.
 //! - [`blocking::Connection`]: the synchronous layer underneath, usable on its own, with the same method names.
 //!
 //! Every async method returns a future that resolves when the worker thread finishes the job. The crate depends
@@ -100,6 +102,14 @@
 //! writes, streams, closures, transactions and heavy reads. An inline call cannot be cancelled halfway (it is done
 //! when its first poll returns). Turn this off with [`PoolBuilder::inline_reads`].
 //!
+//! The connection is leased for the read alone: the driver copies the rows out and hands the connection back before
+//! any of your code runs, so a [`query_row`](Client::query_row) decoder that blocks, panics or reads the pool
+//! again runs with no connection held, and a worker waiting for its connection waits at most the budget, never for
+//! your code. One virtual-machine step can do a whole table's work where no progress handler can stop it
+//! (`SELECT count(*) FROM t` walks the table in its `Count` step, however the table grew since its cost was
+//! measured); statements holding such a step (found with `EXPLAIN` when they are prepared, and only for SQL that
+//! mentions them) never run inline. [`PoolStats::inline_reads`] counts the reads that did.
+//!
 //! ## Per-connection state
 //!
 //! SQLite keeps some state per connection: temp tables, views and triggers, attached databases, settings made with
@@ -148,13 +158,34 @@
 //! # }
 //! ```
 //!
+//! ## Transactions SQLite ends on its own
+//!
+//! A [`Transaction`] is a state on the writer that SQLite can change under it: a statement that fails with an
+//! interrupt (a dropped future, the statement timeout), a full database, an I/O error or out of memory, or under
+//! `OR ROLLBACK`, rolls the whole transaction back, and a `COMMIT` or `ROLLBACK` written in SQL text ends it too.
+//! The connection checks, around every statement run through a transaction's handle, that SQLite still has the
+//! transaction open (one read of `sqlite3_get_autocommit`). Once it has not, the failing statement keeps its own
+//! error (with a note that the transaction is gone), and every later call on the [`Transaction`], its
+//! [`Savepoint`]s or a query-layer connection in it fails with [`ErrorKind::TransactionAborted`] without running:
+//! nothing ever runs in autocommit through a transaction's handle. `commit` fails the same way; `rollback` (and
+//! dropping the handle) succeeds, and the writer serves other calls again. A closure that panics inside a
+//! transaction aborts it the same way. The blocking layer's [`blocking::Transaction`] (and a
+//! [`blocking::Savepoint`] that began a transaction) hold theirs the same way.
+//!
+//! Savepoints nest as SQLite nests them: a savepoint borrows its transaction (or the savepoint it is in) mutably,
+//! so an outer one cannot end while an inner one is open, and two cannot be open side by side.
+//!
 //! ## Cancellation
 //!
 //! Dropping a future before its job starts makes the worker skip the job. Dropping it while the job runs
 //! interrupts that job only (`sqlite3_interrupt`, fenced by a per-job token so a neighbour's statement is never
-//! hit). A dropped [`RowStream`] resets its statement, releasing its read snapshot; a dropped [`Transaction`] rolls
-//! back. A panic in a user closure comes back as an error of kind [`ErrorKind::Panicked`], any transaction it had
-//! open is rolled back, and the worker lives on. Each method documents its cancel safety.
+//! hit); work that cleans up after it (rolling back a batch's savepoint) still runs. A dropped [`RowStream`]
+//! resets its statement, releasing its read snapshot; a dropped [`Transaction`] rolls back. Dropping an open
+//! ([`Pool::open`], a builder's `open`) part-way stops the workers it started, which close their connections. A
+//! panic in a user closure comes back as an error of kind [`ErrorKind::Panicked`], any transaction it had open is
+//! rolled back, and the worker lives on; a panic that escapes a job (a user value whose `Drop` panics) is caught
+//! by the worker's loop, and a worker thread that dies anyway is noticed, so [`Pool::close`] never waits for it.
+//! Each method documents its cancel safety.
 //!
 //! ## Errors
 //!

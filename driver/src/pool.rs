@@ -408,7 +408,7 @@ pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
 
 /// A pool of SQLite connections on one database file: one writer thread and N reader threads, under WAL.
 ///
-/// Writes, closures ([`call`](Pool::call)) and transactions ([`begin`](Pool::begin)) run on the writer, one at a
+/// Writes, closures ([`call`](Client::call)) and transactions ([`begin`](Pool::begin)) run on the writer, one at a
 /// time; reads go to a shared queue that any idle reader takes from. A statement sent as a read that turns out to
 /// write is passed to the writer. An in-memory database uses a single connection.
 ///

@@ -1,6 +1,6 @@
 //! The blocking layer: a safe, synchronous SQLite connection.
 //!
-//! This is what the async layer's worker threads run, and what [`Pool::call`](crate::Pool::call) closures
+//! This is what the async layer's worker threads run, and what [`Pool::call`](crate::Client::call) closures
 //! receive. It is also usable on its own, with the same method names as the async API and no `.await`.
 
 mod cache;

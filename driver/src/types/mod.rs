@@ -13,7 +13,7 @@
 //! | `chrono::DateTime<Utc>` | `chrono` | TEXT `YYYY-MM-DD HH:MM:SS.ffffff`, in UTC, no offset | as above; text without an offset is UTC | `DateTime` |
 //! | `chrono::DateTime<FixedOffset>`, `time::OffsetDateTime` | `chrono`, `time` | TEXT `YYYY-MM-DD HH:MM:SS.ffffff+HH:MM`, local time and offset | as above; text without an offset is UTC | `DateTime` |
 //! | `uuid::Uuid` | `uuid` | TEXT, 32 lower-case hex digits | hyphenated, braced or `urn:uuid:` text; a 16-byte BLOB | `Uuid` (`CHAR(32)`) |
-//! | `serde_json::Value`, [`Json<T>`] | `serde_json` | TEXT, JSON | INTEGER and REAL (a `JSON` column's affinity turns the text `5` into a number), a BLOB of JSON text | `Json` |
+//! | `serde_json::Value`, `Json<T>` | `serde_json` | TEXT, JSON | INTEGER and REAL (a `JSON` column's affinity turns the text `5` into a number), a BLOB of JSON text | `Json` |
 //! | `rust_decimal::Decimal` | `rust_decimal` | TEXT, e.g. `19999.99` | INTEGER, REAL (by its shortest decimal form), TEXT with an exponent | `Numeric` |
 //! | `i128`, `u128`, `u64` | none | INTEGER; a value outside `i64` is an error | | `Integer`, `BigInteger` |
 //!
@@ -47,7 +47,7 @@
 //! columns with text affinity (`CHAR(32)`, `TEXT`; not `UUID`, whose NUMERIC affinity would turn an all-digit UUID
 //! into a lossy REAL). BLOBs of 16 bytes (what rusqlite and sqlx write) are read too.
 //!
-//! JSON is written as compact JSON text ([`Json`] wraps any `Serialize`/`Deserialize` type; `serde_json::Value`
+//! JSON is written as compact JSON text (`Json` wraps any `Serialize`/`Deserialize` type; `serde_json::Value`
 //! works as is). A SQL NULL reads as JSON `null` (use `Option<_>` to tell them apart).
 //!
 //! A `Decimal` is written as TEXT, which keeps every digit in a column of TEXT or no affinity. SQLAlchemy's

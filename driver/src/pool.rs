@@ -388,6 +388,9 @@ pub struct PoolStats {
     pub jobs: u64,
     /// Of `jobs`, the cheap reads run inline on a caller's thread (see the crate docs).
     pub inline_reads: u64,
+    /// Worker threads that died of a panic outside any job (0 unless something is badly wrong: their connections
+    /// were closed and [`Pool::close`] reports it).
+    pub dead_workers: usize,
 }
 
 pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
@@ -403,6 +406,7 @@ pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
         cache_misses: sum(|s| s.misses.load(Ordering::Relaxed)),
         jobs: sum(|s| s.jobs.load(Ordering::Relaxed)),
         inline_reads: sum(|s| s.inline.load(Ordering::Relaxed)),
+        dead_workers: core.dead_workers.load(Ordering::Relaxed),
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use asqlite::{params, ErrorKind, Pool};
 use futures::FutureExt;
+use std::future::Future;
 
 use crate::common::temp_db;
 
@@ -88,4 +89,69 @@ fn a_panicking_drop_on_a_worker_neither_kills_it_nor_hangs_close() {
         let _ = done.send(());
     });
     finished.recv_timeout(HANG).expect("close hung after a panicking drop on a worker");
+}
+
+/// A waker that panics when woken, as a buggy executor's might.
+struct PanickingWaker;
+
+impl futures::task::ArcWake for PanickingWaker {
+    fn wake_by_ref(_: &std::sync::Arc<Self>) {
+        panic!("PanickingWaker woken");
+    }
+}
+
+#[test]
+fn a_waker_that_panics_when_a_worker_wakes_it_does_not_kill_the_worker() {
+    let (_dir, path) = temp_db();
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        futures::executor::block_on(async {
+            let pool = Pool::builder().readers(1).spin(false).open(&path).await.unwrap();
+            pool.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)").await.unwrap();
+            for i in 0..3 {
+                // A statement new to the reader (never inline), polled once with the panicking waker: the reader
+                // wakes it when the rows are ready.
+                let sql = format!("SELECT x + {i} FROM t");
+                let mut call = Box::pin(pool.query_map(&sql, params![], |r| r.get::<i64>(0)));
+                let waker = futures::task::waker(std::sync::Arc::new(PanickingWaker));
+                let mut cx = std::task::Context::from_waker(&waker);
+                if let std::task::Poll::Ready(v) = call.as_mut().poll(&mut cx) {
+                    assert_eq!(v.unwrap(), [1 + i]); // too quick to need a wake: nothing to test this round
+                    continue;
+                }
+                assert_eq!(call.await.unwrap(), [1 + i]);
+            }
+            // The one reader still serves reads, and the pool closes cleanly.
+            let xs: Vec<i64> = pool.query_map("SELECT x FROM t", params![], |r| r.get(0)).await.unwrap();
+            assert_eq!(xs, [1]);
+            assert_eq!(pool.stats().dead_workers, 0);
+            pool.close().await.unwrap();
+        });
+        let _ = done.send(());
+    });
+    finished.recv_timeout(HANG).expect("the pool hung after a waker panicked on a worker");
+}
+
+#[test]
+fn a_blocking_transaction_leaked_in_a_closure_does_not_brick_the_writer() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE t (x)").await.unwrap();
+        let e = pool
+            .call(|c| {
+                let tx = c.transaction()?;
+                tx.execute("INSERT INTO t VALUES (1)", ())?;
+                std::mem::forget(tx);
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Misuse, "{e}");
+        // The leaked transaction was rolled back, and the writer takes writes as before.
+        pool.execute("INSERT INTO t VALUES (2)", params![]).await.unwrap();
+        let xs: Vec<i64> = pool.query_map("SELECT x FROM t", params![], |r| r.get(0)).await.unwrap();
+        assert_eq!(xs, [2]);
+        pool.close().await.unwrap();
+    });
 }

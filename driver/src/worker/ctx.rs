@@ -265,6 +265,10 @@ impl<'a> Ctx<'a> {
         }
         // Outside an explicit transaction a job must leave the connection as it found it: a transaction left open
         // (a panicking closure, `execute("BEGIN")`) would pin a reader's snapshot or leak into other callers' jobs.
+        if !self.in_tx {
+            // A blocking transaction the closure leaked (`mem::forget`) must not leave its checks behind.
+            conn.tx.free();
+        }
         if !self.in_tx && !conn.is_autocommit() {
             let _ = conn.execute_cleanup("ROLLBACK");
             if out.is_ok() {

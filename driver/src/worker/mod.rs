@@ -246,9 +246,15 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
             }
         }
         drop(guard);
-        ctx.publish();
+        publish(&ctx);
     }
-    ctx.publish();
+    publish(&ctx);
+}
+
+/// Wake the caller of the reply held back, if any. Waking runs the caller's waker, which is user code: a waker
+/// that panics must not take the worker with it.
+fn publish(ctx: &Ctx<'_>) {
+    let _ = catch_unwind(AssertUnwindSafe(|| ctx.publish()));
 }
 
 /// Ends a worker's life, however it ends: closes its connection (a caller borrowing it finishes first) and tells

@@ -178,7 +178,13 @@ impl Shared {
             self.core.send_close();
         }
         futures::future::poll_fn(|cx| self.core.poll_stopped(cx)).await;
-        Ok(())
+        match self.core.dead_workers.load(Ordering::SeqCst) {
+            0 => Ok(()),
+            n => Err(Error::new(
+                ErrorKind::Panicked,
+                format!("{n} worker thread(s) died of a panic outside any job; their connections were closed"),
+            )),
+        }
     }
 }
 

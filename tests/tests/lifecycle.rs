@@ -119,6 +119,8 @@ fn a_waker_that_panics_when_a_worker_wakes_it_does_not_kill_the_worker() {
                     assert_eq!(v.unwrap(), [1 + i]); // too quick to need a wake: nothing to test this round
                     continue;
                 }
+                // Let the reader finish and wake the panicking waker before anyone polls again.
+                std::thread::sleep(Duration::from_millis(200));
                 assert_eq!(call.await.unwrap(), [1 + i]);
             }
             // The one reader still serves reads, and the pool closes cleanly.

@@ -711,3 +711,6 @@ fn cte_feeding_an_update_and_compound_subquery() {
     );
     assert_eq!(ints(&r, 0), [7]);
 }
+
+#[path = "golden/strings.rs"]
+mod strings;

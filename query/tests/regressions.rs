@@ -581,3 +581,93 @@ fn a_dropped_commit_or_rollback_does_not_leave_the_connection_in_a_transaction()
         engine.dispose().await.unwrap();
     });
 }
+
+/// `order_by("year")` compiled to `ORDER BY ?`: a bound string, the same for every row, so the rows came back in
+/// whatever order SQLite read them. A string there names a label or column of the statement.
+#[test]
+fn order_by_a_string_was_a_bound_literal_that_ordered_nothing() {
+    let d = db();
+    let r = run(&d, select(d.cars.c("car_id")).order_by("year"), "SELECT cars.car_id FROM cars ORDER BY cars.year");
+    assert_eq!(ints(&r, 0), [1, 3, 2]);
+    let r = run(
+        &d,
+        select(d.cars.c("car_id")).order_by(asqlite_query::expr::desc("mileage")),
+        "SELECT cars.car_id FROM cars ORDER BY cars.mileage DESC",
+    );
+    assert_eq!(ints(&r, 0), [1, 2, 3]);
+    assert!(compile_err(select(d.cars.c("car_id")).order_by("colour")).contains("text(\"colour\")"));
+}
+
+/// `group_by("make")` compiled to `GROUP BY ?`: every row in one group, so `count(*)` counted the whole table.
+#[test]
+fn group_by_a_string_was_a_bound_literal_that_made_one_group() {
+    let d = db();
+    let r = run(
+        &d,
+        select((d.cars.c("owner_id"), func::count_star().label("n"))).group_by("owner_id").order_by("owner_id"),
+        "SELECT cars.owner_id, count(*) AS n FROM cars GROUP BY cars.owner_id ORDER BY cars.owner_id",
+    );
+    assert_eq!(ints(&r, 1), [2, 1]);
+}
+
+/// `where_("year > 2015")` compiled to `WHERE ?`: a non-empty string is a true value to SQLite... or a false one
+/// ('year > 2015' reads as 0), silently: every row or none. A string condition is an error pointing to text().
+#[test]
+fn where_a_string_was_a_bound_literal_that_filtered_nothing() {
+    let d = db();
+    let e = compile_err(select(d.cars.c("car_id")).where_("year > 2015"));
+    assert!(e.contains("WHERE") && e.contains("text(\"year > 2015\")"), "{e}");
+    let e = compile_err(select(d.cars.c("car_id")).group_by(d.cars.c("owner_id")).having("count(*) > 1"));
+    assert!(e.contains("HAVING"), "{e}");
+    let r = run(
+        &d,
+        select(d.cars.c("car_id")).where_(text("year > 2015")).order_by("car_id"),
+        "SELECT cars.car_id FROM cars WHERE year > 2015 ORDER BY cars.car_id",
+    );
+    assert_eq!(ints(&r, 0), [2, 3]);
+}
+
+/// `cars.c("make") + " #"` compiled to `cars.make + ?`, which SQLite evaluates as numbers: 0 for every row. On a
+/// string column `+` is concatenation, as SQLAlchemy renders it.
+#[test]
+fn plus_on_a_text_column_was_arithmetic_that_made_zero() {
+    let d = db();
+    let r = run(
+        &d,
+        select(d.cars.c("make") + " #").where_(d.cars.c("car_id").eq(1)),
+        "SELECT cars.make || ? FROM cars WHERE cars.car_id = ?",
+    );
+    assert_eq!(r.first().unwrap().get::<String>(0).unwrap(), "Honda Civic #");
+}
+
+/// Strings in ORDER BY are part of a statement's shape: the compiled-statement cache must not hand the SQL of
+/// `order_by("year")` to `order_by("mileage")` (a literal's value is not part of the shape, a name is).
+#[tokio::test]
+async fn names_in_order_by_are_part_of_the_cached_shape() {
+    let engine = create_async_engine("sqlite://").await.unwrap();
+    let meta = MetaData::new();
+    let cars = Table::new(
+        "cars",
+        &meta,
+        [Column::new("make", Text), Column::new("year", Integer), Column::new("mileage", Integer)],
+    );
+    engine.create_all(&meta).await.unwrap();
+    let conn = engine.begin().await.unwrap();
+    for (make, year, mileage) in [("a", 2001, 30), ("b", 2003, 10), ("c", 2002, 20)] {
+        conn.execute(cars.insert().value("make", make).value("year", year).value("mileage", mileage)).await.unwrap();
+    }
+    conn.commit().await.unwrap();
+    let by = |col: &str| select(cars.c("make")).order_by(col.to_owned());
+    let conn = engine.connect().await.unwrap();
+    let r = conn.execute(by("year")).await.unwrap();
+    assert_eq!(r.scalars::<String>().unwrap(), ["a", "c", "b"]);
+    let r = conn.execute(by("mileage")).await.unwrap();
+    assert_eq!(r.scalars::<String>().unwrap(), ["b", "c", "a"]);
+    // A value in WHERE is not: the same shape, one compilation.
+    let before = engine.cache_stats();
+    for m in ["a", "b", "c"] {
+        conn.execute(select(cars.c("year")).where_(cars.c("make").eq(m))).await.unwrap();
+    }
+    let after = engine.cache_stats();
+    assert_eq!((after.misses - before.misses, after.hits - before.hits), (1, 2));
+}

@@ -4,7 +4,7 @@ use asqlite::Value;
 
 use super::{literal_sql, Compiler, Ctx, Slot};
 use crate::error::{Error, Result};
-use crate::expr::{BinOp, Expr, Source};
+use crate::expr::{BinOp, Expr, Literal, Source};
 
 fn precedence(e: &Expr) -> u8 {
     match e {
@@ -68,6 +68,18 @@ impl Compiler {
         match e {
             Expr::Column(c) => self.column(&c.source, &c.name),
             Expr::Value(l) => self.literal(&l.0),
+            Expr::Str(l) => {
+                if ctx == Ctx::SelectList {
+                    return Err(bare_string(l, "a result column"));
+                }
+                self.literal(&l.0);
+            }
+            Expr::Name(n) => {
+                return Err(Error::compile(format!(
+                    "the name {n:?} stands only in order_by() or group_by(), where it names a label or column of \
+                     the statement; elsewhere write the column (table.c({n:?})) or a label"
+                )));
+            }
             Expr::BindParam(n) => self.slot(Slot::Named(n.clone())),
             Expr::Null => self.w("NULL"),
             Expr::Binary(a, op, b) => {
@@ -101,6 +113,9 @@ impl Compiler {
             }
             Expr::And(items) | Expr::Or(items) => {
                 let and = matches!(e, Expr::And(_));
+                if let Some(Expr::Str(l)) = items.iter().find(|i| matches!(i, Expr::Str(_))) {
+                    return Err(bare_string(l, if and { "a condition of and_()" } else { "a condition of or_()" }));
+                }
                 match items.len() {
                     // Not `1` / `0`: an integer constant in GROUP BY or ORDER BY is a column number to SQLite.
                     0 => self.w(if and { "1 = 1" } else { "1 != 1" }),
@@ -116,6 +131,9 @@ impl Compiler {
                 }
             }
             Expr::Not(inner) => {
+                if let Expr::Str(l) = &**inner {
+                    return Err(bare_string(l, "the condition of not_()"));
+                }
                 self.w("NOT ");
                 self.child(inner, 11, false)?;
             }
@@ -193,7 +211,11 @@ impl Compiler {
                 }
                 for (c, r) in whens {
                     self.w(" WHEN ");
-                    self.expr(c, Ctx::Plain)?;
+                    if value.is_none() {
+                        self.condition(c, "a WHEN condition of case()")?;
+                    } else {
+                        self.expr(c, Ctx::Plain)?;
+                    }
                     self.w(" THEN ");
                     self.expr(r, Ctx::Plain)?;
                 }
@@ -258,6 +280,15 @@ impl Compiler {
         Ok(())
     }
 
+    /// Write a condition (WHERE, HAVING, ON, ...): a bare string there is an error, not a bound value that is
+    /// always true (SQLAlchemy refuses it too).
+    pub(crate) fn condition(&mut self, e: &Expr, clause: &str) -> Result<()> {
+        if let Expr::Str(l) = e {
+            return Err(bare_string(l, clause));
+        }
+        self.expr(e, Ctx::Plain)
+    }
+
     pub(crate) fn ordering(&mut self, desc: Option<bool>, nulls: Option<bool>) {
         match desc {
             Some(true) => self.w(" DESC"),
@@ -295,6 +326,19 @@ impl Compiler {
         self.w(")");
         Ok(())
     }
+}
+
+/// The error for a bare string where SQL is meant: it would be bound as a value.
+#[cold]
+fn bare_string(l: &Literal, place: &str) -> Error {
+    let s = match &l.0 {
+        Value::Text(s) => s.as_str(),
+        _ => "",
+    };
+    Error::compile(format!(
+        "a bare string cannot be {place}: {s:?} would be bound as a value, not read as SQL; write text({s:?}) for \
+         SQL text, or lit({s:?}) for the value"
+    ))
 }
 
 /// Whether a name is a plain identifier (letters, digits, `_`; not starting with a digit).

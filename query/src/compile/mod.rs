@@ -11,6 +11,7 @@ pub mod dialect;
 mod dml;
 mod expr;
 mod from;
+mod names;
 mod query;
 
 use std::fmt;

@@ -5,6 +5,7 @@
 
 pub mod func;
 mod ops;
+mod typing;
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -117,6 +118,15 @@ pub enum Expr {
     Column(ColumnRef),
     /// A bound literal.
     Value(Literal),
+    /// A bare Rust string (`"Honda"`, a `String`): where a value is expected it is a bound literal, like
+    /// [`Expr::Value`]; in `order_by` / `group_by` it names a label or column of the statement (it becomes an
+    /// [`Expr::Name`]); as a condition or a result column it is an error (SQL text is `text("...")`, a value in
+    /// those places `lit("...")`), as SQLAlchemy refuses a bare string there.
+    Str(Literal),
+    /// A label or column of the statement named by a string in ORDER BY or GROUP BY (`order_by("year")`,
+    /// `desc("total")`), resolved when compiled: a label of the select list, else a column of the select list or of
+    /// its FROM; no such name is an error.
+    Name(Arc<str>),
     /// A named parameter given at execution (`bindparam("name")`).
     BindParam(Arc<str>),
     /// `NULL`.
@@ -218,8 +228,30 @@ macro_rules! into_expr_via_to_sql {
         }
     )*};
 }
-into_expr_via_to_sql!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool, &str, String, &String);
+into_expr_via_to_sql!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool);
 into_expr_via_to_sql!(&[u8]);
+
+/// A bare string is a value where a value is expected (`c("make").eq("Kia")`), a name in ORDER BY and GROUP BY,
+/// and an error as a condition or a result column: see [`Expr::Str`].
+impl IntoExpr for &str {
+    fn into_expr(self) -> Expr {
+        Expr::Str(Literal(Value::Text(self.to_owned())))
+    }
+}
+
+/// As `&str`.
+impl IntoExpr for String {
+    fn into_expr(self) -> Expr {
+        Expr::Str(Literal(Value::Text(self)))
+    }
+}
+
+/// As `&str`.
+impl IntoExpr for &String {
+    fn into_expr(self) -> Expr {
+        self.as_str().into_expr()
+    }
+}
 
 impl IntoExpr for serde_json::Value {
     fn into_expr(self) -> Expr {
@@ -253,6 +285,42 @@ pub fn lit<T: ToSql>(v: T) -> Expr {
         Ok(Value::Null) => Expr::Null,
         Ok(v) => Expr::Value(Literal(v)),
         Err(e) => Expr::Invalid(e.to_string()),
+    }
+}
+
+/// SQL text standing as a column or value, written as given (SQLAlchemy's `literal_column`): `literal_column("1")`,
+/// `literal_column("cars.year")`. Its result column is named by the text. Trusted SQL only, like [`text`](crate::text::text);
+/// `:name` in it is a bind parameter.
+pub fn literal_column(sql: &str) -> Expr {
+    Expr::Text(Arc::from(sql))
+}
+
+/// Descending order: `desc(cars.c("year"))`, or a label or column by name, `desc("total")`.
+pub fn desc(e: impl IntoExpr) -> Expr {
+    e.into_expr().desc()
+}
+
+/// Ascending order: `asc(cars.c("year"))`, `asc("make")`.
+pub fn asc(e: impl IntoExpr) -> Expr {
+    e.into_expr().asc()
+}
+
+/// `e NULLS FIRST` in ORDER BY (after `desc`/`asc`, or alone).
+pub fn nulls_first(e: impl IntoExpr) -> Expr {
+    e.into_expr().nulls_first()
+}
+
+/// `e NULLS LAST` in ORDER BY.
+pub fn nulls_last(e: impl IntoExpr) -> Expr {
+    e.into_expr().nulls_last()
+}
+
+/// A term of ORDER BY or GROUP BY: a bare string there names a label or column ([`Expr::Name`]), as in SQLAlchemy.
+pub(crate) fn by_name(e: Expr) -> Expr {
+    match e {
+        Expr::Str(Literal(Value::Text(s))) => Expr::Name(Arc::from(s)),
+        Expr::Ordered { expr, desc, nulls } => Expr::Ordered { expr: Box::new(by_name(*expr)), desc, nulls },
+        e => e,
     }
 }
 

@@ -215,11 +215,13 @@ impl Expr {
         }
     }
 
-    /// The name a result column of this expression gets: a label, or a column's name.
+    /// The name a result column of this expression gets: a label, a column's name, or SQL text as written.
     pub fn output_name(&self) -> Option<&str> {
         match self {
             Expr::Label(_, n) => Some(n),
             Expr::Column(c) => Some(&c.name),
+            // SQLite names the result column of SQL text (`literal_column`) by the text.
+            Expr::Text(t) => Some(t),
             _ => None,
         }
     }
@@ -289,4 +291,15 @@ macro_rules! arith {
         }
     )*};
 }
-arith!(Add add Add, Sub sub Sub, Mul mul Mul, Div div Div, Rem rem Rem);
+arith!(Sub sub Sub, Mul mul Mul, Div div Div, Rem rem Rem);
+
+/// `a + b`; on a string column (`Text`, `Varchar`) it is concatenation, `a || b`, as in SQLAlchemy, where the
+/// operator follows the column's type (`cars.c("make") + " #"` is `cars.make || ?`, not a sum that SQLite makes 0).
+impl<T: IntoExpr> ops::Add<T> for Expr {
+    type Output = Expr;
+    fn add(self, rhs: T) -> Expr {
+        let rhs = rhs.into_expr();
+        let op = if super::typing::concatenates(&self, &rhs) { BinOp::Concat } else { BinOp::Add };
+        bin(self, op, rhs)
+    }
+}

@@ -69,10 +69,11 @@ impl Compound {
         self.push(SetOp::Except, other.into())
     }
 
-    /// `ORDER BY` of the whole compound (by result column: use [`crate::expr::Expr`]s of the first select).
+    /// `ORDER BY` of the whole compound, by result column: columns or labels of the first select, or their names
+    /// (`order_by("make")`).
     #[must_use]
     pub fn order_by(mut self, columns: impl IntoColumns) -> Self {
-        self.order_by.extend(columns.into_columns());
+        self.order_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
         self
     }
 

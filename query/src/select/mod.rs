@@ -231,10 +231,10 @@ impl Select {
         self.join_impl(target.into_source(), Some(on.into_expr()), JoinKind::Full)
     }
 
-    /// `GROUP BY`.
+    /// `GROUP BY`: expressions, or a label or column of the statement by name (`group_by("make")`).
     #[must_use]
     pub fn group_by(mut self, columns: impl IntoColumns) -> Self {
-        self.group_by.extend(columns.into_columns());
+        self.group_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
         self
     }
 
@@ -245,10 +245,12 @@ impl Select {
         self
     }
 
-    /// `ORDER BY`: expressions, or `.desc()` / `.asc()` / `.nulls_last()` orderings.
+    /// `ORDER BY`: expressions, or `.desc()` / `.asc()` / `.nulls_last()` orderings. A string names a label or a
+    /// column of the statement, as in SQLAlchemy: `order_by("year")`, `order_by(desc("total"))` (a name that is
+    /// neither is a compile error, never a bound value).
     #[must_use]
     pub fn order_by(mut self, columns: impl IntoColumns) -> Self {
-        self.order_by.extend(columns.into_columns());
+        self.order_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
         self
     }
 

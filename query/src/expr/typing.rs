@@ -1,0 +1,128 @@
+//! The types operators follow: `+` on a string column concatenates (`||`), as SQLAlchemy's String type makes it,
+//! instead of adding (which SQLite does by turning the text into 0).
+//!
+//! An operand is text (a `Text`/`Varchar` column, a string value, a text function or cast), of another known type,
+//! or of no known type (NULL, a bind parameter, `text()`, an unknown function). As in SQLAlchemy, a literal value
+//! or parameter on the right takes the left's type, and an untyped left operand defers to a typed right one.
+
+use asqlite::Value;
+
+use super::{BinOp, ColumnRef, Expr, Literal, Source};
+use crate::select::Query;
+use crate::types::SqlType;
+
+/// What an operand's type is, as far as operators care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Other,
+    Unknown,
+}
+
+fn of_type(ty: &SqlType) -> Kind {
+    match ty {
+        SqlType::Text | SqlType::Varchar(_) => Kind::Text,
+        SqlType::Other(_) | SqlType::Null => Kind::Unknown,
+        _ => Kind::Other,
+    }
+}
+
+/// Functions that return text whatever their arguments.
+const TEXT_FUNCTIONS: &[&str] = &[
+    "char",
+    "concat",
+    "concat_ws",
+    "date",
+    "datetime",
+    "format",
+    "group_concat",
+    "hex",
+    "lower",
+    "ltrim",
+    "printf",
+    "quote",
+    "replace",
+    "rtrim",
+    "soundex",
+    "strftime",
+    "string_agg",
+    "substr",
+    "substring",
+    "time",
+    "trim",
+    "typeof",
+    "upper",
+];
+
+/// Functions whose result has the type of their first argument.
+const FIRST_ARG_FUNCTIONS: &[&str] = &["coalesce", "ifnull", "max", "min", "nullif"];
+
+fn kind(e: &Expr) -> Kind {
+    match e {
+        Expr::Column(ColumnRef { source, name }) => column_kind(source, name),
+        Expr::Value(Literal(Value::Text(_))) | Expr::Str(_) => Kind::Text,
+        Expr::Value(_) => Kind::Other,
+        Expr::Binary(_, BinOp::Concat, _) => Kind::Text,
+        Expr::Binary(a, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem, _) => kind(a),
+        Expr::Neg(x) | Expr::Label(x, _) | Expr::Ordered { expr: x, .. } => kind(x),
+        Expr::Func { name, args, .. } => {
+            let lower = name.to_ascii_lowercase();
+            if TEXT_FUNCTIONS.contains(&lower.as_str()) {
+                Kind::Text
+            } else if FIRST_ARG_FUNCTIONS.contains(&lower.as_str()) {
+                args.first().map_or(Kind::Unknown, kind)
+            } else {
+                Kind::Unknown
+            }
+        }
+        Expr::Cast(_, ty) => of_type(ty),
+        Expr::Case { whens, else_, .. } => {
+            whens.first().map(|(_, then)| then).or(else_.as_deref()).map_or(Kind::Unknown, kind)
+        }
+        Expr::Scalar(q) => query_column_kind(q, None),
+        Expr::Null | Expr::BindParam(_) | Expr::Text(_) | Expr::Excluded(_) | Expr::Name(_) | Expr::Invalid(_) => {
+            Kind::Unknown
+        }
+        _ => Kind::Other,
+    }
+}
+
+fn column_kind(source: &Source, name: &str) -> Kind {
+    match source {
+        Source::Table(t) => t.column(name).map_or(Kind::Unknown, |c| of_type(c.sql_type())),
+        Source::Alias(a) => a.table().column(name).map_or(Kind::Unknown, |c| of_type(c.sql_type())),
+        Source::Subquery(sq) => query_column_kind(&sq.0.query, Some(name)),
+        Source::Cte(c) => query_column_kind(&c.0.query, Some(name)),
+    }
+}
+
+/// The kind of a query's result column `name` (its first column for `None`).
+fn query_column_kind(q: &Query, name: Option<&str>) -> Kind {
+    let mut q = q;
+    let columns = loop {
+        match q {
+            Query::Select(s) => break &s.columns,
+            Query::Compound(c) => q = &c.first,
+        }
+    };
+    let found = match name {
+        None => columns.first(),
+        Some(n) => columns.iter().find(|c| c.output_name() == Some(n)),
+    };
+    found.map_or(Kind::Unknown, kind)
+}
+
+/// Whether a literal, parameter or NULL: it takes the type of the operand it meets.
+fn adapts(e: &Expr) -> bool {
+    matches!(e, Expr::Value(_) | Expr::Str(_) | Expr::Null | Expr::BindParam(_))
+}
+
+/// Whether `left + right` concatenates: the left is text and the right text, untyped or a literal; or the left has
+/// no type (and is no literal) and the right is text.
+pub(crate) fn concatenates(left: &Expr, right: &Expr) -> bool {
+    match kind(left) {
+        Kind::Text => adapts(right) || kind(right) != Kind::Other,
+        Kind::Unknown => !adapts(left) && kind(right) == Kind::Text,
+        Kind::Other => false,
+    }
+}

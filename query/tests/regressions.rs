@@ -410,16 +410,16 @@ fn outer_column_in_subquery_inside_order_by_is_a_compile_error() {
     };
     // Under a DELETE: the nested subquery names the DELETE's target.
     let middle = select(d.cars.c("car_id")).where_(d.cars.c("owner_id").eq(d.owners.c("id")));
-    let e = compile_err(d.owners.delete().where_(exists(middle.clone().order_by(first_car(&d.owners)))));
+    let e = compile_err(d.owners.delete().where_(middle.clone().order_by(first_car(&d.owners)).exists()));
     assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
     // In GROUP BY, under a SELECT, two subqueries deep.
-    let deeper = select(d.cars.c("car_id")).where_(exists(select(lit(1)).where_(first_car(&d.owners).is_not_null())));
-    let e = compile_err(select((d.owners.c("id"), exists(middle.clone().group_by(deeper.scalar_subquery())))));
+    let deeper = select(d.cars.c("car_id")).where_(select(lit(1)).where_(first_car(&d.owners).is_not_null()).exists());
+    let e = compile_err(select((d.owners.c("id"), middle.clone().group_by(deeper.scalar_subquery()).exists())));
     assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
     // In the ON clause of a join in a subquery in ORDER BY.
     let (c2, o2) = (d.cars.alias("c2"), d.owners.alias("o2"));
     let joined = select(c2.c("car_id")).select_from(&c2).join_on(&o2, o2.c("id").eq(d.owners.c("id"))).limit(1);
-    let e = compile_err(d.owners.delete().where_(exists(middle.clone().order_by(joined.scalar_subquery()))));
+    let e = compile_err(d.owners.delete().where_(middle.clone().order_by(joined.scalar_subquery()).exists()));
     assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
 
     // A subquery in the ORDER BY naming the ordering select's own table, and HAVING naming the enclosing query.
@@ -670,4 +670,20 @@ async fn names_in_order_by_are_part_of_the_cached_shape() {
     }
     let after = engine.cache_stats();
     assert_eq!((after.misses - before.misses, after.hits - before.hits), (1, 2));
+}
+
+/// `cast(x, Date)` compiled to `CAST(x AS DATE)`, which SQLite reads by affinity (NUMERIC for DATE, DATETIME and
+/// JSON): '2012-06-01' became the integer 2012 and a JSON object 0. Dates and JSON are stored as text, so the cast
+/// is to TEXT.
+#[test]
+fn cast_to_date_turned_the_date_into_a_number() {
+    let d = db();
+    let r = run(
+        &d,
+        select((cast("2012-06-01", Date), cast(lit("{\"a\": 1}"), Json))),
+        "SELECT CAST(? AS TEXT), CAST(? AS TEXT)",
+    );
+    let row = r.first().unwrap();
+    assert_eq!(row.get::<String>(0).unwrap(), "2012-06-01");
+    assert_eq!(row.get::<String>(1).unwrap(), "{\"a\": 1}");
 }

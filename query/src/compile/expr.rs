@@ -16,7 +16,15 @@ fn precedence(e: &Expr) -> u8 {
         Expr::Label(inner, _) => precedence(inner),
         Expr::Not(_) => 3,
         Expr::Binary(_, op, _) => match op {
-            BinOp::Eq | BinOp::Ne | BinOp::Is | BinOp::IsNot | BinOp::Like | BinOp::NotLike | BinOp::Glob => 4,
+            BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Is
+            | BinOp::IsNot
+            | BinOp::Like
+            | BinOp::NotLike
+            | BinOp::Glob
+            | BinOp::Regexp
+            | BinOp::NotRegexp => 4,
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
             BinOp::BitAnd | BinOp::BitOr => 6,
             BinOp::Add | BinOp::Sub => 7,
@@ -26,7 +34,7 @@ fn precedence(e: &Expr) -> u8 {
         Expr::Like { .. } | Expr::IsNull { .. } | Expr::InList { .. } | Expr::InQuery { .. } | Expr::Between { .. } => {
             4
         }
-        Expr::Neg(_) => 10,
+        Expr::Neg(_) | Expr::Collate(..) => 10,
         Expr::Text(_) => 0,
         _ => 11,
     }
@@ -193,11 +201,76 @@ impl Compiler {
                 self.w("CAST(");
                 self.expr(inner, Ctx::Plain)?;
                 self.w(" AS ");
-                let ddl = ty.ddl();
+                let ddl = self.dialect.cast_type(ty);
+                if ddl.is_empty() {
+                    return Err(Error::compile("cast() needs a type to cast to"));
+                }
                 if !ddl.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '(' | ')' | ',' | '_')) {
                     return Err(Error::compile(format!("{ddl:?} is not a type name")));
                 }
                 self.w(&ddl);
+                self.w(")");
+            }
+            Expr::Collate(inner, name) => {
+                self.child(inner, 11, false)?;
+                self.w(" COLLATE ");
+                self.ident(name);
+            }
+            Expr::Over { func, partition_by, order_by, frame } => {
+                if !matches!(**func, Expr::Func { .. } | Expr::CountStar | Expr::Filter(..)) {
+                    return Err(Error::compile(
+                        "over() applies to a function call (func::row_number(), func::sum(x), ...)",
+                    ));
+                }
+                self.expr(func, Ctx::Plain)?;
+                self.w(" OVER (");
+                if !partition_by.is_empty() {
+                    self.w("PARTITION BY ");
+                    self.list(partition_by, Ctx::Plain)?;
+                }
+                if !order_by.is_empty() {
+                    self.w(if partition_by.is_empty() { "ORDER BY " } else { " ORDER BY " });
+                    self.list(order_by, Ctx::Window)?;
+                }
+                if let Some(f) = frame {
+                    if !partition_by.is_empty() || !order_by.is_empty() {
+                        self.w(" ");
+                    }
+                    self.w(if f.range { "RANGE BETWEEN " } else { "ROWS BETWEEN " });
+                    self.w(&frame_bound(f.start, "UNBOUNDED PRECEDING"));
+                    self.w(" AND ");
+                    self.w(&frame_bound(f.end, "UNBOUNDED FOLLOWING"));
+                }
+                self.w(")");
+            }
+            Expr::Filter(func, cond) => {
+                if !matches!(**func, Expr::Func { .. } | Expr::CountStar) {
+                    return Err(Error::compile(
+                        "filter() applies to an aggregate function call (func::count_star(), ...)",
+                    ));
+                }
+                self.expr(func, Ctx::Plain)?;
+                self.w(" FILTER (WHERE ");
+                self.condition(cond, "a FILTER condition")?;
+                self.w(")");
+            }
+            Expr::Quantified { all, expr } => {
+                if !self.dialect.supports_any_all() {
+                    let (name, instead) = if *all {
+                        ("ALL", "for `x != all_(subquery)` write x.not_in_query(subquery); compare with max()/min() of the subquery for < and >")
+                    } else {
+                        ("ANY", "for `x == any_(subquery)` write x.in_query(subquery); compare with min()/max() of the subquery for < and >")
+                    };
+                    return Err(Error::compile(format!(
+                        "{name} (any_/all_) cannot be expressed on {}: {instead}",
+                        self.dialect.name()
+                    )));
+                }
+                self.w(if *all { "ALL (" } else { "ANY (" });
+                match &**expr {
+                    Expr::Scalar(q) => self.query(q, true)?,
+                    e => self.expr(e, Ctx::Plain)?,
+                }
                 self.w(")");
             }
             Expr::Case { value, whens, else_ } => {
@@ -269,10 +342,10 @@ impl Compiler {
                 self.w("*");
             }
             Expr::Ordered { expr, desc, nulls } => {
-                if ctx != Ctx::OrderBy {
+                if ctx != Ctx::OrderBy && ctx != Ctx::Window {
                     return Err(Error::compile("asc()/desc()/nulls_first()/nulls_last() belong in ORDER BY"));
                 }
-                self.expr(expr, Ctx::OrderBy)?;
+                self.expr(expr, if ctx == Ctx::Window { Ctx::Plain } else { Ctx::OrderBy })?;
                 self.ordering(*desc, *nulls);
             }
             Expr::Invalid(msg) => return Err(Error::compile(msg.clone())),
@@ -325,6 +398,17 @@ impl Compiler {
         self.list(list, Ctx::Plain)?;
         self.w(")");
         Ok(())
+    }
+}
+
+/// A bound of a window frame, as SQLAlchemy gives it: `None` unbounded, `0` the current row, `-n` n preceding,
+/// `n` n following (written as integers: they are part of the statement's shape).
+fn frame_bound(b: Option<i64>, unbounded: &str) -> String {
+    match b {
+        None => unbounded.to_owned(),
+        Some(0) => "CURRENT ROW".to_owned(),
+        Some(n) if n < 0 => format!("{} PRECEDING", n.unsigned_abs()),
+        Some(n) => format!("{n} FOLLOWING"),
     }
 }
 

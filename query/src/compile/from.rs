@@ -57,7 +57,16 @@ pub(crate) fn sources_in(e: &Expr, out: &mut Vec<Source>) {
         Expr::And(v) | Expr::Or(v) | Expr::Tuple(v) | Expr::Func { args: v, .. } => {
             v.iter().for_each(|x| sources_in(x, out));
         }
-        Expr::Not(x) | Expr::Neg(x) | Expr::Label(x, _) | Expr::Cast(x, _) => sources_in(x, out),
+        Expr::Not(x) | Expr::Neg(x) | Expr::Label(x, _) | Expr::Cast(x, _) | Expr::Collate(x, _) => sources_in(x, out),
+        Expr::Quantified { expr, .. } => sources_in(expr, out),
+        Expr::Filter(f, cond) => {
+            sources_in(f, out);
+            sources_in(cond, out);
+        }
+        Expr::Over { func, partition_by, order_by, .. } => {
+            sources_in(func, out);
+            partition_by.iter().chain(order_by).for_each(|x| sources_in(x, out));
+        }
         Expr::IsNull { expr, .. } | Expr::InQuery { expr, .. } | Expr::Ordered { expr, .. } => sources_in(expr, out),
         Expr::InList { expr, list, .. } => {
             sources_in(expr, out);

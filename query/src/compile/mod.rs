@@ -302,6 +302,8 @@ pub(crate) enum Ctx {
     SelectList,
     OrderBy,
     GroupBy,
+    /// The ORDER BY of a window (`over`): orderings are allowed, the select list's labels are not.
+    Window,
 }
 
 /// Writes SQL and parameter slots.

@@ -7,6 +7,11 @@ pub mod func;
 mod ops;
 mod typing;
 
+/// SQLAlchemy's `func.count()` (and the other calls without arguments, see [`func::FunctionGenerator`]); the
+/// module of the same name holds the functions with arguments, `func::count(x)`, `func::sum(x)`.
+#[allow(non_upper_case_globals)]
+pub const func: func::FunctionGenerator = func::FunctionGenerator;
+
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -81,6 +86,9 @@ pub enum BinOp {
     IsNot,
     BitAnd,
     BitOr,
+    /// `a REGEXP b` (SQLAlchemy's `regexp_match`): SQLite calls a user function `regexp(b, a)`, which must exist.
+    Regexp,
+    NotRegexp,
 }
 
 impl BinOp {
@@ -105,6 +113,8 @@ impl BinOp {
             BinOp::IsNot => "IS NOT",
             BinOp::BitAnd => "&",
             BinOp::BitOr => "|",
+            BinOp::Regexp => "REGEXP",
+            BinOp::NotRegexp => "NOT REGEXP",
         }
     }
 }
@@ -175,8 +185,27 @@ pub enum Expr {
     Star,
     /// An ordering: `expr ASC|DESC [NULLS FIRST|LAST]` (only valid in ORDER BY).
     Ordered { expr: Box<Expr>, desc: Option<bool>, nulls: Option<bool> },
+    /// `expr COLLATE name`.
+    Collate(Box<Expr>, Arc<str>),
+    /// A window function: `func OVER (PARTITION BY ... ORDER BY ... [ROWS|RANGE BETWEEN ...])`.
+    Over { func: Box<Expr>, partition_by: Vec<Expr>, order_by: Vec<Expr>, frame: Option<Frame> },
+    /// An aggregate with a filter: `func FILTER (WHERE cond)`.
+    Filter(Box<Expr>, Box<Expr>),
+    /// `ANY (expr)` / `ALL (expr)`, the right side of a comparison (SQLAlchemy's `any_` / `all_`). SQLite has
+    /// neither: compiling it for SQLite is an error that says what to write instead.
+    Quantified { all: bool, expr: Box<Expr> },
     /// An expression that cannot compile (an unknown column, ...): compiling it reports the message.
     Invalid(String),
+}
+
+/// The frame of a window (`ROWS` or `RANGE BETWEEN start AND end`), given as SQLAlchemy gives it: `None` is
+/// unbounded, `0` the current row, a negative number that many rows (or values) preceding, a positive one that
+/// many following.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Frame {
+    pub(crate) range: bool,
+    pub(crate) start: Option<i64>,
+    pub(crate) end: Option<i64>,
 }
 
 /// Anything that can stand where an expression is expected: expressions, columns, literal values.
@@ -362,15 +391,71 @@ pub fn not_(cond: impl IntoExpr) -> Expr {
     Expr::Not(Box::new(cond.into_expr()))
 }
 
-/// `EXISTS (query)`.
-pub fn exists(query: impl Into<Query>) -> Expr {
-    Expr::Exists(Box::new(query.into()))
+/// `EXISTS (SELECT * ...)` built with `where_`, as SQLAlchemy's `exists().where(...)`:
+/// `exists().where_(cars.c("owner_id").eq(owners.c("id")))`. For the EXISTS of a select you built, use
+/// [`Select::exists`](crate::select::Select::exists).
+pub fn exists() -> crate::select::Exists {
+    crate::select::Exists::new()
 }
 
 /// A tuple `(a, b)`, for row-value comparisons and `IN`.
 pub fn tuple<E: IntoExpr>(items: impl IntoIterator<Item = E>) -> Expr {
     Expr::Tuple(items.into_iter().map(IntoExpr::into_expr).collect())
 }
+
+/// A tuple of expressions of any types, SQLAlchemy's `tuple_`: `tuple_((cars.c("owner_id"), cars.c("year")))`,
+/// compared with `in_([(1, 2019), (2, 2020)])` or `eq(tuple_((1, 2019)))`.
+pub fn tuple_(items: impl crate::select::IntoColumns) -> Expr {
+    Expr::Tuple(items.into_columns())
+}
+
+/// `expr COLLATE name`: `collate(cars.c("make"), "nocase")`. A name with capitals is quoted (`"NOCASE"`), as
+/// SQLAlchemy writes it; SQLite matches collation names in any case.
+pub fn collate(expr: impl IntoExpr, name: &str) -> Expr {
+    expr.into_expr().collate(name)
+}
+
+/// `ANY (expr)` for the right side of a comparison. SQLite has no `ANY`: compiling it is an error that says what to
+/// write instead (`in_query`).
+pub fn any_(expr: impl IntoExpr) -> Expr {
+    Expr::Quantified { all: false, expr: Box::new(expr.into_expr()) }
+}
+
+/// `ALL (expr)` for the right side of a comparison. SQLite has no `ALL`: compiling it is an error that says what to
+/// write instead (`not_in_query`).
+pub fn all_(expr: impl IntoExpr) -> Expr {
+    Expr::Quantified { all: true, expr: Box::new(expr.into_expr()) }
+}
+
+/// An item of an `IN` list: a value or expression, or a Rust tuple of them (a row value, for
+/// `tuple_((a, b)).in_([(1, 2), (3, 4)])`).
+pub trait IntoInItem {
+    /// Convert.
+    fn into_in_item(self) -> Expr;
+}
+
+impl<T: IntoExpr> IntoInItem for T {
+    fn into_in_item(self) -> Expr {
+        self.into_expr()
+    }
+}
+
+macro_rules! in_item_tuples {
+    ($(($($t:ident . $i:tt),+)),+ $(,)?) => {$(
+        impl<$($t: IntoExpr),+> IntoInItem for ($($t,)+) {
+            fn into_in_item(self) -> Expr {
+                Expr::Tuple(vec![$(self.$i.into_expr()),+])
+            }
+        }
+    )+};
+}
+in_item_tuples!(
+    (A.0, B.1),
+    (A.0, B.1, C.2),
+    (A.0, B.1, C.2, D.3),
+    (A.0, B.1, C.2, D.3, E.4),
+    (A.0, B.1, C.2, D.3, E.4, F.5)
+);
 
 /// `CAST(expr AS type)`.
 pub fn cast(expr: impl IntoExpr, ty: impl Into<SqlType>) -> Expr {

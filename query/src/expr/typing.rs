@@ -64,7 +64,12 @@ fn kind(e: &Expr) -> Kind {
         Expr::Value(_) => Kind::Other,
         Expr::Binary(_, BinOp::Concat, _) => Kind::Text,
         Expr::Binary(a, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem, _) => kind(a),
-        Expr::Neg(x) | Expr::Label(x, _) | Expr::Ordered { expr: x, .. } => kind(x),
+        Expr::Neg(x)
+        | Expr::Label(x, _)
+        | Expr::Ordered { expr: x, .. }
+        | Expr::Collate(x, _)
+        | Expr::Filter(x, _)
+        | Expr::Over { func: x, .. } => kind(x),
         Expr::Func { name, args, .. } => {
             let lower = name.to_ascii_lowercase();
             if TEXT_FUNCTIONS.contains(&lower.as_str()) {

@@ -96,6 +96,11 @@ impl Compound {
         Subquery(Arc::new(SubqueryInner { name: Arc::from(name), query: Query::Compound(Box::new(self)) }))
     }
 
+    /// `EXISTS (this)`.
+    pub fn exists(self) -> Expr {
+        Expr::Exists(Box::new(Query::Compound(Box::new(self))))
+    }
+
     /// As a CTE.
     pub fn cte(self, name: &str) -> Cte {
         Cte::make(name, Query::Compound(Box::new(self)), false)

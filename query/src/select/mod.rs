@@ -3,12 +3,14 @@
 
 mod compound;
 mod cte;
+mod exists;
 
 use std::sync::Arc;
 
 pub use self::compound::{except_, intersect, union, union_all, Compound, Query, SetOp};
 pub(crate) use self::cte::SubqueryInner;
 pub use self::cte::{Cte, Subquery};
+pub use self::exists::Exists;
 use crate::expr::{Expr, IntoExpr, Source};
 use crate::schema::{Alias, Table};
 
@@ -21,6 +23,13 @@ pub trait IntoColumns {
 impl<T: IntoExpr> IntoColumns for T {
     fn into_columns(self) -> Vec<Expr> {
         vec![self.into_expr()]
+    }
+}
+
+/// No columns: `over((), order)` (a window without PARTITION BY).
+impl IntoColumns for () {
+    fn into_columns(self) -> Vec<Expr> {
+        Vec::new()
     }
 }
 
@@ -297,7 +306,7 @@ impl Select {
 
     /// `EXISTS (this)`.
     pub fn exists(self) -> Expr {
-        crate::expr::exists(self)
+        Expr::Exists(Box::new(Query::Select(Box::new(self))))
     }
 
     /// The names of the result columns that have one (labels and plain columns).

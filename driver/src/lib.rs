@@ -49,6 +49,14 @@
 //! # }
 //! ```
 //!
+//! Parameters are `params![..]`, `named_params! {..}`, `()`, or a tuple of values (`("Kia", 2020)`), as
+//! rusqlite takes them (see [`BindRow`]). [`query_one`](Pool::query_one) wants exactly one row: none is an error
+//! of kind [`ErrorKind::NoRows`], a second one of kind [`ErrorKind::TooManyRows`] (as tokio-postgres'
+//! `query_one`), and [`query_opt`](Pool::query_opt) refuses a second row too; [`query_row`](Pool::query_row)
+//! decodes the first row and ignores the rest, as rusqlite's `query_row` and sqlx's `fetch_one` do. Errors keep
+//! SQLite's codes and message, and sort into an [`ErrorKind`]: a missing table is [`ErrorKind::NoSuchTable`], a
+//! missing column [`ErrorKind::NoSuchColumn`], a syntax error [`ErrorKind::Syntax`].
+//!
 //! ## How a call crosses threads
 //!
 //! An async call packs its SQL, owned parameters and a reply slot into a job and pushes it onto a bounded

@@ -712,6 +712,8 @@ fn cte_feeding_an_update_and_compound_subquery() {
     assert_eq!(ints(&r, 0), [7]);
 }
 
+#[path = "golden/parity.rs"]
+mod parity;
 #[path = "golden/spellings.rs"]
 mod spellings;
 #[path = "golden/strings.rs"]

@@ -1,6 +1,6 @@
 //! SQL functions: `func::count(col)`, `func::sum(col)`, `func::call("julianday", [col])`, window functions
 //! (`func::row_number().over(..)`), and SQLAlchemy's spelling of calls without arguments, `func.count()`
-//! (the value [`func`](crate::expr::func), a [`FunctionGenerator`]).
+//! (the value [`func`](const@crate::expr::func), a [`FunctionGenerator`]).
 
 use super::{Expr, IntoExpr};
 use std::sync::Arc;

@@ -1,9 +1,10 @@
 //! The types operators follow: `+` on a string column concatenates (`||`), as SQLAlchemy's String type makes it,
 //! instead of adding (which SQLite does by turning the text into 0).
 //!
-//! An operand is text (a `Text`/`Varchar` column, a string value, a text function or cast), of another known type,
-//! or of no known type (NULL, a bind parameter, `text()`, an unknown function). As in SQLAlchemy, a literal value
-//! or parameter on the right takes the left's type, and an untyped left operand defers to a typed right one.
+//! An operand is text (a `Text`/`Varchar` column, a string value, a text function or cast), of another known type
+//! (a number column, a number value), or of no known type (NULL, a bind parameter, `text()`, an unknown
+//! function). As in SQLAlchemy, a text operand concatenates with text or with an untyped operand, and an untyped
+//! left operand defers to a text right one; text and a number add (`cars.c("make") + 1` is `cars.make + ?`).
 
 use asqlite::Value;
 
@@ -117,17 +118,8 @@ fn query_column_kind(q: &Query, name: Option<&str>) -> Kind {
     found.map_or(Kind::Unknown, kind)
 }
 
-/// Whether a literal, parameter or NULL: it takes the type of the operand it meets.
-fn adapts(e: &Expr) -> bool {
-    matches!(e, Expr::Value(_) | Expr::Str(_) | Expr::Null | Expr::BindParam(_))
-}
-
-/// Whether `left + right` concatenates: the left is text and the right text, untyped or a literal; or the left has
-/// no type (and is no literal) and the right is text.
+/// Whether `left + right` concatenates: the left is text and the right text or untyped, or the left untyped and the
+/// right text.
 pub(crate) fn concatenates(left: &Expr, right: &Expr) -> bool {
-    match kind(left) {
-        Kind::Text => adapts(right) || kind(right) != Kind::Other,
-        Kind::Unknown => !adapts(left) && kind(right) == Kind::Text,
-        Kind::Other => false,
-    }
+    matches!((kind(left), kind(right)), (Kind::Text, Kind::Text | Kind::Unknown) | (Kind::Unknown, Kind::Text))
 }

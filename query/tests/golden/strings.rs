@@ -151,12 +151,13 @@ fn plus_on_a_string_column_concatenates() {
         "SELECT cars.make || ? || CAST(cars.car_id AS TEXT) AS tag FROM cars ORDER BY cars.car_id",
     );
     assert_eq!(texts(&r, 0), ["Honda Civic #1", "Toyota Prius #2", "Tesla Model 3 #3", "Ford T #4"]);
-    // Numbers still add; a literal takes the column's type, as in SQLAlchemy.
-    let r = run(
+    // Numbers still add, text and a number too (as in SQLAlchemy); text with a bind parameter concatenates.
+    let r = run_with(
         &d,
-        select((c("year") + 1, c("make") + 1, lit("v ") + c("make"), func::lower(c("make")) + "!"))
+        select((c("year") + 1, c("make") + bindparam("s"), lit("v ") + c("make"), func::lower(c("make")) + "!"))
             .where_(c("car_id").eq(1)),
         "SELECT cars.year + ?, cars.make || ?, ? || cars.make, lower(cars.make) || ? FROM cars WHERE cars.car_id = ?",
+        named_params! {"s" => "1"},
     );
     let row = r.first().unwrap();
     assert_eq!(row.get::<i64>(0).unwrap(), 2013);
@@ -175,9 +176,12 @@ fn plus_on_a_string_column_concatenates() {
         "SELECT s.t || ? FROM (SELECT tags.id, tags.tag || ? AS t FROM tags) AS s ORDER BY s.id",
     );
     assert_eq!(texts(&r, 0), ["a-!", "b-!"]);
-    assert_eq!(
-        select(c("make") + c("year")).compile().unwrap().sql(),
-        "SELECT cars.make + cars.year FROM cars",
-        "text + integer column is arithmetic in SQLAlchemy too"
-    );
+    for (e, sql) in [
+        (c("make") + c("year"), "SELECT cars.make + cars.year FROM cars"),
+        (c("make") + 1, "SELECT cars.make + ? FROM cars"),
+        (c("year") + "1", "SELECT cars.year + ? FROM cars"),
+        (literal_column("make") + "!", "SELECT (make) || ? FROM cars"),
+    ] {
+        assert_eq!(select(e).select_from(&d.cars).compile().unwrap().sql(), sql, "as SQLAlchemy types them");
+    }
 }

@@ -193,7 +193,7 @@ pub use blocking::{Done, Row, RowRef, Rows, TransactionBehavior};
 pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
 pub use ffi::sqlite_version;
-pub use params::{BindRow, Params};
+pub use params::{BindRow, NamedInOrder, Params};
 pub use pool::{Pool, PoolBuilder, PoolStats, Synchronous};
 pub use stream::RowStream;
 pub use transaction::{Savepoint, Transaction};

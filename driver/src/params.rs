@@ -112,6 +112,53 @@ bind_tuples!(
     (8; A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7),
 );
 
+/// Named [`Params`] bound to `?` placeholders by position: placeholder `i + 1` takes the `order[i]`-th named value.
+/// For a layer above the driver that writes `?` for named values (the query layer's `execute_many` of named rows):
+/// each row binds where it is, nothing copied on the way.
+#[derive(Debug)]
+pub struct NamedInOrder {
+    params: Params,
+    order: std::sync::Arc<[usize]>,
+}
+
+impl NamedInOrder {
+    /// `params`' named values in the order `order` gives (indexes into [`Params::named_pairs`]).
+    pub fn new(params: Params, order: std::sync::Arc<[usize]>) -> Self {
+        NamedInOrder { params, order }
+    }
+}
+
+impl sealed::Sealed for NamedInOrder {}
+
+impl BindRow for NamedInOrder {
+    fn bind_row(mut self, to: Binder<'_>) -> crate::Result<()> {
+        let raw = to.0;
+        if let Some(e) = self.params.take_error() {
+            return Err(e.with_sql(raw.sql()));
+        }
+        let expected = raw.parameter_count();
+        if expected != self.order.len() {
+            return Err(crate::blocking::statement::count_error(raw, expected, self.order.len()));
+        }
+        let pairs = self.params.named_pairs();
+        for (i, &k) in self.order.iter().enumerate() {
+            let Some((_, v)) = pairs.get(k) else {
+                return Err(crate::blocking::statement::count_error(raw, expected, pairs.len()));
+            };
+            raw.bind(i + 1, v)?;
+        }
+        Ok(())
+    }
+
+    fn into_params(self) -> Params {
+        let pairs = self.params.named_pairs();
+        let mut p =
+            Params::positional(self.order.iter().map(|&k| pairs.get(k).map_or(Value::Null, |(_, v)| v.clone())));
+        p.error = self.params.error;
+        p
+    }
+}
+
 /// Parameters for one execution of a statement: positional, named, or none.
 #[derive(Debug, Default)]
 pub struct Params {

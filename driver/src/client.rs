@@ -51,8 +51,8 @@ impl Client {
     ///
     /// If the future is dropped before the statement starts, it does not run; dropped while it runs, the
     /// statement is interrupted (a statement that already finished stays done).
-    pub async fn execute(&self, sql: &str, params: impl Into<crate::Params>) -> crate::Result<crate::Done> {
-        let params = params.into();
+    pub async fn execute(&self, sql: &str, params: impl crate::BindRow) -> crate::Result<crate::Done> {
+        let params = crate::BindRow::into_params(params);
         self.shared
             .submit(self.write.as_route(), |reply| crate::worker::Job::Execute { sql: sql.into(), params, reply })
             .await
@@ -96,44 +96,54 @@ impl Client {
     /// # Cancel safety
     ///
     /// Dropped before it starts, the query does not run; dropped while it runs, it is interrupted.
-    pub async fn query(&self, sql: &str, params: impl Into<crate::Params>) -> crate::Result<crate::Rows> {
-        let route = &self.read;
-        self.shared
-            .query(route.as_route(), sql, params.into(), |c, p| c.query_with(sql, p), crate::worker::QueryReply::All)
-            .await
-    }
-
-    /// Run a query and return its first row, or an error of kind
-    /// [`ErrorKind::NoRows`](crate::ErrorKind::NoRows).
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`query`](Self::query).
-    pub async fn query_one(&self, sql: &str, params: impl Into<crate::Params>) -> crate::Result<crate::Row> {
+    pub async fn query(&self, sql: &str, params: impl crate::BindRow) -> crate::Result<crate::Rows> {
         let route = &self.read;
         self.shared
             .query(
                 route.as_route(),
                 sql,
-                params.into(),
+                crate::BindRow::into_params(params),
+                |c, p| c.query_with(sql, p),
+                crate::worker::QueryReply::All,
+            )
+            .await
+    }
+
+    /// Run a query that returns one row, and return it: an error of kind
+    /// [`ErrorKind::NoRows`](crate::ErrorKind::NoRows) if it returns none, and of kind
+    /// [`ErrorKind::TooManyRows`](crate::ErrorKind::TooManyRows) if it returns more (as tokio-postgres'
+    /// `query_one`; [`query_row`](Self::query_row) takes the first row and ignores the rest, as rusqlite's
+    /// `query_row` and sqlx's `fetch_one` do).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`query`](Self::query).
+    pub async fn query_one(&self, sql: &str, params: impl crate::BindRow) -> crate::Result<crate::Row> {
+        let route = &self.read;
+        self.shared
+            .query(
+                route.as_route(),
+                sql,
+                crate::BindRow::into_params(params),
                 |c, p| c.query_one_with(sql, p),
                 crate::worker::QueryReply::One,
             )
             .await
     }
 
-    /// Run a query and return its first row, if any.
+    /// Run a query that returns at most one row, and return it if there is one: an error of kind
+    /// [`ErrorKind::TooManyRows`](crate::ErrorKind::TooManyRows) if it returns more.
     ///
     /// # Cancel safety
     ///
     /// As [`query`](Self::query).
-    pub async fn query_opt(&self, sql: &str, params: impl Into<crate::Params>) -> crate::Result<Option<crate::Row>> {
+    pub async fn query_opt(&self, sql: &str, params: impl crate::BindRow) -> crate::Result<Option<crate::Row>> {
         let route = &self.read;
         self.shared
             .query(
                 route.as_route(),
                 sql,
-                params.into(),
+                crate::BindRow::into_params(params),
                 |c, p| c.query_opt_with(sql, p),
                 crate::worker::QueryReply::Opt,
             )
@@ -147,12 +157,12 @@ impl Client {
     /// # Cancel safety
     ///
     /// As [`query`](Self::query).
-    pub async fn query_map<T, F>(&self, sql: &str, params: impl Into<crate::Params>, f: F) -> crate::Result<Vec<T>>
+    pub async fn query_map<T, F>(&self, sql: &str, params: impl crate::BindRow, f: F) -> crate::Result<Vec<T>>
     where
         F: FnMut(&crate::RowRef<'_>) -> crate::Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let params = params.into();
+        let params = crate::BindRow::into_params(params);
         self.shared
             .submit(self.read.as_route(), |reply| crate::worker::Job::QueryMap {
                 sql: sql.into(),
@@ -162,7 +172,8 @@ impl Client {
             .await
     }
 
-    /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`](crate::ErrorKind::NoRows).
+    /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`](crate::ErrorKind::NoRows);
+    /// further rows are not read.
     /// On a worker `f` reads straight from SQLite's buffers; a cheap read run on the calling thread (see the
     /// crate docs) copies its one row out and hands the connection back before `f` runs, so `f` may block or
     /// call the pool again. A panic in `f` comes back as an error of kind
@@ -171,7 +182,7 @@ impl Client {
     /// # Cancel safety
     ///
     /// As [`query`](Self::query).
-    pub async fn query_row<T, F>(&self, sql: &str, params: impl Into<crate::Params>, f: F) -> crate::Result<T>
+    pub async fn query_row<T, F>(&self, sql: &str, params: impl crate::BindRow, f: F) -> crate::Result<T>
     where
         F: FnOnce(&crate::RowRef<'_>) -> crate::Result<T> + Send + 'static,
         T: Send + 'static,
@@ -179,7 +190,9 @@ impl Client {
         let route = &self.read;
         // A cheap read runs inline and copies its row out; the decoder runs once the connection is handed
         // back, so it may block, panic or call the pool again without holding a connection a worker needs.
-        let tried = self.shared.try_inline(route.as_route(), sql, params.into(), |c, p| c.query_opt_with(sql, p));
+        let tried = self
+            .shared
+            .try_inline(route.as_route(), sql, crate::BindRow::into_params(params), |c, p| c.query_first_with(sql, p));
         let params = match tried {
             crate::worker::inline::Tried::Ran(out) => {
                 let row = out?.ok_or_else(|| crate::blocking::statement::no_rows(sql))?;
@@ -197,8 +210,8 @@ impl Client {
     }
 
     /// Stream the rows of a query. See [`RowStream`](crate::RowStream).
-    pub fn stream(&self, sql: &str, params: impl Into<crate::Params>) -> crate::RowStream {
-        crate::RowStream::new(Arc::clone(&self.shared), self.read.clone(), sql, params.into())
+    pub fn stream(&self, sql: &str, params: impl crate::BindRow) -> crate::RowStream {
+        crate::RowStream::new(Arc::clone(&self.shared), self.read.clone(), sql, crate::BindRow::into_params(params))
     }
 
     /// Run a closure with the blocking connection on the worker: any number of statements, one trip. A panic

@@ -42,8 +42,18 @@ pub enum ErrorKind {
     ParameterName,
     /// A value could not be converted to or from the requested Rust type.
     TypeConversion,
-    /// The SQL did not compile (syntax error, unknown table or column, ...).
+    /// The SQL is wrong: a syntax error, or SQL that SQLite refuses for another reason when it prepares or runs it
+    /// (an ambiguous column, a misused aggregate, a wrong number of values, ...): `SQLITE_ERROR`, except for the
+    /// missing or existing schema objects that have kinds of their own ([`ErrorKind::NoSuchTable`],
+    /// [`ErrorKind::NoSuchColumn`], [`ErrorKind::Schema`]).
     Syntax,
+    /// The statement names a table or view that does not exist ("no such table", "no such view").
+    NoSuchTable,
+    /// The statement names a column that does not exist ("no such column", "table t has no column named c").
+    NoSuchColumn,
+    /// The statement names another schema object that does not exist (an index, trigger, function, collation or
+    /// virtual-table module), or creates one that already exists (a table, index, view or trigger).
+    Schema,
     /// The connection, pool or worker is closed.
     Closed,
     /// The statement was interrupted (a dropped future, a statement timeout or an explicit interrupt).
@@ -109,6 +119,9 @@ impl ErrorKind {
             Self::ParameterName => "wrong parameter name",
             Self::TypeConversion => "type conversion failed",
             Self::Syntax => "SQL error",
+            Self::NoSuchTable => "no such table",
+            Self::NoSuchColumn => "no such column",
+            Self::Schema => "schema object missing or already existing",
             Self::Closed => "closed",
             Self::Interrupted => "interrupted",
             Self::Timeout => "statement timed out",
@@ -169,7 +182,7 @@ impl Error {
     /// An error carrying SQLite's extended result code.
     #[cold]
     pub(crate) fn from_sqlite(extended_code: i32, message: String, sql: Option<&str>, offset: Option<usize>) -> Self {
-        let kind = kind_of(extended_code);
+        let kind = kind_of(extended_code, &message);
         Self {
             inner: Box::new(Inner {
                 kind,
@@ -275,10 +288,12 @@ impl Error {
     }
 }
 
-/// Sort an extended result code into a kind.
-fn kind_of(extended: i32) -> ErrorKind {
+/// Sort an extended result code (and, for `SQLITE_ERROR`, which has no extended code for it, SQLite's message)
+/// into a kind.
+fn kind_of(extended: i32, message: &str) -> ErrorKind {
     use libsqlite3_sys as ffi;
     match extended {
+        _ if extended & 0xff == ffi::SQLITE_ERROR => sql_error_kind(message),
         ffi::SQLITE_CONSTRAINT_UNIQUE => ErrorKind::UniqueViolation,
         ffi::SQLITE_CONSTRAINT_PRIMARYKEY => ErrorKind::PrimaryKeyViolation,
         ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ErrorKind::ForeignKeyViolation,
@@ -297,9 +312,33 @@ fn kind_of(extended: i32) -> ErrorKind {
             ffi::SQLITE_FULL => ErrorKind::Full,
             ffi::SQLITE_MISUSE => ErrorKind::Misuse,
             ffi::SQLITE_MISMATCH => ErrorKind::TypeConversion,
-            ffi::SQLITE_ERROR => ErrorKind::Syntax,
             _ => ErrorKind::Sqlite,
         },
+    }
+}
+
+/// The kind of an `SQLITE_ERROR`, from SQLite's message (whose wording SQLite keeps stable).
+fn sql_error_kind(message: &str) -> ErrorKind {
+    const TABLE: &[&str] = &["no such table: ", "no such view: "];
+    const OTHER: &[&str] = &[
+        "no such index: ",
+        "no such trigger: ",
+        "no such function: ",
+        "no such collation sequence: ",
+        "no such module: ",
+        "unable to identify the object to be reindexed",
+    ];
+    if TABLE.iter().any(|p| message.starts_with(p)) {
+        ErrorKind::NoSuchTable
+    } else if message.starts_with("no such column: ") || message.contains(" has no column named ") {
+        ErrorKind::NoSuchColumn
+    } else if OTHER.iter().any(|p| message.starts_with(p))
+        || message.ends_with(" already exists")
+        || message.starts_with("there is already ")
+    {
+        ErrorKind::Schema
+    } else {
+        ErrorKind::Syntax
     }
 }
 
@@ -361,12 +400,39 @@ mod tests {
     #[test]
     fn kinds_follow_extended_codes() {
         use libsqlite3_sys as ffi;
-        assert_eq!(kind_of(ffi::SQLITE_CONSTRAINT_UNIQUE), ErrorKind::UniqueViolation);
-        assert_eq!(kind_of(ffi::SQLITE_BUSY_SNAPSHOT), ErrorKind::Busy);
-        assert_eq!(kind_of(ffi::SQLITE_CONSTRAINT_TRIGGER), ErrorKind::OtherConstraint);
-        assert_eq!(kind_of(ffi::SQLITE_NOTADB), ErrorKind::Corrupt);
+        assert_eq!(kind_of(ffi::SQLITE_CONSTRAINT_UNIQUE, ""), ErrorKind::UniqueViolation);
+        assert_eq!(kind_of(ffi::SQLITE_BUSY_SNAPSHOT, ""), ErrorKind::Busy);
+        assert_eq!(kind_of(ffi::SQLITE_CONSTRAINT_TRIGGER, ""), ErrorKind::OtherConstraint);
+        assert_eq!(kind_of(ffi::SQLITE_NOTADB, ""), ErrorKind::Corrupt);
         let e = Error::from_sqlite(ffi::SQLITE_CONSTRAINT_NOTNULL, "NOT NULL failed".into(), Some("INSERT"), None);
         assert_eq!(e.code(), Some(ffi::SQLITE_CONSTRAINT));
         assert!(e.is_constraint());
+    }
+
+    /// Every SQLITE_ERROR was `Syntax`, "no such table" included: a missing table could not be told from a typo
+    /// without parsing the message.
+    #[test]
+    fn sqlite_error_was_syntax_even_for_a_missing_table() {
+        let conn = crate::blocking::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x); CREATE INDEX i ON t (x)").unwrap();
+        let kind = |sql: &str| conn.execute_batch(sql).unwrap_err().kind();
+        assert_eq!(kind("SELECT * FROM nope"), ErrorKind::NoSuchTable);
+        assert_eq!(kind("DROP VIEW nope"), ErrorKind::NoSuchTable);
+        assert_eq!(kind("SELECT nope FROM t"), ErrorKind::NoSuchColumn);
+        assert_eq!(kind("INSERT INTO t (nope) VALUES (1)"), ErrorKind::NoSuchColumn);
+        assert_eq!(kind("UPDATE t SET nope = 1"), ErrorKind::NoSuchColumn);
+        assert_eq!(kind("CREATE TABLE t (y)"), ErrorKind::Schema);
+        assert_eq!(kind("CREATE INDEX i ON t (x)"), ErrorKind::Schema);
+        assert_eq!(kind("DROP INDEX nope"), ErrorKind::Schema);
+        assert_eq!(kind("DROP TRIGGER nope"), ErrorKind::Schema);
+        assert_eq!(kind("SELECT nope(1)"), ErrorKind::Schema);
+        assert_eq!(kind("SELECT 'a' REGEXP 'b'"), ErrorKind::Schema);
+        assert_eq!(kind("SELECT x FROM t COLLATE nope"), ErrorKind::Syntax);
+        assert_eq!(kind("SELECT x FROM t ORDER BY x COLLATE nope"), ErrorKind::Schema);
+        assert_eq!(kind("REINDEX nope"), ErrorKind::Schema);
+        assert_eq!(kind("SELEC 1"), ErrorKind::Syntax);
+        assert_eq!(kind("SELECT (1"), ErrorKind::Syntax);
+        assert_eq!(kind("SELECT max(x, count(*)) FROM t GROUP BY count(*)"), ErrorKind::Syntax);
+        assert_eq!(kind("SELECT x FROM t AS a, t AS b"), ErrorKind::Syntax, "ambiguous column name");
     }
 }

@@ -51,6 +51,14 @@
 //! # }
 //! ```
 //!
+//! Parameters are `params![..]`, `named_params! {..}`, `()`, or a tuple of values (`("Kia", 2020)`), as
+//! rusqlite takes them (see [`BindRow`]). [`query_one`](Client::query_one) wants exactly one row: none is an error
+//! of kind [`ErrorKind::NoRows`], a second one of kind [`ErrorKind::TooManyRows`] (as tokio-postgres'
+//! `query_one`), and [`query_opt`](Client::query_opt) refuses a second row too; [`query_row`](Client::query_row)
+//! decodes the first row and ignores the rest, as rusqlite's `query_row` and sqlx's `fetch_one` do. Errors keep
+//! SQLite's codes and message, and sort into an [`ErrorKind`]: a missing table is [`ErrorKind::NoSuchTable`], a
+//! missing column [`ErrorKind::NoSuchColumn`], a syntax error [`ErrorKind::Syntax`].
+//!
 //! ## How a call crosses threads
 //!
 //! An async call packs its SQL, owned parameters and a reply slot into a job and pushes it onto a bounded
@@ -271,7 +279,7 @@ pub use client::Client;
 pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
 pub use ffi::sqlite_version;
-pub use params::{BindRow, Params};
+pub use params::{BindRow, NamedInOrder, Params};
 pub use pool::{Builder, ConnectionBuilder, Pool, PoolBuilder, PoolStats, Synchronous};
 pub use stream::RowStream;
 pub use transaction::{Savepoint, Transaction};

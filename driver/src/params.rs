@@ -11,10 +11,21 @@ use crate::ffi::RawStatement;
 use crate::value::{ToSql, Value};
 use crate::Error;
 
-/// One row of parameters for one run of a statement, as `execute_many` takes them: [`Params`] (what
+/// The parameters of one run of a statement, as `execute`, `query`, `query_one`, `query_opt`, `query_map`,
+/// `query_row` and `stream` take them, and each row `execute_many` takes: [`Params`] (what
 /// [`params!`](crate::params) and [`named_params!`](crate::named_params) build, and anything that converts into
-/// it), or a tuple of up to eight [`ToSql`] values, bound by position straight from where they are. A tuple copies
-/// no text or blob on the way (SQLite copies them once), which makes it the fastest way to insert many rows:
+/// it: `()`, a `Vec` or array of [`Value`]s), or a tuple of up to eight [`ToSql`] values, bound by position, as
+/// rusqlite takes them:
+///
+/// ```
+/// # async fn demo(pool: &asqlite::Pool) -> asqlite::Result<()> {
+/// pool.execute("INSERT INTO cars (make, year) VALUES (?1, ?2)", ("Honda Civic", 2012)).await?;
+/// let row = pool.query_one("SELECT year FROM cars WHERE make = ?1 AND year > ?2", ("Honda Civic", 2000)).await?;
+/// # let _ = row; Ok(()) }
+/// ```
+///
+/// In `execute_many`, a tuple binds straight from where it is and copies no text or blob on the way (SQLite copies
+/// them once), which makes it the fastest way to insert many rows:
 ///
 /// ```
 /// # async fn demo(pool: &asqlite::Pool) -> asqlite::Result<()> {
@@ -27,6 +38,10 @@ use crate::Error;
 pub trait BindRow: sealed::Sealed {
     #[doc(hidden)]
     fn bind_row(self, to: Binder<'_>) -> crate::Result<()>;
+
+    /// The values as owned [`Params`] (a tuple's values converted by position; a conversion that fails is kept and
+    /// reported when the statement is bound).
+    fn into_params(self) -> Params;
 }
 
 /// Where a [`BindRow`] binds its values (opaque).
@@ -50,6 +65,11 @@ impl<T: Into<Params>> BindRow for T {
     fn bind_row(self, to: Binder<'_>) -> crate::Result<()> {
         crate::blocking::statement::bind_params(to.0, &mut self.into())
     }
+
+    #[inline]
+    fn into_params(self) -> Params {
+        self.into()
+    }
 }
 
 macro_rules! bind_tuples {
@@ -70,6 +90,13 @@ macro_rules! bind_tuples {
                 )+
                 Ok(())
             }
+
+            #[inline]
+            fn into_params(self) -> Params {
+                let mut p = Params::positional_with_capacity($n);
+                $( p.push(&self.$i); )+
+                p
+            }
         }
     )+};
 }
@@ -84,6 +111,53 @@ bind_tuples!(
     (7; A.0, B.1, C.2, D.3, E.4, F.5, G.6),
     (8; A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7),
 );
+
+/// Named [`Params`] bound to `?` placeholders by position: placeholder `i + 1` takes the `order[i]`-th named value.
+/// For a layer above the driver that writes `?` for named values (the query layer's `execute_many` of named rows):
+/// each row binds where it is, nothing copied on the way.
+#[derive(Debug)]
+pub struct NamedInOrder {
+    params: Params,
+    order: std::sync::Arc<[usize]>,
+}
+
+impl NamedInOrder {
+    /// `params`' named values in the order `order` gives (indexes into [`Params::named_pairs`]).
+    pub fn new(params: Params, order: std::sync::Arc<[usize]>) -> Self {
+        NamedInOrder { params, order }
+    }
+}
+
+impl sealed::Sealed for NamedInOrder {}
+
+impl BindRow for NamedInOrder {
+    fn bind_row(mut self, to: Binder<'_>) -> crate::Result<()> {
+        let raw = to.0;
+        if let Some(e) = self.params.take_error() {
+            return Err(e.with_sql(raw.sql()));
+        }
+        let expected = raw.parameter_count();
+        if expected != self.order.len() {
+            return Err(crate::blocking::statement::count_error(raw, expected, self.order.len()));
+        }
+        let pairs = self.params.named_pairs();
+        for (i, &k) in self.order.iter().enumerate() {
+            let Some((_, v)) = pairs.get(k) else {
+                return Err(crate::blocking::statement::count_error(raw, expected, pairs.len()));
+            };
+            raw.bind(i + 1, v)?;
+        }
+        Ok(())
+    }
+
+    fn into_params(self) -> Params {
+        let pairs = self.params.named_pairs();
+        let mut p =
+            Params::positional(self.order.iter().map(|&k| pairs.get(k).map_or(Value::Null, |(_, v)| v.clone())));
+        p.error = self.params.error;
+        p
+    }
+}
 
 /// Parameters for one execution of a statement: positional, named, or none.
 #[derive(Debug, Default)]

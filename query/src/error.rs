@@ -65,10 +65,13 @@ impl fmt::Display for Error {
     }
 }
 
+/// A driver error is shown as the driver shows it, and its source is the driver error's own source (as
+/// `thiserror`'s `#[error(transparent)]` does), so an error chain (`anyhow`, `eyre`) prints it once, not once as
+/// this error and again as its cause. The driver error itself is [`Error::as_driver`].
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Driver(e) => Some(e),
+            Error::Driver(e) => std::error::Error::source(e),
             _ => None,
         }
     }
@@ -92,5 +95,26 @@ mod tests {
     fn error_is_thread_safe_and_static() {
         fn assert_traits<T: std::error::Error + Send + Sync + 'static>() {}
         assert_traits::<super::Error>();
+    }
+
+    /// The chain of a driver error printed it twice: `Display` showed the driver error and `source()` returned it
+    /// again, so `anyhow`'s "{:#}" read "no such table: t (code 1): no such table: t (code 1)".
+    #[test]
+    fn error_chain_printed_the_driver_error_twice() {
+        let conn = asqlite::blocking::Connection::open_in_memory().unwrap();
+        let e = super::Error::from(conn.execute_batch("SELECT * FROM t").unwrap_err());
+        let mut chain = vec![e.to_string()];
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            chain.push(s.to_string());
+            source = s.source();
+        }
+        assert_eq!(chain.len(), 1, "{chain:?}");
+        assert!(chain[0].contains("no such table: t"), "{chain:?}");
+        assert_eq!(e.driver_kind(), Some(asqlite::ErrorKind::NoSuchTable));
+        // An I/O error under a driver error is still reachable, once.
+        let io = asqlite::Error::new(asqlite::ErrorKind::Io, "spill failed").with_source(std::io::Error::other("disk"));
+        let e = super::Error::from(io);
+        assert_eq!(std::error::Error::source(&e).map(ToString::to_string).as_deref(), Some("disk"));
     }
 }

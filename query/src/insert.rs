@@ -1,4 +1,95 @@
 //! `INSERT`: values, several rows, from a select, `RETURNING`, `ON CONFLICT DO NOTHING / DO UPDATE`.
+//!
+//! The examples run on two tables: `owners` (1 Ann, 2 Bob, 3 Cy) and `cars` (1 Honda Civic 2012 of Ann, 2 Toyota
+//! Prius 2020 of Bob, 3 Tesla Model 3 2019 of Ann, 4 Ford T 1920 of nobody), with `cars.owner_id` a foreign key to
+//! `owners.id` (the setup is hidden; the first example of the crate docs shows one in full).
+//!
+//! ## RETURNING
+//!
+//! `returning` makes an INSERT, UPDATE or DELETE return the rows it wrote, as a query does.
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! let q = owners.insert().value("name", "Dee").returning((owners.c("id"), owners.c("name")));
+//! assert_eq!(q.to_string(), "INSERT INTO owners (name) VALUES (?) RETURNING id, name");
+//! let rows: Vec<(i64, String)> = conn.execute(&q).await?.deserialize()?;
+//! assert_eq!(format!("{rows:?}"), r#"[(4, "Dee")]"#);
+//! conn.commit().await?;
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Upserts
+//!
+//! `on_conflict_do_update` (with [`excluded`](crate::expr::excluded) for the row being inserted) and
+//! `on_conflict_do_nothing`, SQLite's `INSERT ... ON CONFLICT`. An `INSERT ... SELECT` with ON CONFLICT gets a
+//! `WHERE 1`, without which SQLite cannot parse it (SQLAlchemy leaves it out).
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! let q = insert(&owners)
+//!     .value("id", 2)
+//!     .value("name", "Robert")
+//!     .on_conflict_do_update(["id"], [("name", excluded("name"))])
+//!     .returning(owners.c("name"));
+//! assert_eq!(
+//!     q.to_string(),
+//!     "INSERT INTO owners (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name RETURNING name"
+//! );
+//! assert_eq!(conn.execute(&q).await?.scalars::<String>()?, ["Robert"]);
+//!
+//! let q = insert(&owners).from_select(["name"], select(cars.c("make"))).on_conflict_do_nothing(["name"]);
+//! assert_eq!(
+//!     q.to_string(),
+//!     "INSERT INTO owners (name) SELECT cars.make FROM cars WHERE 1 ON CONFLICT (name) DO NOTHING"
+//! );
+//! conn.execute(&q).await?;
+//! conn.execute(&q).await?; // every name is taken now: nothing more is inserted
+//! conn.commit().await?;
+//! assert_eq!(conn.scalar::<i64, _>(select(func.count()).select_from(&owners)).await?, 7);
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
 
 use std::sync::Arc;
 

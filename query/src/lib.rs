@@ -68,6 +68,84 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Each family of statements has a runnable example in the docs of its module: joins, outer joins, aliases,
+//! subqueries, CTEs and set operations in [`select`](mod@select); RETURNING and upserts in [`insert`](mod@insert);
+//! UPDATE ... FROM and DELETE with RETURNING in [`update`](mod@update); streams, transactions and savepoints in
+//! [`engine`]. A string in `order_by` / `group_by` names a label or column (`order_by(desc("total"))`), and a
+//! string where SQL is meant (a WHERE condition) is an error pointing to [`text`](text::text), never a bound value.
+//!
+//! ## Rows and structs
+//!
+//! Structs go in as parameters (`#[derive(Serialize)]`: each field a column) and come out of results
+//! (`#[derive(Deserialize)]`: by column name; tuples by position), stored as SQLAlchemy stores them: a `bool` as 0
+//! or 1, a list, map or nested struct as JSON text.
+//!
+//! ```
+//! use asqlite_query::prelude::*;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Debug, PartialEq, Serialize, Deserialize)]
+//! struct Car {
+//!     make: String,
+//!     year: i64,
+//!     electric: bool,
+//!     tags: Vec<String>,
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let engine = create_async_engine("sqlite://").await?;
+//! let meta = MetaData::new();
+//! let cars = Table::new("cars", &meta, [
+//!     Column::new("car_id", Integer).primary_key(),
+//!     Column::new("make", Text),
+//!     Column::new("year", Integer),
+//!     Column::new("electric", Boolean),
+//!     Column::new("tags", Json),
+//! ]);
+//! engine.create_all(&meta).await?;
+//!
+//! let fleet = vec![
+//!     Car { make: "Honda Civic".into(), year: 2012, electric: false, tags: vec![] },
+//!     Car { make: "Tesla Model 3".into(), year: 2019, electric: true, tags: vec!["ev".into(), "fast".into()] },
+//! ];
+//! let conn = engine.begin().await?;
+//! conn.execute_many(cars.insert(), &fleet).await?; // one compiled INSERT, one row per struct
+//! conn.commit().await?;
+//!
+//! let q = select((cars.c("make"), cars.c("year"), cars.c("electric"), cars.c("tags"))).order_by("year");
+//! let back: Vec<Car> = conn.execute(&q).await?.deserialize()?;
+//! assert_eq!(back, fleet);
+//! let stored: (i64, String) = conn
+//!     .execute(select((cars.c("electric"), cars.c("tags"))).where_(cars.c("make").eq("Tesla Model 3")))
+//!     .await?
+//!     .deserialize()?
+//!     .remove(0);
+//! assert_eq!(stored, (1, r#"["ev","fast"]"#.to_owned()));
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Types: Rust, SQLite, SQLAlchemy
+//!
+//! | column type | DDL | SQLite stores | SQLAlchemy type | Rust values (`ToSql` / `FromSql`, serde) |
+//! |---|---|---|---|---|
+//! | [`Integer`](types::Integer), [`BigInteger`](types::BigInteger), [`SmallInteger`](types::SmallInteger) | `INTEGER`, `BIGINT`, `SMALLINT` | integer | `Integer`, `BigInteger`, `SmallInteger` | `i64`, `i32`, `i16`, `i8`, `u8`..`u32`, `u64`/`usize` up to `i64::MAX` |
+//! | [`Float`](types::Float), [`Numeric`](types::Numeric) | `FLOAT`, `NUMERIC` | real | `Float`, `Numeric` | `f64`, `f32`; `rust_decimal::Decimal` for `Numeric` (feature `rust_decimal`) |
+//! | [`Text`](types::Text), [`Varchar`](types::Varchar) | `TEXT`, `VARCHAR(n)` | text | `Text`/`String`, `String(n)` | `String`, `&str` |
+//! | [`Blob`](types::Blob) | `BLOB` | blob | `LargeBinary` | `Vec<u8>`, `&[u8]` |
+//! | [`Boolean`](types::Boolean) | `BOOLEAN` | integer 0 or 1 | `Boolean` | `bool` |
+//! | [`Date`](types::Date) | `DATE` | text `YYYY-MM-DD` | `Date` | `String` ([`types::date_text`]); `chrono::NaiveDate`, `time::Date` (features `chrono`, `time`) |
+//! | [`Time`](types::Time) | `TIME` | text `HH:MM:SS.ffffff` | `Time` | `String`; `chrono::NaiveTime`, `time::Time` |
+//! | [`DateTime`](types::DateTime) | `DATETIME` | text `YYYY-MM-DD HH:MM:SS.ffffff` | `DateTime` | `String` ([`types::datetime_text`], [`types::parse_datetime_text`]); `chrono::NaiveDateTime`, `time::PrimitiveDateTime`, ... |
+//! | [`Uuid`](types::Uuid) | `CHAR(32)` | text, 32 hex digits | `Uuid` | `String`; `uuid::Uuid` (feature `uuid`) |
+//! | [`Json`](types::Json) | `JSON` | JSON text | `JSON` | `serde_json::Value`, [`json`](expr::json)`(&v)`; serde fields that are lists, maps or structs |
+//! | any | | NULL | `None` | `Option<T>`, [`null()`](expr::null) |
+//!
+//! Any value can be read as a [`Value`](asqlite::Value). `cast(x, ty)` writes `CAST(x AS <DDL>)`, except that a
+//! cast to `Date`, `DateTime` or `Json` is a cast to `TEXT` (what they are stored as: SQLite would read `DATE` as
+//! NUMERIC and turn `'2012-06-01'` into 2012).
+//!
 //! ## Value types
 //!
 //! The features `chrono`, `time`, `uuid`, `serde_json` and `rust_decimal` turn on the driver's features of the

@@ -7,7 +7,8 @@ pub use crate::compile::{Compiled, Executable};
 pub use crate::delete::delete;
 pub use crate::engine::{create_async_engine, AsyncConnection, Engine};
 pub use crate::expr::{
-    and_, bindparam, case, cast, excluded, exists, func, json, lit, not_, null, or_, tuple, Expr, IntoExpr,
+    all_, and_, any_, asc, bindparam, case, cast, collate, desc, excluded, exists, func, json, lit, literal_column,
+    not_, null, nulls_first, nulls_last, or_, tuple, tuple_, Expr, IntoExpr,
 };
 pub use crate::insert::{insert, OrAction};
 pub use crate::result::QueryResult;

@@ -1,4 +1,55 @@
 //! `UPDATE`: SET expressions, WHERE, `UPDATE ... FROM`, `RETURNING`.
+//!
+//! The examples run on two tables: `owners` (1 Ann, 2 Bob, 3 Cy) and `cars` (1 Honda Civic 2012 of Ann, 2 Toyota
+//! Prius 2020 of Bob, 3 Tesla Model 3 2019 of Ann, 4 Ford T 1920 of nobody), with `cars.owner_id` a foreign key to
+//! `owners.id` (the setup is hidden; the first example of the crate docs shows one in full).
+//!
+//! ## UPDATE and DELETE with RETURNING
+//!
+//! SET takes values or expressions of the row (`cars.c("year") + 1`); a condition on another table makes an
+//! `UPDATE ... FROM`; `returning` gives the rows changed.
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! let q = update(&cars)
+//!     .set("make", owners.c("name") + "'s " + cars.c("make"))
+//!     .where_(cars.c("owner_id").eq(owners.c("id")) & owners.c("name").eq("Bob"))
+//!     .returning(cars.c("make"));
+//! assert_eq!(
+//!     q.to_string(),
+//!     "UPDATE cars SET make = owners.name || ? || cars.make FROM owners \
+//!      WHERE cars.owner_id = owners.id AND owners.name = ? RETURNING make"
+//! );
+//! assert_eq!(conn.execute(&q).await?.scalars::<String>()?, ["Bob's Toyota Prius"]);
+//!
+//! let q = delete(&cars).where_(cars.c("owner_id").is_null()).returning((cars.c("car_id"), cars.c("make")));
+//! assert_eq!(q.to_string(), "DELETE FROM cars WHERE cars.owner_id IS NULL RETURNING car_id, make");
+//! let rows: Vec<(i64, String)> = conn.execute(&q).await?.deserialize()?;
+//! assert_eq!(format!("{rows:?}"), r#"[(4, "Ford T")]"#);
+//! conn.commit().await?;
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
 
 use std::sync::Arc;
 

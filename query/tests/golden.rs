@@ -358,7 +358,7 @@ fn correlated_scalar_subquery_and_exists() {
     assert_eq!(ints(&r, 1), [2, 1, 0]);
     let r = run(
         &d,
-        select(d.owners.c("name")).where_(!exists(select(d.cars.c("car_id")).where_(d.cars.c("owner_id").eq(d.owners.c("id"))))),
+        select(d.owners.c("name")).where_(!select(d.cars.c("car_id")).where_(d.cars.c("owner_id").eq(d.owners.c("id"))).exists()),
         "SELECT owners.name FROM owners WHERE NOT EXISTS (SELECT cars.car_id FROM cars WHERE cars.owner_id = owners.id)",
     );
     assert_eq!(texts(&r, 0), ["Cy"]);
@@ -813,3 +813,9 @@ fn json_functions_extract_type_and_array_length() {
     );
     assert_eq!(ints(&r, 0), [3]);
 }
+#[path = "golden/parity.rs"]
+mod parity;
+#[path = "golden/spellings.rs"]
+mod spellings;
+#[path = "golden/strings.rs"]
+mod strings;

@@ -410,16 +410,16 @@ fn outer_column_in_subquery_inside_order_by_is_a_compile_error() {
     };
     // Under a DELETE: the nested subquery names the DELETE's target.
     let middle = select(d.cars.c("car_id")).where_(d.cars.c("owner_id").eq(d.owners.c("id")));
-    let e = compile_err(d.owners.delete().where_(exists(middle.clone().order_by(first_car(&d.owners)))));
+    let e = compile_err(d.owners.delete().where_(middle.clone().order_by(first_car(&d.owners)).exists()));
     assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
     // In GROUP BY, under a SELECT, two subqueries deep.
-    let deeper = select(d.cars.c("car_id")).where_(exists(select(lit(1)).where_(first_car(&d.owners).is_not_null())));
-    let e = compile_err(select((d.owners.c("id"), exists(middle.clone().group_by(deeper.scalar_subquery())))));
+    let deeper = select(d.cars.c("car_id")).where_(select(lit(1)).where_(first_car(&d.owners).is_not_null()).exists());
+    let e = compile_err(select((d.owners.c("id"), middle.clone().group_by(deeper.scalar_subquery()).exists())));
     assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
     // In the ON clause of a join in a subquery in ORDER BY.
     let (c2, o2) = (d.cars.alias("c2"), d.owners.alias("o2"));
     let joined = select(c2.c("car_id")).select_from(&c2).join_on(&o2, o2.c("id").eq(d.owners.c("id"))).limit(1);
-    let e = compile_err(d.owners.delete().where_(exists(middle.clone().order_by(joined.scalar_subquery()))));
+    let e = compile_err(d.owners.delete().where_(middle.clone().order_by(joined.scalar_subquery()).exists()));
     assert!(e.contains("cannot name \"owners\" of a query enclosing"), "{e}");
 
     // A subquery in the ORDER BY naming the ordering select's own table, and HAVING naming the enclosing query.
@@ -658,4 +658,174 @@ fn an_expression_just_under_the_depth_limit_compiles_on_a_2_mib_stack_and_runs()
         ints(&r, 0)
     });
     assert_eq!(years, [2012, 2020, 2019]);
+}
+
+/// The expressions that nest through COLLATE, FILTER, a window's function, PARTITION BY and ORDER BY, and ANY/ALL,
+/// `levels` deep (three levels a step for the window).
+fn deep_windows_and_collations(x: &Expr, levels: usize) -> [Expr; 5] {
+    let (mut collate, mut window, mut partition, mut order, mut any) =
+        (x.clone(), x.clone(), x.clone(), x.clone(), x.clone());
+    for _ in 0..levels {
+        collate = collate.collate("nocase");
+        window = func::max(window).filter(x.clone().gt(0)).over((), ());
+        partition = func::row_number().over(partition, ());
+        order = func::row_number().over((), order.desc());
+        any = any_(x.clone().eq(any));
+    }
+    [collate, window, partition, order, any]
+}
+
+/// The expressions added with the SQLAlchemy spellings (`collate`, `filter`, `over`, `any_`/`all_`) hold child
+/// expressions too: nested 20,000 deep through them, cloning, hashing, printing and dropping work on a 2 MiB thread
+/// and compiling is an error, as for the other expressions.
+#[test]
+fn windows_filters_collations_and_any_nested_twenty_thousand_deep_are_not_a_stack_overflow() {
+    let errors = on_a_2_mib_stack(|| {
+        let meta = MetaData::new();
+        let t = Table::new("t", &meta, [Column::new("x", Integer)]);
+        let mut errors = Vec::new();
+        for e in deep_windows_and_collations(&t.c("x"), 20_000) {
+            let copy = e.clone();
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&copy, &mut h);
+            let shown = format!("{copy:?}");
+            assert!(shown.contains(".."), "Debug stops at a depth: {}", &shown[..80]);
+            drop(copy);
+            errors.push(compile_err(select(e.label("deep"))));
+        }
+        errors
+    });
+    let (any, rest) = errors.split_last().unwrap();
+    for e in rest {
+        assert!(e.contains("deeper than 1000 levels"), "{e}");
+    }
+    assert!(any.contains("ANY (any_/all_) cannot be expressed on sqlite"), "{any}");
+}
+
+/// Just under the depth limit, expressions nested through the new writers (COLLATE, FILTER, OVER) compile on a
+/// 2 MiB thread.
+#[test]
+fn windows_filters_and_collations_just_under_the_depth_limit_compile_on_a_2_mib_stack() {
+    on_a_2_mib_stack(|| {
+        let d = db();
+        // The select, the label and the column are three levels, and 996 more: 996 steps of one for COLLATE and
+        // for OVER through PARTITION BY, 332 steps of three for the window (OVER, FILTER, the function), 498 steps
+        // of two for OVER through ORDER BY (OVER, the ordering).
+        let [collate, _, partition, ..] = deep_windows_and_collations(&d.cars.c("year"), 996);
+        let [_, window, ..] = deep_windows_and_collations(&d.cars.c("year"), 332);
+        let [_, _, _, order, _] = deep_windows_and_collations(&d.cars.c("year"), 498);
+        for e in [collate, window, partition, order] {
+            let c = select(e.label("deep")).compile().unwrap();
+            assert!(c.sql().starts_with("SELECT "), "{}", &c.sql()[..40]);
+        }
+        // A level more is refused.
+        let [collate, ..] = deep_windows_and_collations(&d.cars.c("year"), 998);
+        assert!(compile_err(select(collate.label("deep"))).contains("deeper than 1000 levels"));
+    });
+}
+
+/// `order_by("year")` compiled to `ORDER BY ?`: a bound string, the same for every row, so the rows came back in
+/// whatever order SQLite read them. A string there names a label or column of the statement.
+#[test]
+fn order_by_a_string_was_a_bound_literal_that_ordered_nothing() {
+    let d = db();
+    let r = run(&d, select(d.cars.c("car_id")).order_by("year"), "SELECT cars.car_id FROM cars ORDER BY cars.year");
+    assert_eq!(ints(&r, 0), [1, 3, 2]);
+    let r = run(
+        &d,
+        select(d.cars.c("car_id")).order_by(asqlite_query::expr::desc("mileage")),
+        "SELECT cars.car_id FROM cars ORDER BY cars.mileage DESC",
+    );
+    assert_eq!(ints(&r, 0), [1, 2, 3]);
+    assert!(compile_err(select(d.cars.c("car_id")).order_by("colour")).contains("text(\"colour\")"));
+}
+
+/// `group_by("make")` compiled to `GROUP BY ?`: every row in one group, so `count(*)` counted the whole table.
+#[test]
+fn group_by_a_string_was_a_bound_literal_that_made_one_group() {
+    let d = db();
+    let r = run(
+        &d,
+        select((d.cars.c("owner_id"), func::count_star().label("n"))).group_by("owner_id").order_by("owner_id"),
+        "SELECT cars.owner_id, count(*) AS n FROM cars GROUP BY cars.owner_id ORDER BY cars.owner_id",
+    );
+    assert_eq!(ints(&r, 1), [2, 1]);
+}
+
+/// `where_("year > 2015")` compiled to `WHERE ?`: a non-empty string is a true value to SQLite... or a false one
+/// ('year > 2015' reads as 0), silently: every row or none. A string condition is an error pointing to text().
+#[test]
+fn where_a_string_was_a_bound_literal_that_filtered_nothing() {
+    let d = db();
+    let e = compile_err(select(d.cars.c("car_id")).where_("year > 2015"));
+    assert!(e.contains("WHERE") && e.contains("text(\"year > 2015\")"), "{e}");
+    let e = compile_err(select(d.cars.c("car_id")).group_by(d.cars.c("owner_id")).having("count(*) > 1"));
+    assert!(e.contains("HAVING"), "{e}");
+    let r = run(
+        &d,
+        select(d.cars.c("car_id")).where_(text("year > 2015")).order_by("car_id"),
+        "SELECT cars.car_id FROM cars WHERE year > 2015 ORDER BY cars.car_id",
+    );
+    assert_eq!(ints(&r, 0), [2, 3]);
+}
+
+/// `cars.c("make") + " #"` compiled to `cars.make + ?`, which SQLite evaluates as numbers: 0 for every row. On a
+/// string column `+` is concatenation, as SQLAlchemy renders it.
+#[test]
+fn plus_on_a_text_column_was_arithmetic_that_made_zero() {
+    let d = db();
+    let r = run(
+        &d,
+        select(d.cars.c("make") + " #").where_(d.cars.c("car_id").eq(1)),
+        "SELECT cars.make || ? FROM cars WHERE cars.car_id = ?",
+    );
+    assert_eq!(r.first().unwrap().get::<String>(0).unwrap(), "Honda Civic #");
+}
+
+/// Strings in ORDER BY are part of a statement's shape: the compiled-statement cache must not hand the SQL of
+/// `order_by("year")` to `order_by("mileage")` (a literal's value is not part of the shape, a name is).
+#[tokio::test]
+async fn names_in_order_by_are_part_of_the_cached_shape() {
+    let engine = create_async_engine("sqlite://").await.unwrap();
+    let meta = MetaData::new();
+    let cars = Table::new(
+        "cars",
+        &meta,
+        [Column::new("make", Text), Column::new("year", Integer), Column::new("mileage", Integer)],
+    );
+    engine.create_all(&meta).await.unwrap();
+    let conn = engine.begin().await.unwrap();
+    for (make, year, mileage) in [("a", 2001, 30), ("b", 2003, 10), ("c", 2002, 20)] {
+        conn.execute(cars.insert().value("make", make).value("year", year).value("mileage", mileage)).await.unwrap();
+    }
+    conn.commit().await.unwrap();
+    let by = |col: &str| select(cars.c("make")).order_by(col.to_owned());
+    let conn = engine.connect().await.unwrap();
+    let r = conn.execute(by("year")).await.unwrap();
+    assert_eq!(r.scalars::<String>().unwrap(), ["a", "c", "b"]);
+    let r = conn.execute(by("mileage")).await.unwrap();
+    assert_eq!(r.scalars::<String>().unwrap(), ["b", "c", "a"]);
+    // A value in WHERE is not: the same shape, one compilation.
+    let before = engine.cache_stats();
+    for m in ["a", "b", "c"] {
+        conn.execute(select(cars.c("year")).where_(cars.c("make").eq(m))).await.unwrap();
+    }
+    let after = engine.cache_stats();
+    assert_eq!((after.misses - before.misses, after.hits - before.hits), (1, 2));
+}
+
+/// `cast(x, Date)` compiled to `CAST(x AS DATE)`, which SQLite reads by affinity (NUMERIC for DATE, DATETIME and
+/// JSON): '2012-06-01' became the integer 2012 and a JSON object 0. Dates and JSON are stored as text, so the cast
+/// is to TEXT.
+#[test]
+fn cast_to_date_turned_the_date_into_a_number() {
+    let d = db();
+    let r = run(
+        &d,
+        select((cast("2012-06-01", Date), cast(lit("{\"a\": 1}"), Json))),
+        "SELECT CAST(? AS TEXT), CAST(? AS TEXT)",
+    );
+    let row = r.first().unwrap();
+    assert_eq!(row.get::<String>(0).unwrap(), "2012-06-01");
+    assert_eq!(row.get::<String>(1).unwrap(), "{\"a\": 1}");
 }

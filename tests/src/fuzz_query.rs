@@ -380,7 +380,7 @@ impl Gen<'_> {
                     c.end()
                 }
             }
-            18 => exists(self.select(scope, true)),
+            18 => self.select(scope, true).exists(),
             19 => self.select(scope, true).scalar_subquery(),
             20 => {
                 let e = self.expr(scope, agg);

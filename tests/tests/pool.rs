@@ -406,7 +406,7 @@ fn streams_are_bounded_and_release_their_snapshot_when_dropped() {
         // Errors in a stream arrive as items.
         let mut bad = pool.stream("SELECT nope FROM t", params![]);
         let err = bad.next().await.unwrap().unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Syntax);
+        assert_eq!(err.kind(), ErrorKind::NoSuchColumn);
         assert!(bad.next().await.is_none());
         pool.close().await.unwrap();
     });

@@ -156,7 +156,7 @@ async fn invalid_sql_through_text_carries_sqlites_offset() {
     assert_eq!(d.offset(), Some(9), "{e}");
     assert!(e.to_string().contains("near \"FORM\""), "{e}");
     let e = conn.execute(text("SELECT * FROM missing_table")).await.unwrap_err();
-    assert_eq!(e.driver_kind(), Some(ErrorKind::Syntax), "{e:?}");
+    assert_eq!(e.driver_kind(), Some(ErrorKind::NoSuchTable), "{e:?}");
     assert!(e.to_string().contains("no such table: missing_table"), "{e}");
     // Inside a transaction too, and the transaction stays usable.
     let conn = engine.begin().await.unwrap();

@@ -474,3 +474,79 @@ fn a_stream_that_fails_while_spilling_does_not_hang_its_connection() {
         conn.close().await.unwrap();
     });
 }
+
+/// `query_one` returned the first row and dropped the rest: a lookup by a key that is not unique answered with
+/// whichever row came first. `ErrorKind::TooManyRows` existed and was never produced. It fails now, on every path
+/// (a worker, a read run inline on the caller's thread, the blocking layer, a transaction), and so does
+/// `query_opt`; `query_row` still decodes the first row (rusqlite's `query_row`).
+#[test]
+fn query_one_took_the_first_of_several_rows() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = pool_with_table(&path).await;
+        pool.execute_many("INSERT INTO t VALUES (?1)", vec![(1,), (1,), (2,)]).await.unwrap();
+        let sql = "SELECT x FROM t WHERE x = ?1";
+        // Twice: the second run is cached and cheap, so it runs inline.
+        for _ in 0..2 {
+            let err = pool.query_one(sql, params![1]).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::TooManyRows, "{err}");
+            assert_eq!(err.sql(), Some(sql));
+            let err = pool.query_opt(sql, params![1]).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::TooManyRows, "{err}");
+            let x: i64 = pool.query_one(sql, params![2]).await.unwrap().get(0).unwrap();
+            assert_eq!(x, 2);
+            assert!(pool.query_opt(sql, params![3]).await.unwrap().is_none());
+            assert_eq!(pool.query_one(sql, params![3]).await.unwrap_err().kind(), ErrorKind::NoRows);
+            let first: i64 = pool.query_row(sql, params![1], |r| r.get(0)).await.unwrap();
+            assert_eq!(first, 1);
+        }
+        let err = pool.call(move |c| c.query_one(sql, params![1]).map(drop)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooManyRows);
+        let tx = pool.begin().await.unwrap();
+        assert_eq!(tx.query_one(sql, params![1]).await.unwrap_err().kind(), ErrorKind::TooManyRows);
+        tx.rollback().await.unwrap();
+        pool.close().await.unwrap();
+    });
+}
+
+/// `execute` and `query` took `params![..]` but not a tuple, which `execute_many` and rusqlite take: a tuple of
+/// `ToSql` values binds by position everywhere now.
+#[test]
+fn execute_and_query_refused_a_tuple_of_parameters() {
+    let (_dir, path) = temp_db();
+    rt().block_on(async {
+        let pool = Pool::open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE cars (make TEXT, year INTEGER, note TEXT)").await.unwrap();
+        let done = pool.execute("INSERT INTO cars VALUES (?1, ?2, ?3)", ("Honda Civic", 2012, None::<String>)).await;
+        assert_eq!(done.unwrap().rows_affected(), 1);
+        pool.execute("INSERT INTO cars VALUES (?1, ?2, ?3)", (String::from("Kia"), 2020i64, "new")).await.unwrap();
+        let rows = pool.query("SELECT make FROM cars WHERE year > ?1 AND make != ?2", (2000, "x")).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        let row = pool.query_one("SELECT year FROM cars WHERE make = ?1", ("Kia",)).await.unwrap();
+        assert_eq!(row.get::<i64>(0).unwrap(), 2020);
+        assert!(pool.query_opt("SELECT 1 FROM cars WHERE make = ?1", ("Fiat",)).await.unwrap().is_none());
+        let years: Vec<i64> = pool
+            .query_map("SELECT year FROM cars WHERE year >= ?1 ORDER BY year", (2012,), |r| r.get(0))
+            .await
+            .unwrap();
+        assert_eq!(years, [2012, 2020]);
+        let mut s = pool.stream("SELECT make FROM cars WHERE year = ?1", (2012,));
+        assert_eq!(s.next().await.unwrap().unwrap().get::<String>(0).unwrap(), "Honda Civic");
+        drop(s);
+        // A wrong count is the usual error, and a value that cannot convert is reported when bound.
+        let err = pool.execute("INSERT INTO cars VALUES (?1, ?2, ?3)", ("Fiat", 2001)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ParameterCount);
+        let err = pool.query("SELECT ?1", (u64::MAX,)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TypeConversion);
+        // The blocking layer takes them too.
+        let n: i64 = pool
+            .call(|c| {
+                c.execute("DELETE FROM cars WHERE make = ?1 AND year = ?2", ("Kia", 2020))?;
+                c.query_row("SELECT count(*) FROM cars WHERE year < ?1", (3000,), |r| r.get(0))
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        pool.close().await.unwrap();
+    });
+}

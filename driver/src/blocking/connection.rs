@@ -144,7 +144,7 @@ impl Connection {
 
     /// Run one statement; returns what it did.
     #[inline]
-    pub fn execute(&self, sql: &str, params: impl Into<Params>) -> Result<Done> {
+    pub fn execute(&self, sql: &str, params: impl BindRow) -> Result<Done> {
         self.prepare_cached(sql)?.execute(params)
     }
 
@@ -239,18 +239,23 @@ impl Connection {
     }
 
     /// Run a query and collect every row.
-    pub fn query(&self, sql: &str, params: impl Into<Params>) -> Result<Rows> {
+    pub fn query(&self, sql: &str, params: impl BindRow) -> Result<Rows> {
         self.prepare_cached(sql)?.query(params)
     }
 
-    /// Run a query and return its first row, or an error of kind [`ErrorKind::NoRows`].
+    /// Run a query that returns one row, and return it: an error of kind [`ErrorKind::NoRows`] if it returns
+    /// none, and of kind [`ErrorKind::TooManyRows`] if it returns more, as tokio-postgres' `query_one` does
+    /// (rusqlite's `query_row` and sqlx's `fetch_one` take the first row and ignore the rest: that is
+    /// [`query_row`](Self::query_row) here). Checking for a second row costs one more step. A statement that writes
+    /// (`INSERT ... RETURNING`) has made its changes whichever error it returns.
     #[inline]
-    pub fn query_one(&self, sql: &str, params: impl Into<Params>) -> Result<Row> {
+    pub fn query_one(&self, sql: &str, params: impl BindRow) -> Result<Row> {
         self.prepare_cached(sql)?.query_one(params)
     }
 
-    /// Run a query and return its first row, if any.
-    pub fn query_opt(&self, sql: &str, params: impl Into<Params>) -> Result<Option<Row>> {
+    /// Run a query that returns at most one row, and return it if there is one: an error of kind
+    /// [`ErrorKind::TooManyRows`] if it returns more (as tokio-postgres' `query_opt`).
+    pub fn query_opt(&self, sql: &str, params: impl BindRow) -> Result<Option<Row>> {
         self.prepare_cached(sql)?.query_opt(params)
     }
 
@@ -268,21 +273,22 @@ impl Connection {
         self.prepare_cached(sql)?.query_opt_with(params)
     }
 
+    /// The first row, if any, ignoring the rest (`query_row` run inline).
+    pub(crate) fn query_first_with(&self, sql: &str, params: &mut Params) -> Result<Option<Row>> {
+        self.prepare_cached(sql)?.query_first_with(params)
+    }
+
     /// Run a query and decode each row with `f`, straight from SQLite's buffers.
-    pub fn query_map<T, F>(&self, sql: &str, params: impl Into<Params>, f: F) -> Result<Vec<T>>
+    pub fn query_map<T, F>(&self, sql: &str, params: impl BindRow, f: F) -> Result<Vec<T>>
     where
         F: FnMut(&RowRef<'_>) -> Result<T>,
     {
         self.prepare_cached(sql)?.query_map(params, f)
     }
 
-    /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`].
-    pub fn query_row<T>(
-        &self,
-        sql: &str,
-        params: impl Into<Params>,
-        f: impl FnOnce(&RowRef<'_>) -> Result<T>,
-    ) -> Result<T> {
+    /// Run a query and decode its first row with `f`, or fail with [`ErrorKind::NoRows`]; further rows are not
+    /// read (as rusqlite's `query_row`; [`query_one`](Self::query_one) refuses them).
+    pub fn query_row<T>(&self, sql: &str, params: impl BindRow, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 

@@ -161,8 +161,8 @@ impl<'c> Statement<'c> {
 
     /// Bind `params`, run `f` over the steps, and reset the statement whatever `f` returned.
     #[inline]
-    fn run<R>(&mut self, params: impl Into<Params>, f: impl FnOnce(&mut Steps<'_>) -> Result<R>) -> Result<R> {
-        self.run_with(&mut params.into(), f)
+    fn run<R>(&mut self, params: impl BindRow, f: impl FnOnce(&mut Steps<'_>) -> Result<R>) -> Result<R> {
+        self.run_with(&mut params.into_params(), f)
     }
 
     /// As `run`, with borrowed parameters (left as they were, unless they carried a conversion error).
@@ -202,7 +202,7 @@ impl<'c> Statement<'c> {
     }
 
     /// Run to completion, discarding any rows; returns the rows affected and the last rowid.
-    pub fn execute(&mut self, params: impl Into<Params>) -> Result<Done> {
+    pub fn execute(&mut self, params: impl BindRow) -> Result<Done> {
         let conn = self.conn;
         self.run(params, |steps| {
             let before = conn.raw.total_changes();
@@ -227,8 +227,8 @@ impl<'c> Statement<'c> {
     }
 
     /// Run and collect every row.
-    pub fn query(&mut self, params: impl Into<Params>) -> Result<Rows> {
-        self.query_with(&mut params.into())
+    pub fn query(&mut self, params: impl BindRow) -> Result<Rows> {
+        self.query_with(&mut params.into_params())
     }
 
     pub(crate) fn query_with(&mut self, params: &mut Params) -> Result<Rows> {
@@ -243,7 +243,7 @@ impl<'c> Statement<'c> {
     }
 
     /// Run and decode every row with `f`, straight from SQLite's buffers.
-    pub fn query_map<T, F>(&mut self, params: impl Into<Params>, mut f: F) -> Result<Vec<T>>
+    pub fn query_map<T, F>(&mut self, params: impl BindRow, mut f: F) -> Result<Vec<T>>
     where
         F: FnMut(&RowRef<'_>) -> Result<T>,
     {
@@ -256,27 +256,41 @@ impl<'c> Statement<'c> {
         })
     }
 
-    /// Run and return the first row, or an error of kind [`ErrorKind::NoRows`].
-    pub fn query_one(&mut self, params: impl Into<Params>) -> Result<Row> {
-        self.query_one_with(&mut params.into())
+    /// Run and return the one row the query returns: an error of kind [`ErrorKind::NoRows`] if it returns none,
+    /// [`ErrorKind::TooManyRows`] if it returns more (see [`Connection::query_one`]).
+    pub fn query_one(&mut self, params: impl BindRow) -> Result<Row> {
+        self.query_one_with(&mut params.into_params())
     }
 
     pub(crate) fn query_one_with(&mut self, params: &mut Params) -> Result<Row> {
         self.query_opt_with(params)?.ok_or_else(|| no_rows(self.sql()))
     }
 
-    /// Run and return the first row, if any.
-    pub fn query_opt(&mut self, params: impl Into<Params>) -> Result<Option<Row>> {
-        self.query_opt_with(&mut params.into())
+    /// Run and return the row the query returns, if any: an error of kind [`ErrorKind::TooManyRows`] if it
+    /// returns more than one.
+    pub fn query_opt(&mut self, params: impl BindRow) -> Result<Option<Row>> {
+        self.query_opt_with(&mut params.into_params())
     }
 
     pub(crate) fn query_opt_with(&mut self, params: &mut Params) -> Result<Option<Row>> {
+        self.run_with(params, |steps| {
+            let Some(row) = steps.next()?.map(|row| row.to_row()).transpose()? else { return Ok(None) };
+            if steps.next()?.is_some() {
+                return Err(too_many_rows(steps.cached.raw.sql()));
+            }
+            Ok(Some(row))
+        })
+    }
+
+    /// The first row, if any, ignoring the rest (what `query_row` decodes).
+    pub(crate) fn query_first_with(&mut self, params: &mut Params) -> Result<Option<Row>> {
         self.run_with(params, |steps| steps.next()?.map(|row| row.to_row()).transpose())
     }
 
-    /// Run and decode the first row with `f`, or fail with [`ErrorKind::NoRows`].
-    pub fn query_row<T>(&mut self, params: impl Into<Params>, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
-        self.query_row_with(&mut params.into(), f)
+    /// Run and decode the first row with `f`, or fail with [`ErrorKind::NoRows`]; further rows are not read (as
+    /// rusqlite's `query_row`).
+    pub fn query_row<T>(&mut self, params: impl BindRow, f: impl FnOnce(&RowRef<'_>) -> Result<T>) -> Result<T> {
+        self.query_row_with(&mut params.into_params(), f)
     }
 
     pub(crate) fn query_row_with<T>(
@@ -291,8 +305,8 @@ impl<'c> Statement<'c> {
     }
 
     /// Bind and start the statement, returning a cursor that yields rows one at a time.
-    pub fn cursor(&mut self, params: impl Into<Params>) -> Result<Cursor<'_, 'c>> {
-        let mut params = params.into();
+    pub fn cursor(&mut self, params: impl BindRow) -> Result<Cursor<'_, 'c>> {
+        let mut params = params.into_params();
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
         }
@@ -350,6 +364,16 @@ pub(crate) fn cancelled(sql: &str) -> Error {
 #[cold]
 pub(crate) fn no_rows(sql: &str) -> Error {
     Error::new(ErrorKind::NoRows, "the query returned no rows").with_sql(sql)
+}
+
+#[cold]
+fn too_many_rows(sql: &str) -> Error {
+    Error::new(
+        ErrorKind::TooManyRows,
+        "the query returned more than one row where one was expected (query_one, query_opt); use query for all of \
+         them, or query_row for the first",
+    )
+    .with_sql(sql)
 }
 
 impl Drop for Statement<'_> {

@@ -2,6 +2,8 @@
 
 use std::fmt::Debug;
 
+use crate::types::SqlType;
+
 /// The parts of SQL output that vary by database. Every method has the ANSI answer as its default, so a dialect
 /// overrides only what differs.
 pub trait Dialect: Debug + Send + Sync {
@@ -54,6 +56,16 @@ pub trait Dialect: Debug + Send + Sync {
     /// Whether `UPDATE ... FROM` is supported.
     fn supports_update_from(&self) -> bool {
         true
+    }
+
+    /// Whether `ANY (...)` / `ALL (...)` comparisons are supported.
+    fn supports_any_all(&self) -> bool {
+        true
+    }
+
+    /// The type name `CAST(x AS ...)` writes for `ty`.
+    fn cast_type(&self, ty: &SqlType) -> String {
+        ty.ddl()
     }
 }
 
@@ -223,6 +235,20 @@ impl Dialect for Sqlite {
 
     fn limit_for_offset_only(&self) -> Option<&'static str> {
         Some("-1")
+    }
+
+    fn supports_any_all(&self) -> bool {
+        false
+    }
+
+    /// Dates, datetimes and JSON are stored as text, so a cast to them is a cast to `TEXT`: SQLite reads a type
+    /// name by its affinity, and `DATE`, `DATETIME` and `JSON` have NUMERIC affinity, which would turn
+    /// `'2012-06-01'` into 2012 and a JSON object into 0 (SQLAlchemy writes `CAST(x AS DATE)` and gets those).
+    fn cast_type(&self, ty: &SqlType) -> String {
+        match ty {
+            SqlType::Date | SqlType::DateTime | SqlType::Json => "TEXT".to_owned(),
+            ty => ty.ddl(),
+        }
     }
 }
 

@@ -171,7 +171,7 @@ impl Compiler {
                 if let Some(tw) = &oc.target_where {
                     self.w(" WHERE ");
                     let prev = self.unqualified.replace(table.name().to_owned());
-                    let r = self.expr(tw, Ctx::Plain);
+                    let r = self.condition(tw, "an ON CONFLICT target condition");
                     self.unqualified = prev;
                     r?;
                 }
@@ -191,7 +191,7 @@ impl Compiler {
                         self.assignments(table, set)?;
                         if let Some(w) = &oc.where_ {
                             self.w(" WHERE ");
-                            self.expr(w, Ctx::Plain)?;
+                            self.condition(w, "an ON CONFLICT DO UPDATE condition")?;
                         }
                         Ok::<(), Error>(())
                     })();
@@ -258,7 +258,7 @@ impl Compiler {
             }
             if let Some(w) = &u.where_ {
                 self.w(" WHERE ");
-                self.expr(w, Ctx::Plain)?;
+                self.condition(w, "a WHERE condition")?;
             }
             Ok(())
         })();
@@ -285,7 +285,7 @@ impl Compiler {
         let r = match &d.where_ {
             Some(w) => {
                 self.w(" WHERE ");
-                self.expr(w, Ctx::Plain)
+                self.condition(w, "a WHERE condition")
             }
             None => Ok(()),
         };

@@ -4,7 +4,7 @@ use asqlite::Value;
 
 use super::{literal_sql, Compiler, Ctx, Slot};
 use crate::error::{Error, Result};
-use crate::expr::{BinOp, Expr, Source};
+use crate::expr::{BinOp, Expr, Frame, Literal, Source};
 
 /// How tightly an expression binds, as SQLite parses it (higher binds tighter).
 fn precedence(e: &Expr) -> u8 {
@@ -24,7 +24,15 @@ fn precedence(e: &Expr) -> u8 {
         Expr::And(_) | Expr::Or(_) => 4,
         Expr::Not(_) => 3,
         Expr::Binary(_, op, _) => match op {
-            BinOp::Eq | BinOp::Ne | BinOp::Is | BinOp::IsNot | BinOp::Like | BinOp::NotLike | BinOp::Glob => 4,
+            BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Is
+            | BinOp::IsNot
+            | BinOp::Like
+            | BinOp::NotLike
+            | BinOp::Glob
+            | BinOp::Regexp
+            | BinOp::NotRegexp => 4,
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
             BinOp::BitAnd | BinOp::BitOr => 6,
             BinOp::Add | BinOp::Sub => 7,
@@ -35,7 +43,7 @@ fn precedence(e: &Expr) -> u8 {
         Expr::Like { .. } | Expr::IsNull { .. } | Expr::InList { .. } | Expr::InQuery { .. } | Expr::Between { .. } => {
             4
         }
-        Expr::Neg(_) => 10,
+        Expr::Neg(_) | Expr::Collate(..) => 10,
         Expr::Text(_) => 0,
         _ => 11,
     }
@@ -119,8 +127,14 @@ impl Compiler {
             Expr::Exists(_) | Expr::Scalar(_) => Self::subquery,
             Expr::Tuple(_) => Self::tuple,
             Expr::Ordered { .. } => Self::ordered,
+            Expr::Collate(..) => Self::collate,
+            Expr::Over { .. } => Self::over,
+            Expr::Filter(..) => Self::filter,
+            Expr::Quantified { .. } => Self::quantified,
             Expr::Column(_)
             | Expr::Value(_)
+            | Expr::Str(_)
+            | Expr::Name(_)
             | Expr::BindParam(_)
             | Expr::Null
             | Expr::CountStar
@@ -137,6 +151,13 @@ impl Compiler {
         match e {
             Expr::Column(c) => self.column(&c.source, &c.name),
             Expr::Value(l) => self.literal(&l.0),
+            Expr::Str(l) => {
+                if ctx == Ctx::SelectList {
+                    return Err(bare_string(l, "a result column"));
+                }
+                self.literal(&l.0);
+            }
+            Expr::Name(n) => return Err(stray_name(n)),
             Expr::BindParam(n) => self.slot(Slot::Named(n.clone())),
             Expr::Null => self.w("NULL"),
             Expr::CountStar => self.w("count(*)"),
@@ -173,6 +194,9 @@ impl Compiler {
             Expr::Or(items) => (items, false),
             _ => return Err(misrouted()),
         };
+        if let Some(Expr::Str(l)) = items.iter().find(|i| matches!(i, Expr::Str(_))) {
+            return Err(bare_string(l, if and { "a condition of and_()" } else { "a condition of or_()" }));
+        }
         match &items[..] {
             // Not `1` / `0`: an integer constant in GROUP BY or ORDER BY is a column number to SQLite.
             [] => self.w(if and { "1 = 1" } else { "1 != 1" }),
@@ -193,6 +217,9 @@ impl Compiler {
     fn not_neg(&mut self, e: &Expr, _: Ctx) -> Result<()> {
         match e {
             Expr::Not(inner) => {
+                if let Expr::Str(l) = &**inner {
+                    return Err(bare_string(l, "the condition of not_()"));
+                }
                 self.w("NOT ");
                 self.child(inner, 11, false)
             }
@@ -322,7 +349,10 @@ impl Compiler {
         self.w("CAST(");
         self.expr(inner, Ctx::Plain)?;
         self.w(" AS ");
-        let ddl = ty.ddl();
+        let ddl = self.dialect.cast_type(ty);
+        if ddl.is_empty() {
+            return Err(err("cast() needs a type to cast to".to_owned()));
+        }
         if !ddl.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '(' | ')' | ',' | '_')) {
             return Err(err(format!("{ddl:?} is not a type name")));
         }
@@ -343,7 +373,11 @@ impl Compiler {
         }
         for (c, r) in whens {
             self.w(" WHEN ");
-            self.expr(c, Ctx::Plain)?;
+            if value.is_none() {
+                self.condition(c, "a WHEN condition of case()")?;
+            } else {
+                self.expr(c, Ctx::Plain)?;
+            }
             self.w(" THEN ");
             self.expr(r, Ctx::Plain)?;
         }
@@ -383,12 +417,91 @@ impl Compiler {
 
     fn ordered(&mut self, e: &Expr, ctx: Ctx) -> Result<()> {
         let Expr::Ordered { expr, desc, nulls } = e else { return Err(misrouted()) };
-        if ctx != Ctx::OrderBy {
+        if ctx != Ctx::OrderBy && ctx != Ctx::Window {
             return Err(err("asc()/desc()/nulls_first()/nulls_last() belong in ORDER BY".to_owned()));
         }
-        self.expr(expr, Ctx::OrderBy)?;
+        // In a window's ORDER BY the select list's labels are not in reach: the ordered expression is plain.
+        self.expr(expr, if ctx == Ctx::Window { Ctx::Plain } else { Ctx::OrderBy })?;
         self.ordering(*desc, *nulls);
         Ok(())
+    }
+
+    fn collate(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Collate(inner, name) = e else { return Err(misrouted()) };
+        self.child(inner, 11, false)?;
+        self.w(" COLLATE ");
+        self.ident(name);
+        Ok(())
+    }
+
+    /// A window function: `func OVER (PARTITION BY ... ORDER BY ... [ROWS|RANGE BETWEEN ...])`.
+    fn over(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Over { func, partition_by, order_by, frame } = e else { return Err(misrouted()) };
+        if !matches!(**func, Expr::Func { .. } | Expr::CountStar | Expr::Filter(..)) {
+            return Err(err("over() applies to a function call (func::row_number(), func::sum(x), ...)".to_owned()));
+        }
+        self.expr(func, Ctx::Plain)?;
+        self.w(" OVER (");
+        if !partition_by.is_empty() {
+            self.w("PARTITION BY ");
+            self.list(partition_by, Ctx::Plain)?;
+        }
+        if !order_by.is_empty() {
+            self.w(if partition_by.is_empty() { "ORDER BY " } else { " ORDER BY " });
+            self.list(order_by, Ctx::Window)?;
+        }
+        if let Some(f) = frame {
+            if !partition_by.is_empty() || !order_by.is_empty() {
+                self.w(" ");
+            }
+            self.frame(f);
+        }
+        self.w(")");
+        Ok(())
+    }
+
+    fn frame(&mut self, f: &Frame) {
+        self.w(if f.range { "RANGE BETWEEN " } else { "ROWS BETWEEN " });
+        self.w(&frame_bound(f.start, "UNBOUNDED PRECEDING"));
+        self.w(" AND ");
+        self.w(&frame_bound(f.end, "UNBOUNDED FOLLOWING"));
+    }
+
+    /// An aggregate with a filter: `func FILTER (WHERE cond)`.
+    fn filter(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Filter(func, cond) = e else { return Err(misrouted()) };
+        if !matches!(**func, Expr::Func { .. } | Expr::CountStar) {
+            return Err(err("filter() applies to an aggregate function call (func::count_star(), ...)".to_owned()));
+        }
+        self.expr(func, Ctx::Plain)?;
+        self.w(" FILTER (WHERE ");
+        self.condition(cond, "a FILTER condition")?;
+        self.w(")");
+        Ok(())
+    }
+
+    /// `ANY (...)` / `ALL (...)`, where the dialect has them.
+    fn quantified(&mut self, e: &Expr, _: Ctx) -> Result<()> {
+        let Expr::Quantified { all, expr } = e else { return Err(misrouted()) };
+        if !self.dialect.supports_any_all() {
+            return Err(no_any_all(*all, self.dialect.name()));
+        }
+        self.w(if *all { "ALL (" } else { "ANY (" });
+        match &**expr {
+            Expr::Scalar(q) => self.query(q, true)?,
+            e => self.expr(e, Ctx::Plain)?,
+        }
+        self.w(")");
+        Ok(())
+    }
+
+    /// Write a condition (WHERE, HAVING, ON, ...): a bare string there is an error, not a bound value that is
+    /// always true (SQLAlchemy refuses it too).
+    pub(crate) fn condition(&mut self, e: &Expr, clause: &str) -> Result<()> {
+        if let Expr::Str(l) = e {
+            return Err(bare_string(l, clause));
+        }
+        self.expr(e, Ctx::Plain)
     }
 
     fn excluded(&mut self, name: &str) -> Result<()> {
@@ -417,6 +530,50 @@ impl Compiler {
             None => {}
         }
     }
+}
+
+/// A bound of a window frame, as SQLAlchemy gives it: `None` unbounded, `0` the current row, `-n` n preceding,
+/// `n` n following (written as integers: they are part of the statement's shape).
+fn frame_bound(b: Option<i64>, unbounded: &str) -> String {
+    match b {
+        None => unbounded.to_owned(),
+        Some(0) => "CURRENT ROW".to_owned(),
+        Some(n) if n < 0 => format!("{} PRECEDING", n.unsigned_abs()),
+        Some(n) => format!("{n} FOLLOWING"),
+    }
+}
+
+/// The error for a bare string where SQL is meant: it would be bound as a value.
+#[cold]
+fn bare_string(l: &Literal, place: &str) -> Error {
+    let s = match &l.0 {
+        Value::Text(s) => s.as_str(),
+        _ => "",
+    };
+    Error::compile(format!(
+        "a bare string cannot be {place}: {s:?} would be bound as a value, not read as SQL; write text({s:?}) for \
+         SQL text, or lit({s:?}) for the value"
+    ))
+}
+
+/// The error for a name (`order_by("year")`) that reached a place other than ORDER BY / GROUP BY.
+#[cold]
+fn stray_name(n: &str) -> Error {
+    Error::compile(format!(
+        "the name {n:?} stands only in order_by() or group_by(), where it names a label or column of the \
+         statement; elsewhere write the column (table.c({n:?})) or a label"
+    ))
+}
+
+/// The error for `ANY` / `ALL` on a dialect without them, saying what to write instead.
+#[cold]
+fn no_any_all(all: bool, dialect: &str) -> Error {
+    let (name, instead) = if all {
+        ("ALL", "for `x != all_(subquery)` write x.not_in_query(subquery); compare with max()/min() of the subquery for < and >")
+    } else {
+        ("ANY", "for `x == any_(subquery)` write x.in_query(subquery); compare with min()/max() of the subquery for < and >")
+    };
+    Error::compile(format!("{name} (any_/all_) cannot be expressed on {dialect}: {instead}"))
 }
 
 /// Whether a name is a plain identifier (letters, digits, `_`; not starting with a digit).

@@ -120,7 +120,7 @@ impl Compiler {
                     if let Some(x) = named.iter().find(|x| self.out_of_reach(x.name())) {
                         return Err(Self::out_of_reach_error(x.name()));
                     }
-                    self.expr(on, Ctx::Plain)?;
+                    self.condition(on, "an ON condition")?;
                 }
                 None => {
                     let on = fk_on(&left, &j.target)?;

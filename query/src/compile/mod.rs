@@ -11,6 +11,7 @@ pub mod dialect;
 mod dml;
 mod expr;
 mod from;
+mod names;
 mod query;
 
 use std::fmt;
@@ -314,6 +315,8 @@ pub(crate) enum Ctx {
     SelectList,
     OrderBy,
     GroupBy,
+    /// The ORDER BY of a window (`over`): orderings are allowed, the select list's labels are not.
+    Window,
 }
 
 /// Writes SQL and parameter slots.

@@ -1,6 +1,7 @@
 //! SELECT and compound selects: FROM resolution and correlation, GROUP BY / ORDER BY, LIMIT / OFFSET.
 
 use super::from::{add_source, same_source, sources_in};
+use super::names::resolve_names;
 use super::{Compiler, Ctx};
 use crate::error::{Error, Result};
 use crate::expr::{ColumnRef, Expr, Source};
@@ -87,7 +88,7 @@ impl Compiler {
             Expr::Ordered { expr, desc, nulls } => (&**expr, *desc, *nulls),
             e => (e, None, None),
         };
-        let (Expr::Column(ColumnRef { name, .. }) | Expr::Label(_, name)) = inner else {
+        let (Expr::Column(ColumnRef { name, .. }) | Expr::Label(_, name) | Expr::Name(name)) = inner else {
             return Err(Error::compile(
                 "the ORDER BY of a UNION/INTERSECT/EXCEPT takes result columns (columns or labels of the first \
                  select), not expressions",
@@ -264,7 +265,7 @@ impl Compiler {
         }
         if let Some(w) = &s.where_ {
             self.w(" WHERE ");
-            self.expr(w, Ctx::Plain)?;
+            self.condition(w, "a WHERE condition")?;
         } else if force_where {
             // `1`, not `true`: a column named "true" would take that word's place.
             self.w(" WHERE 1");
@@ -278,25 +279,28 @@ impl Compiler {
             })
             .collect();
         let outer_labels = std::mem::replace(&mut self.labels, labels);
-        let r = self.group_order(s);
+        let r = self.group_order(s, froms);
         self.labels = outer_labels;
         r?;
         self.limit_offset(s.limit.as_ref(), s.offset.as_ref())
     }
 
-    fn group_order(&mut self, s: &Select) -> Result<()> {
+    fn group_order(&mut self, s: &Select, froms: &[Source]) -> Result<()> {
         // This select's scope is the innermost: every scope outside it is out of reach in GROUP BY and ORDER BY.
         let hidden = self.scopes.len().saturating_sub(1);
         let outer_hidden = std::mem::replace(&mut self.hidden_scopes, hidden);
-        let r = self.group_order_terms(s, hidden, outer_hidden);
+        let r = self.group_order_terms(s, froms, hidden, outer_hidden);
         self.hidden_scopes = outer_hidden;
         r
     }
 
-    fn group_order_terms(&mut self, s: &Select, hidden: usize, outer_hidden: usize) -> Result<()> {
-        if !s.group_by.is_empty() {
+    fn group_order_terms(&mut self, s: &Select, froms: &[Source], hidden: usize, outer_hidden: usize) -> Result<()> {
+        let sources: Vec<&Source> = froms.iter().chain(s.joins.iter().map(|j| &j.target)).collect();
+        let group_by = resolve_names(&s.group_by, s, &sources, "group_by")?;
+        let order_by = resolve_names(&s.order_by, s, &sources, "order_by")?;
+        if !group_by.is_empty() {
             self.w(" GROUP BY ");
-            for (i, e) in s.group_by.iter().enumerate() {
+            for (i, e) in group_by.iter().enumerate() {
                 if i > 0 {
                     self.w(", ");
                 }
@@ -307,12 +311,12 @@ impl Compiler {
             // HAVING, unlike GROUP BY and ORDER BY, sees the enclosing queries.
             self.hidden_scopes = outer_hidden;
             self.w(" HAVING ");
-            self.expr(h, Ctx::Plain)?;
+            self.condition(h, "a HAVING condition")?;
             self.hidden_scopes = hidden;
         }
-        if !s.order_by.is_empty() {
+        if !order_by.is_empty() {
             self.w(" ORDER BY ");
-            for (i, e) in s.order_by.iter().enumerate() {
+            for (i, e) in order_by.iter().enumerate() {
                 if i > 0 {
                     self.w(", ");
                 }

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use asqlite::{blocking, FromSql, Params, Row, RowStream, Rows, Transaction};
+use asqlite::{blocking, FromSql, NamedInOrder, Params, Row, RowStream, Rows, Transaction};
 use futures::lock::{Mutex as AsyncMutex, MutexGuard};
 use futures::stream::{Map, StreamExt};
 
@@ -352,10 +352,12 @@ impl AsyncConnection {
                 && p.names().zip(first.names()).all(|(a, b)| strip_param_prefix(a) == strip_param_prefix(b))
         };
         let mut first_keys = None;
+        let mut all_same_order = true;
         for (i, p) in sets.iter().enumerate().skip(1) {
             if same_order(p) {
                 continue;
             }
+            all_same_order = false;
             let first_keys = first_keys.get_or_insert_with(|| key_set(first));
             let keys = key_set(p);
             if keys != *first_keys || p.is_named() != first.is_named() || p.len() != first.len() {
@@ -370,6 +372,18 @@ impl AsyncConnection {
         let compiled = self.prepare(stmt.as_stmt(), first)?;
         if compiled.returns_rows() {
             return Err(Error::compile("execute_many cannot return rows: run RETURNING statements with execute"));
+        }
+        if let Some(e) = sets.iter().find_map(Params::error) {
+            return Err(Error::Params(e.to_string()));
+        }
+        // Every placeholder a named value of the sets, in one key order (rows built by one `named_params!`, or
+        // structs): each set goes to the worker as it is and binds there by position, nothing copied.
+        if let Some(order) = all_same_order.then(|| named_order(&compiled, first)).flatten() {
+            let rows = sets.into_iter().map(move |p| NamedInOrder::new(p, Arc::clone(&order)));
+            let mut guard = self.state().await?;
+            let tx = self.ensure_tx(&mut guard).await?;
+            let n = tx.execute_many(compiled.sql(), rows).await?;
+            return Ok(QueryResult::from_done(n, 0));
         }
         let values: Vec<Params> = sets
             .iter()
@@ -458,4 +472,19 @@ impl AsyncConnection {
     pub async fn close(&self) -> Result<()> {
         self.rollback().await
     }
+}
+
+/// For a statement whose every placeholder is a named value of `first` (an insert that takes its columns from the
+/// parameters, say), the index in `first`'s named values of each placeholder's value; `None` if any placeholder
+/// takes a literal or a positional value.
+fn named_order(compiled: &Compiled, first: &Params) -> Option<Arc<[usize]>> {
+    let names: Vec<&str> = first.names().map(strip_param_prefix).collect();
+    compiled
+        .slots()
+        .iter()
+        .map(|slot| match slot {
+            Slot::Named(n) => names.iter().position(|k| *k == strip_param_prefix(n)),
+            _ => None,
+        })
+        .collect()
 }

@@ -6,6 +6,93 @@
 //! writer that everything then goes through until `commit()` / `rollback()`; dropping the connection rolls it
 //! back. [`Engine::begin`] gives a connection with its transaction already begun, and
 //! [`Engine::transaction`] runs a closure in one, committing on `Ok` and rolling back on `Err`.
+//!
+//! The examples run on two tables: `owners` (1 Ann, 2 Bob, 3 Cy) and `cars` (1 Honda Civic 2012 of Ann, 2 Toyota
+//! Prius 2020 of Bob, 3 Tesla Model 3 2019 of Ann, 4 Ford T 1920 of nobody), with `cars.owner_id` a foreign key to
+//! `owners.id` (the setup is hidden; the first example of the crate docs shows one in full).
+//!
+//! ## Streams
+//!
+//! `stream` yields the rows of a query one at a time, in bounded chunks: memory stays flat however many rows.
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! use futures::StreamExt;
+//!
+//! let mut rows = conn.stream(select(cars.c("make")).where_(cars.c("year").gt(2000)).order_by("year")).await?;
+//! let mut makes = Vec::new();
+//! while let Some(row) = rows.next().await {
+//!     makes.push(row?.get::<String>("make")?);
+//! }
+//! assert_eq!(makes, ["Honda Civic", "Tesla Model 3", "Toyota Prius"]);
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Transactions and savepoints
+//!
+//! `begin()` gives a connection in a transaction (`BEGIN IMMEDIATE`): `commit()` keeps its writes, `rollback()` or
+//! dropping it undoes them. `begin_nested()` opens a savepoint inside it, undone alone by its own `rollback()`.
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! let conn = engine.begin().await?;
+//! conn.execute(cars.insert().value("make", "Kia").value("year", 2021)).await?;
+//! let nested = conn.begin_nested().await?;
+//! conn.execute(cars.delete().where_(cars.c("year").lt(2000))).await?;
+//! nested.rollback().await?; // the delete is undone, the insert stays
+//! conn.commit().await?;
+//!
+//! let conn = engine.begin().await?;
+//! conn.execute(cars.delete()).await?;
+//! drop(conn); // rolled back
+//!
+//! let conn = engine.connect().await?;
+//! let n: i64 = conn.scalar(select(func.count()).select_from(&cars)).await?;
+//! assert_eq!(n, 5);
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
 
 mod connection;
 mod savepoint;

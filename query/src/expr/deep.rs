@@ -16,20 +16,20 @@ use std::hash::{Hash, Hasher};
 use super::Expr;
 use crate::compile::MAX_EXPR_DEPTH;
 
-/// Where a node keeps its child expressions, in order: up to three boxes, a list, the pairs of a `CASE` and its
-/// `ELSE`.
-type Parts<'a> = ([Option<&'a Expr>; 3], &'a [Expr], &'a [(Expr, Expr)], Option<&'a Expr>);
+/// Where a node keeps its child expressions, in order: up to three boxes, up to two lists (a window's PARTITION BY
+/// and ORDER BY), the pairs of a `CASE` and its `ELSE`.
+type Parts<'a> = ([Option<&'a Expr>; 3], [&'a [Expr]; 2], &'a [(Expr, Expr)], Option<&'a Expr>);
 
 /// [`Parts`], mutably.
-type PartsMut<'a> = ([Option<&'a mut Expr>; 3], &'a mut [Expr], &'a mut [(Expr, Expr)], Option<&'a mut Expr>);
+type PartsMut<'a> = ([Option<&'a mut Expr>; 3], [&'a mut [Expr]; 2], &'a mut [(Expr, Expr)], Option<&'a mut Expr>);
 
 impl Expr {
     /// The expressions directly inside this one, in order (not those inside a subquery).
     pub(crate) fn children(&self) -> impl DoubleEndedIterator<Item = &Expr> {
         let none: &[Expr] = &[];
-        let (fixed, list, pairs, last): Parts<'_> = match self {
-            Expr::Binary(a, _, b) | Expr::Like { expr: a, pattern: b, .. } => {
-                ([Some(a), Some(b), None], none, &[], None)
+        let (fixed, lists, pairs, last): Parts<'_> = match self {
+            Expr::Binary(a, _, b) | Expr::Like { expr: a, pattern: b, .. } | Expr::Filter(a, b) => {
+                ([Some(a), Some(b), None], [none; 2], &[], None)
             }
             Expr::Not(a)
             | Expr::Neg(a)
@@ -37,13 +37,22 @@ impl Expr {
             | Expr::InQuery { expr: a, .. }
             | Expr::Label(a, _)
             | Expr::Cast(a, _)
-            | Expr::Ordered { expr: a, .. } => ([Some(a), None, None], none, &[], None),
-            Expr::And(v) | Expr::Or(v) | Expr::Tuple(v) | Expr::Func { args: v, .. } => ([None; 3], v, &[], None),
-            Expr::InList { expr, list, .. } => ([Some(expr), None, None], list, &[], None),
-            Expr::Between { expr, low, high, .. } => ([Some(expr), Some(low), Some(high)], none, &[], None),
-            Expr::Case { value, whens, else_ } => ([value.as_deref(), None, None], none, whens, else_.as_deref()),
+            | Expr::Ordered { expr: a, .. }
+            | Expr::Collate(a, _)
+            | Expr::Quantified { expr: a, .. } => ([Some(a), None, None], [none; 2], &[], None),
+            Expr::And(v) | Expr::Or(v) | Expr::Tuple(v) | Expr::Func { args: v, .. } => {
+                ([None; 3], [v, none], &[], None)
+            }
+            Expr::InList { expr, list, .. } => ([Some(expr), None, None], [list, none], &[], None),
+            Expr::Between { expr, low, high, .. } => ([Some(expr), Some(low), Some(high)], [none; 2], &[], None),
+            Expr::Case { value, whens, else_ } => ([value.as_deref(), None, None], [none; 2], whens, else_.as_deref()),
+            Expr::Over { func, partition_by, order_by, .. } => {
+                ([Some(func), None, None], [partition_by, order_by], &[], None)
+            }
             Expr::Column(_)
             | Expr::Value(_)
+            | Expr::Str(_)
+            | Expr::Name(_)
             | Expr::BindParam(_)
             | Expr::Null
             | Expr::CountStar
@@ -52,15 +61,16 @@ impl Expr {
             | Expr::Text(_)
             | Expr::Excluded(_)
             | Expr::Star
-            | Expr::Invalid(_) => ([None; 3], none, &[], None),
+            | Expr::Invalid(_) => ([None; 3], [none; 2], &[], None),
         };
-        fixed.into_iter().flatten().chain(list).chain(pairs.iter().flat_map(|(a, b)| [a, b])).chain(last)
+        let [first, second] = lists;
+        fixed.into_iter().flatten().chain(first).chain(second).chain(pairs.iter().flat_map(|(a, b)| [a, b])).chain(last)
     }
 
     /// [`children`](Expr::children), mutably, in the same order.
     fn children_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
-        let (fixed, list, pairs, last): PartsMut<'_> = match self {
-            Expr::Binary(a, _, b) | Expr::Like { expr: a, pattern: b, .. } => {
+        let (fixed, lists, pairs, last): PartsMut<'_> = match self {
+            Expr::Binary(a, _, b) | Expr::Like { expr: a, pattern: b, .. } | Expr::Filter(a, b) => {
                 ([Some(a), Some(b), None], Default::default(), Default::default(), None)
             }
             Expr::Not(a)
@@ -69,19 +79,28 @@ impl Expr {
             | Expr::InQuery { expr: a, .. }
             | Expr::Label(a, _)
             | Expr::Cast(a, _)
-            | Expr::Ordered { expr: a, .. } => ([Some(a), None, None], Default::default(), Default::default(), None),
+            | Expr::Ordered { expr: a, .. }
+            | Expr::Collate(a, _)
+            | Expr::Quantified { expr: a, .. } => ([Some(a), None, None], Default::default(), Default::default(), None),
             Expr::And(v) | Expr::Or(v) | Expr::Tuple(v) | Expr::Func { args: v, .. } => {
-                ([None, None, None], v, Default::default(), None)
+                ([None, None, None], [v, Default::default()], Default::default(), None)
             }
-            Expr::InList { expr, list, .. } => ([Some(expr), None, None], list, Default::default(), None),
+            Expr::InList { expr, list, .. } => {
+                ([Some(expr), None, None], [list, Default::default()], Default::default(), None)
+            }
             Expr::Between { expr, low, high, .. } => {
                 ([Some(expr), Some(low), Some(high)], Default::default(), Default::default(), None)
             }
             Expr::Case { value, whens, else_ } => {
                 ([value.as_deref_mut(), None, None], Default::default(), whens, else_.as_deref_mut())
             }
+            Expr::Over { func, partition_by, order_by, .. } => {
+                ([Some(func), None, None], [partition_by, order_by], Default::default(), None)
+            }
             Expr::Column(_)
             | Expr::Value(_)
+            | Expr::Str(_)
+            | Expr::Name(_)
             | Expr::BindParam(_)
             | Expr::Null
             | Expr::CountStar
@@ -92,7 +111,14 @@ impl Expr {
             | Expr::Star
             | Expr::Invalid(_) => ([None, None, None], Default::default(), Default::default(), None),
         };
-        fixed.into_iter().flatten().chain(list).chain(pairs.iter_mut().flat_map(|(a, b)| [a, b])).chain(last)
+        let [first, second] = lists;
+        fixed
+            .into_iter()
+            .flatten()
+            .chain(first)
+            .chain(second)
+            .chain(pairs.iter_mut().flat_map(|(a, b)| [a, b]))
+            .chain(last)
     }
 
     fn has_children(&self) -> bool {
@@ -112,6 +138,8 @@ impl Expr {
         match self {
             Expr::Column(c) => Expr::Column(c.clone()),
             Expr::Value(l) => Expr::Value(l.clone()),
+            Expr::Str(l) => Expr::Str(l.clone()),
+            Expr::Name(n) => Expr::Name(n.clone()),
             Expr::BindParam(n) => Expr::BindParam(n.clone()),
             Expr::Null => Expr::Null,
             Expr::Binary(_, op, _) => Expr::Binary(hole(), *op, hole()),
@@ -154,6 +182,15 @@ impl Expr {
             Expr::Excluded(name) => Expr::Excluded(name.clone()),
             Expr::Star => Expr::Star,
             Expr::Ordered { desc, nulls, .. } => Expr::Ordered { expr: hole(), desc: *desc, nulls: *nulls },
+            Expr::Collate(_, name) => Expr::Collate(hole(), name.clone()),
+            Expr::Over { partition_by, order_by, frame, .. } => Expr::Over {
+                func: hole(),
+                partition_by: holes(partition_by.len()),
+                order_by: holes(order_by.len()),
+                frame: *frame,
+            },
+            Expr::Filter(..) => Expr::Filter(hole(), hole()),
+            Expr::Quantified { all, .. } => Expr::Quantified { all: *all, expr: hole() },
             Expr::Invalid(msg) => Expr::Invalid(msg.clone()),
         }
     }
@@ -179,8 +216,9 @@ impl Expr {
         std::mem::discriminant(self).hash(h);
         match self {
             Expr::Column(c) => c.hash(h),
-            Expr::Value(l) => l.hash(h),
-            Expr::BindParam(n) | Expr::Text(n) | Expr::Excluded(n) => n.hash(h),
+            Expr::Value(l) | Expr::Str(l) => l.hash(h),
+            // A name in ORDER BY / GROUP BY is part of the shape (it picks the column), unlike a value.
+            Expr::BindParam(n) | Expr::Text(n) | Expr::Excluded(n) | Expr::Name(n) | Expr::Collate(_, n) => n.hash(h),
             Expr::Binary(_, op, _) => op.hash(h),
             Expr::Like { negated, case_insensitive, escape, .. } => (negated, case_insensitive, escape).hash(h),
             Expr::And(v) | Expr::Or(v) | Expr::Tuple(v) => v.len().hash(h),
@@ -193,8 +231,10 @@ impl Expr {
             Expr::Case { value, whens, else_ } => (value.is_some(), whens.len(), else_.is_some()).hash(h),
             Expr::Exists(q) | Expr::Scalar(q) => q.hash(h),
             Expr::Ordered { desc, nulls, .. } => (desc, nulls).hash(h),
+            Expr::Over { partition_by, order_by, frame, .. } => (partition_by.len(), order_by.len(), frame).hash(h),
+            Expr::Quantified { all, .. } => all.hash(h),
             Expr::Invalid(msg) => msg.hash(h),
-            Expr::Null | Expr::Not(_) | Expr::Neg(_) | Expr::CountStar | Expr::Star => {}
+            Expr::Null | Expr::Not(_) | Expr::Neg(_) | Expr::CountStar | Expr::Star | Expr::Filter(..) => {}
         }
     }
 }
@@ -266,6 +306,8 @@ impl fmt::Debug for At<'_> {
         match e {
             Expr::Column(c) => f.debug_tuple("Column").field(c).finish(),
             Expr::Value(l) => f.debug_tuple("Value").field(l).finish(),
+            Expr::Str(l) => f.debug_tuple("Str").field(l).finish(),
+            Expr::Name(n) => f.debug_tuple("Name").field(n).finish(),
             Expr::BindParam(n) => f.debug_tuple("BindParam").field(n).finish(),
             Expr::Null => f.write_str("Null"),
             Expr::Binary(a, op, b) => f.debug_tuple("Binary").field(&At(a, d)).field(op).field(&At(b, d)).finish(),
@@ -326,6 +368,18 @@ impl fmt::Debug for At<'_> {
             Expr::Star => f.write_str("Star"),
             Expr::Ordered { expr, desc, nulls } => {
                 f.debug_struct("Ordered").field("expr", &At(expr, d)).field("desc", desc).field("nulls", nulls).finish()
+            }
+            Expr::Collate(a, name) => f.debug_tuple("Collate").field(&At(a, d)).field(name).finish(),
+            Expr::Over { func, partition_by, order_by, frame } => f
+                .debug_struct("Over")
+                .field("func", &At(func, d))
+                .field("partition_by", &List(partition_by, d))
+                .field("order_by", &List(order_by, d))
+                .field("frame", frame)
+                .finish(),
+            Expr::Filter(a, cond) => f.debug_tuple("Filter").field(&At(a, d)).field(&At(cond, d)).finish(),
+            Expr::Quantified { all, expr } => {
+                f.debug_struct("Quantified").field("all", all).field("expr", &At(expr, d)).finish()
             }
             Expr::Invalid(msg) => f.debug_tuple("Invalid").field(msg).finish(),
         }

@@ -1,4 +1,6 @@
-//! SQL functions: `func::count(col)`, `func::sum(col)`, `func::call("julianday", [col])`.
+//! SQL functions: `func::count(col)`, `func::sum(col)`, `func::call("julianday", [col])`, window functions
+//! (`func::row_number().over(..)`), and SQLAlchemy's spelling of calls without arguments, `func.count()`
+//! (the value [`func`](const@crate::expr::func), a [`FunctionGenerator`]).
 
 use super::{Expr, IntoExpr};
 use std::sync::Arc;
@@ -102,4 +104,121 @@ pub fn json_array_length(json: impl IntoExpr) -> Expr {
 /// `CURRENT_TIMESTAMP` as SQLAlchemy's `func.now()` renders on SQLite.
 pub fn now() -> Expr {
     Expr::Text(Arc::from("CURRENT_TIMESTAMP"))
+}
+
+fn none(name: &str) -> Expr {
+    Expr::Func { name: Arc::from(name), args: Vec::new(), distinct: false }
+}
+
+/// `random()`.
+pub fn random() -> Expr {
+    none("random")
+}
+
+/// `total(expr)`: SQLite's sum that is 0.0, not NULL, over no rows.
+pub fn total(e: impl IntoExpr) -> Expr {
+    one("total", e)
+}
+
+/// `nullif(a, b)`.
+pub fn nullif(a: impl IntoExpr, b: impl IntoExpr) -> Expr {
+    call("nullif", [a.into_expr(), b.into_expr()])
+}
+
+/// `row_number()`, a window function: `func::row_number().over((), cars.c("year"))`.
+pub fn row_number() -> Expr {
+    none("row_number")
+}
+
+/// `rank()`, a window function.
+pub fn rank() -> Expr {
+    none("rank")
+}
+
+/// `dense_rank()`, a window function.
+pub fn dense_rank() -> Expr {
+    none("dense_rank")
+}
+
+/// `percent_rank()`, a window function.
+pub fn percent_rank() -> Expr {
+    none("percent_rank")
+}
+
+/// `cume_dist()`, a window function.
+pub fn cume_dist() -> Expr {
+    none("cume_dist")
+}
+
+/// `ntile(n)`, a window function.
+pub fn ntile(n: i64) -> Expr {
+    one("ntile", n)
+}
+
+/// `lag(expr)`, a window function: the value `expr` had on the previous row.
+pub fn lag(e: impl IntoExpr) -> Expr {
+    one("lag", e)
+}
+
+/// `lead(expr)`, a window function: the value `expr` has on the next row.
+pub fn lead(e: impl IntoExpr) -> Expr {
+    one("lead", e)
+}
+
+/// `first_value(expr)`, a window function.
+pub fn first_value(e: impl IntoExpr) -> Expr {
+    one("first_value", e)
+}
+
+/// `last_value(expr)`, a window function.
+pub fn last_value(e: impl IntoExpr) -> Expr {
+    one("last_value", e)
+}
+
+/// SQLAlchemy's `func` for the calls without arguments, so that `func.count()` reads as it does in Python:
+/// `select(func.count()).select_from(&cars)` is `SELECT count(*) FROM cars`. Calls with arguments are the
+/// functions of this module, `func::count(x)`, `func::sum(x)`, `func::call("name", [args])`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FunctionGenerator;
+
+impl FunctionGenerator {
+    /// `count(*)`.
+    pub fn count(&self) -> Expr {
+        count_star()
+    }
+
+    /// `CURRENT_TIMESTAMP`, as SQLAlchemy's `func.now()` renders on SQLite.
+    pub fn now(&self) -> Expr {
+        now()
+    }
+
+    /// `random()`.
+    pub fn random(&self) -> Expr {
+        random()
+    }
+
+    /// `row_number()`.
+    pub fn row_number(&self) -> Expr {
+        row_number()
+    }
+
+    /// `rank()`.
+    pub fn rank(&self) -> Expr {
+        rank()
+    }
+
+    /// `dense_rank()`.
+    pub fn dense_rank(&self) -> Expr {
+        dense_rank()
+    }
+
+    /// `percent_rank()`.
+    pub fn percent_rank(&self) -> Expr {
+        percent_rank()
+    }
+
+    /// `cume_dist()`.
+    pub fn cume_dist(&self) -> Expr {
+        cume_dist()
+    }
 }

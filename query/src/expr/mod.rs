@@ -6,6 +6,12 @@
 mod deep;
 pub mod func;
 mod ops;
+mod typing;
+
+/// SQLAlchemy's `func.count()` (and the other calls without arguments, see [`func::FunctionGenerator`]); the
+/// module of the same name holds the functions with arguments, `func::count(x)`, `func::sum(x)`.
+#[allow(non_upper_case_globals)]
+pub const func: func::FunctionGenerator = func::FunctionGenerator;
 
 pub use deep::DEBUG_DEPTH;
 
@@ -87,6 +93,9 @@ pub enum BinOp {
     JsonGet,
     /// SQLite's `->>`: the SQL value (TEXT, INTEGER, REAL or NULL) of a part of a JSON value.
     JsonGetValue,
+    /// `a REGEXP b` (SQLAlchemy's `regexp_match`): SQLite calls a user function `regexp(b, a)`, which must exist.
+    Regexp,
+    NotRegexp,
 }
 
 impl BinOp {
@@ -113,6 +122,8 @@ impl BinOp {
             BinOp::BitOr => "|",
             BinOp::JsonGet => "->",
             BinOp::JsonGetValue => "->>",
+            BinOp::Regexp => "REGEXP",
+            BinOp::NotRegexp => "NOT REGEXP",
         }
     }
 }
@@ -129,6 +140,15 @@ pub enum Expr {
     Column(ColumnRef),
     /// A bound literal.
     Value(Literal),
+    /// A bare Rust string (`"Honda"`, a `String`): where a value is expected it is a bound literal, like
+    /// [`Expr::Value`]; in `order_by` / `group_by` it names a label or column of the statement (it becomes an
+    /// [`Expr::Name`]); as a condition or a result column it is an error (SQL text is `text("...")`, a value in
+    /// those places `lit("...")`), as SQLAlchemy refuses a bare string there.
+    Str(Literal),
+    /// A label or column of the statement named by a string in ORDER BY or GROUP BY (`order_by("year")`,
+    /// `desc("total")`), resolved when compiled: a label of the select list, else a column of the select list or of
+    /// its FROM; no such name is an error.
+    Name(Arc<str>),
     /// A named parameter given at execution (`bindparam("name")`).
     BindParam(Arc<str>),
     /// `NULL`.
@@ -177,8 +197,27 @@ pub enum Expr {
     Star,
     /// An ordering: `expr ASC|DESC [NULLS FIRST|LAST]` (only valid in ORDER BY).
     Ordered { expr: Box<Expr>, desc: Option<bool>, nulls: Option<bool> },
+    /// `expr COLLATE name`.
+    Collate(Box<Expr>, Arc<str>),
+    /// A window function: `func OVER (PARTITION BY ... ORDER BY ... [ROWS|RANGE BETWEEN ...])`.
+    Over { func: Box<Expr>, partition_by: Vec<Expr>, order_by: Vec<Expr>, frame: Option<Frame> },
+    /// An aggregate with a filter: `func FILTER (WHERE cond)`.
+    Filter(Box<Expr>, Box<Expr>),
+    /// `ANY (expr)` / `ALL (expr)`, the right side of a comparison (SQLAlchemy's `any_` / `all_`). SQLite has
+    /// neither: compiling it for SQLite is an error that says what to write instead.
+    Quantified { all: bool, expr: Box<Expr> },
     /// An expression that cannot compile (an unknown column, ...): compiling it reports the message.
     Invalid(String),
+}
+
+/// The frame of a window (`ROWS` or `RANGE BETWEEN start AND end`), given as SQLAlchemy gives it: `None` is
+/// unbounded, `0` the current row, a negative number that many rows (or values) preceding, a positive one that
+/// many following.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Frame {
+    pub(crate) range: bool,
+    pub(crate) start: Option<i64>,
+    pub(crate) end: Option<i64>,
 }
 
 /// Anything that can stand where an expression is expected: expressions, columns, literal values.
@@ -230,7 +269,7 @@ macro_rules! into_expr_via_to_sql {
         }
     )*};
 }
-into_expr_via_to_sql!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool, &str, String, &String);
+into_expr_via_to_sql!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool);
 into_expr_via_to_sql!(&[u8], i128, u128);
 #[cfg(feature = "chrono")]
 into_expr_via_to_sql!(
@@ -257,6 +296,28 @@ into_expr_via_to_sql!(crate::types::rust_decimal::Decimal);
 impl<T: serde::Serialize> IntoExpr for asqlite::types::Json<T> {
     fn into_expr(self) -> Expr {
         lit(self)
+    }
+}
+
+/// A bare string is a value where a value is expected (`c("make").eq("Kia")`), a name in ORDER BY and GROUP BY,
+/// and an error as a condition or a result column: see [`Expr::Str`].
+impl IntoExpr for &str {
+    fn into_expr(self) -> Expr {
+        Expr::Str(Literal(Value::Text(self.to_owned())))
+    }
+}
+
+/// As `&str`.
+impl IntoExpr for String {
+    fn into_expr(self) -> Expr {
+        Expr::Str(Literal(Value::Text(self)))
+    }
+}
+
+/// As `&str`.
+impl IntoExpr for &String {
+    fn into_expr(self) -> Expr {
+        self.as_str().into_expr()
     }
 }
 
@@ -293,6 +354,46 @@ pub fn lit<T: ToSql>(v: T) -> Expr {
         Ok(v) => Expr::Value(Literal(v)),
         Err(e) => Expr::Invalid(e.to_string()),
     }
+}
+
+/// SQL text standing as a column or value, written as given (SQLAlchemy's `literal_column`): `literal_column("1")`,
+/// `literal_column("cars.year")`. Its result column is named by the text. Trusted SQL only, like [`text`](crate::text::text);
+/// `:name` in it is a bind parameter.
+pub fn literal_column(sql: &str) -> Expr {
+    Expr::Text(Arc::from(sql))
+}
+
+/// Descending order: `desc(cars.c("year"))`, or a label or column by name, `desc("total")`.
+pub fn desc(e: impl IntoExpr) -> Expr {
+    e.into_expr().desc()
+}
+
+/// Ascending order: `asc(cars.c("year"))`, `asc("make")`.
+pub fn asc(e: impl IntoExpr) -> Expr {
+    e.into_expr().asc()
+}
+
+/// `e NULLS FIRST` in ORDER BY (after `desc`/`asc`, or alone).
+pub fn nulls_first(e: impl IntoExpr) -> Expr {
+    e.into_expr().nulls_first()
+}
+
+/// `e NULLS LAST` in ORDER BY.
+pub fn nulls_last(e: impl IntoExpr) -> Expr {
+    e.into_expr().nulls_last()
+}
+
+/// A term of ORDER BY or GROUP BY: a bare string there names a label or column ([`Expr::Name`]), as in SQLAlchemy.
+pub(crate) fn by_name(mut e: Expr) -> Expr {
+    // In place: `Expr` has a `Drop`, so its fields cannot be moved out.
+    let mut term = &mut e;
+    while let Expr::Ordered { expr, .. } = term {
+        term = &mut **expr;
+    }
+    if let Expr::Str(Literal(Value::Text(s))) = term {
+        *term = Expr::Name(Arc::from(std::mem::take(s)));
+    }
+    e
 }
 
 /// SQL `NULL`.
@@ -333,15 +434,71 @@ pub fn not_(cond: impl IntoExpr) -> Expr {
     Expr::Not(Box::new(cond.into_expr()))
 }
 
-/// `EXISTS (query)`.
-pub fn exists(query: impl Into<Query>) -> Expr {
-    Expr::Exists(Box::new(query.into()))
+/// `EXISTS (SELECT * ...)` built with `where_`, as SQLAlchemy's `exists().where(...)`:
+/// `exists().where_(cars.c("owner_id").eq(owners.c("id")))`. For the EXISTS of a select you built, use
+/// [`Select::exists`](crate::select::Select::exists).
+pub fn exists() -> crate::select::Exists {
+    crate::select::Exists::new()
 }
 
 /// A tuple `(a, b)`, for row-value comparisons and `IN`.
 pub fn tuple<E: IntoExpr>(items: impl IntoIterator<Item = E>) -> Expr {
     Expr::Tuple(items.into_iter().map(IntoExpr::into_expr).collect())
 }
+
+/// A tuple of expressions of any types, SQLAlchemy's `tuple_`: `tuple_((cars.c("owner_id"), cars.c("year")))`,
+/// compared with `in_([(1, 2019), (2, 2020)])` or `eq(tuple_((1, 2019)))`.
+pub fn tuple_(items: impl crate::select::IntoColumns) -> Expr {
+    Expr::Tuple(items.into_columns())
+}
+
+/// `expr COLLATE name`: `collate(cars.c("make"), "nocase")`. A name with capitals is quoted (`"NOCASE"`), as
+/// SQLAlchemy writes it; SQLite matches collation names in any case.
+pub fn collate(expr: impl IntoExpr, name: &str) -> Expr {
+    expr.into_expr().collate(name)
+}
+
+/// `ANY (expr)` for the right side of a comparison. SQLite has no `ANY`: compiling it is an error that says what to
+/// write instead (`in_query`).
+pub fn any_(expr: impl IntoExpr) -> Expr {
+    Expr::Quantified { all: false, expr: Box::new(expr.into_expr()) }
+}
+
+/// `ALL (expr)` for the right side of a comparison. SQLite has no `ALL`: compiling it is an error that says what to
+/// write instead (`not_in_query`).
+pub fn all_(expr: impl IntoExpr) -> Expr {
+    Expr::Quantified { all: true, expr: Box::new(expr.into_expr()) }
+}
+
+/// An item of an `IN` list: a value or expression, or a Rust tuple of them (a row value, for
+/// `tuple_((a, b)).in_([(1, 2), (3, 4)])`).
+pub trait IntoInItem {
+    /// Convert.
+    fn into_in_item(self) -> Expr;
+}
+
+impl<T: IntoExpr> IntoInItem for T {
+    fn into_in_item(self) -> Expr {
+        self.into_expr()
+    }
+}
+
+macro_rules! in_item_tuples {
+    ($(($($t:ident . $i:tt),+)),+ $(,)?) => {$(
+        impl<$($t: IntoExpr),+> IntoInItem for ($($t,)+) {
+            fn into_in_item(self) -> Expr {
+                Expr::Tuple(vec![$(self.$i.into_expr()),+])
+            }
+        }
+    )+};
+}
+in_item_tuples!(
+    (A.0, B.1),
+    (A.0, B.1, C.2),
+    (A.0, B.1, C.2, D.3),
+    (A.0, B.1, C.2, D.3, E.4),
+    (A.0, B.1, C.2, D.3, E.4, F.5)
+);
 
 /// `CAST(expr AS type)`.
 pub fn cast(expr: impl IntoExpr, ty: impl Into<SqlType>) -> Expr {

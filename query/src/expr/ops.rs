@@ -3,8 +3,8 @@
 use std::ops;
 use std::sync::Arc;
 
-use super::{cast, lit, not_, BinOp, Expr, IntoExpr};
-use crate::select::Query;
+use super::{cast, lit, not_, BinOp, Expr, Frame, IntoExpr, IntoInItem};
+use crate::select::{IntoColumns, Query};
 use crate::types::SqlType;
 
 fn bin(a: Expr, op: BinOp, b: Expr) -> Expr {
@@ -68,18 +68,98 @@ impl Expr {
         Expr::IsNull { expr: Box::new(self), negated: true }
     }
 
-    /// `self IN (a, b, ...)`, one parameter per item; an empty list is always false.
-    pub fn in_<E: IntoExpr>(self, items: impl IntoIterator<Item = E>) -> Expr {
+    /// `self IN (a, b, ...)`, one parameter per item; an empty list is always false. For a tuple,
+    /// `tuple_((a, b)).in_([(1, 2), (3, 4)])`.
+    pub fn in_<E: IntoInItem>(self, items: impl IntoIterator<Item = E>) -> Expr {
         Expr::InList {
             expr: Box::new(self),
-            list: items.into_iter().map(IntoExpr::into_expr).collect(),
+            list: items.into_iter().map(IntoInItem::into_in_item).collect(),
             negated: false,
         }
     }
 
     /// `self NOT IN (a, b, ...)`; an empty list is always true.
-    pub fn not_in<E: IntoExpr>(self, items: impl IntoIterator<Item = E>) -> Expr {
-        Expr::InList { expr: Box::new(self), list: items.into_iter().map(IntoExpr::into_expr).collect(), negated: true }
+    pub fn not_in<E: IntoInItem>(self, items: impl IntoIterator<Item = E>) -> Expr {
+        Expr::InList {
+            expr: Box::new(self),
+            list: items.into_iter().map(IntoInItem::into_in_item).collect(),
+            negated: true,
+        }
+    }
+
+    /// Null-safe inequality, SQL's `IS DISTINCT FROM`: `self IS NOT v` on SQLite.
+    pub fn is_distinct_from(self, v: impl IntoExpr) -> Expr {
+        bin(self, BinOp::IsNot, v.into_expr())
+    }
+
+    /// Null-safe equality, SQL's `IS NOT DISTINCT FROM`: `self IS v` on SQLite.
+    pub fn is_not_distinct_from(self, v: impl IntoExpr) -> Expr {
+        bin(self, BinOp::Is, v.into_expr())
+    }
+
+    /// `self REGEXP pattern`, as SQLAlchemy renders `regexp_match` on SQLite. SQLite turns it into a call of a
+    /// user function `regexp(pattern, self)`, which it does not provide: a connection without one (loaded as an
+    /// extension) fails with "no such function: REGEXP".
+    pub fn regexp_match(self, pattern: impl IntoExpr) -> Expr {
+        bin(self, BinOp::Regexp, pattern.into_expr())
+    }
+
+    /// `self NOT REGEXP pattern` (see [`regexp_match`](Expr::regexp_match)).
+    pub fn not_regexp_match(self, pattern: impl IntoExpr) -> Expr {
+        bin(self, BinOp::NotRegexp, pattern.into_expr())
+    }
+
+    /// `self COLLATE name` (`"nocase"`, `"binary"`, `"rtrim"`, or a collation the connection defines); a name
+    /// with capitals is quoted, as SQLAlchemy writes it.
+    pub fn collate(self, name: &str) -> Expr {
+        Expr::Collate(Box::new(self), Arc::from(name))
+    }
+
+    /// A window function: `self OVER (PARTITION BY partition_by ORDER BY order_by)`, each given as a column, a
+    /// list or tuple of them, or `()` for none: `func::row_number().over(cars.c("make"), cars.c("year").desc())`.
+    pub fn over(self, partition_by: impl IntoColumns, order_by: impl IntoColumns) -> Expr {
+        Expr::Over {
+            func: Box::new(self),
+            partition_by: partition_by.into_columns(),
+            order_by: order_by.into_columns(),
+            frame: None,
+        }
+    }
+
+    /// The `ROWS BETWEEN start AND end` frame of a window made by [`over`](Expr::over), as SQLAlchemy's
+    /// `rows=(start, end)`: `None` is unbounded, `0` the current row, `-n` n preceding, `n` n following.
+    pub fn rows_between(self, start: Option<i64>, end: Option<i64>) -> Expr {
+        self.with_frame(Frame { range: false, start, end })
+    }
+
+    /// The `RANGE BETWEEN start AND end` frame of a window (see [`rows_between`](Expr::rows_between)).
+    pub fn range_between(self, start: Option<i64>, end: Option<i64>) -> Expr {
+        self.with_frame(Frame { range: true, start, end })
+    }
+
+    fn with_frame(mut self, f: Frame) -> Expr {
+        // Set in place: `Expr` has a `Drop`, so its fields cannot be moved out.
+        if let Expr::Over { frame, .. } = &mut self {
+            *frame = Some(f);
+            return self;
+        }
+        Expr::Invalid("rows_between()/range_between() apply to a window made by over()".into())
+    }
+
+    /// An aggregate over the rows that meet `cond` only: `func::count_star().filter(cars.c("year").gt(2015))`,
+    /// `count(*) FILTER (WHERE cars.year > ?)`.
+    pub fn filter(self, cond: impl IntoExpr) -> Expr {
+        Expr::Filter(Box::new(self), Box::new(cond.into_expr()))
+    }
+
+    /// `ANY (self)`, as the right side of a comparison: an error on SQLite (see [`any_`](crate::expr::any_)).
+    pub fn any_(self) -> Expr {
+        super::any_(self)
+    }
+
+    /// `ALL (self)`, as the right side of a comparison: an error on SQLite (see [`all_`](crate::expr::all_)).
+    pub fn all_(self) -> Expr {
+        super::all_(self)
     }
 
     /// `self IN (SELECT ...)`.
@@ -232,11 +312,13 @@ impl Expr {
         }
     }
 
-    /// The name a result column of this expression gets: a label, or a column's name.
+    /// The name a result column of this expression gets: a label, a column's name, or SQL text as written.
     pub fn output_name(&self) -> Option<&str> {
         match self {
             Expr::Label(_, n) => Some(n),
             Expr::Column(c) => Some(&c.name),
+            // SQLite names the result column of SQL text (`literal_column`) by the text.
+            Expr::Text(t) => Some(t),
             _ => None,
         }
     }
@@ -302,4 +384,15 @@ macro_rules! arith {
         }
     )*};
 }
-arith!(Add add Add, Sub sub Sub, Mul mul Mul, Div div Div, Rem rem Rem);
+arith!(Sub sub Sub, Mul mul Mul, Div div Div, Rem rem Rem);
+
+/// `a + b`; on a string column (`Text`, `Varchar`) it is concatenation, `a || b`, as in SQLAlchemy, where the
+/// operator follows the column's type (`cars.c("make") + " #"` is `cars.make || ?`, not a sum that SQLite makes 0).
+impl<T: IntoExpr> ops::Add<T> for Expr {
+    type Output = Expr;
+    fn add(self, rhs: T) -> Expr {
+        let rhs = rhs.into_expr();
+        let op = if super::typing::concatenates(&self, &rhs) { BinOp::Concat } else { BinOp::Add };
+        bin(self, op, rhs)
+    }
+}

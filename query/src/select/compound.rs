@@ -69,10 +69,11 @@ impl Compound {
         self.push(SetOp::Except, other.into())
     }
 
-    /// `ORDER BY` of the whole compound (by result column: use [`crate::expr::Expr`]s of the first select).
+    /// `ORDER BY` of the whole compound, by result column: columns or labels of the first select, or their names
+    /// (`order_by("make")`).
     #[must_use]
     pub fn order_by(mut self, columns: impl IntoColumns) -> Self {
-        self.order_by.extend(columns.into_columns());
+        self.order_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
         self
     }
 
@@ -93,6 +94,11 @@ impl Compound {
     /// As a named subquery.
     pub fn subquery(self, name: &str) -> Subquery {
         Subquery(Arc::new(SubqueryInner { name: Arc::from(name), query: Query::Compound(Box::new(self)) }))
+    }
+
+    /// `EXISTS (this)`.
+    pub fn exists(self) -> Expr {
+        Expr::Exists(Box::new(Query::Compound(Box::new(self))))
     }
 
     /// As a CTE.

@@ -1,14 +1,269 @@
 //! `SELECT`: columns, FROM and joins, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT/OFFSET, DISTINCT; subqueries,
 //! CTEs and compound selects (`UNION`, `INTERSECT`, `EXCEPT`).
+//!
+//! The examples run on two tables: `owners` (1 Ann, 2 Bob, 3 Cy) and `cars` (1 Honda Civic 2012 of Ann, 2 Toyota
+//! Prius 2020 of Bob, 3 Tesla Model 3 2019 of Ann, 4 Ford T 1920 of nobody), with `cars.owner_id` a foreign key to
+//! `owners.id` (the setup is hidden; the first example of the crate docs shows one in full).
+//!
+//! ## Joins and outer joins
+//!
+//! `join` follows the foreign key between the tables; `join_on` / `outerjoin_on` take the ON condition. A LEFT OUTER
+//! JOIN keeps the rows without a match (their joined columns are NULL, which `count(x)` does not count).
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! let q = select((cars.c("make"), owners.c("name"))).join(&owners).where_(cars.c("year").gt(2015)).order_by("make");
+//! assert_eq!(
+//!     q.to_string(),
+//!     "SELECT cars.make, owners.name FROM cars JOIN owners ON cars.owner_id = owners.id \
+//!      WHERE cars.year > ? ORDER BY cars.make"
+//! );
+//! let rows: Vec<(String, String)> = conn.execute(&q).await?.deserialize()?;
+//! assert_eq!(format!("{rows:?}"), r#"[("Tesla Model 3", "Ann"), ("Toyota Prius", "Bob")]"#);
+//!
+//! let q = select((owners.c("name"), func::count(cars.c("car_id")).label("n")))
+//!     .outerjoin_on(&cars, cars.c("owner_id").eq(owners.c("id")))
+//!     .group_by(owners.c("name"))
+//!     .order_by("name");
+//! assert_eq!(
+//!     q.to_string(),
+//!     "SELECT owners.name, count(cars.car_id) AS n FROM owners LEFT OUTER JOIN cars ON cars.owner_id = owners.id \
+//!      GROUP BY owners.name ORDER BY owners.name"
+//! );
+//! let rows: Vec<(String, i64)> = conn.execute(&q).await?.deserialize()?;
+//! assert_eq!(format!("{rows:?}"), r#"[("Ann", 2), ("Bob", 1), ("Cy", 0)]"#);
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Aliases
+//!
+//! A table joined to itself needs an alias (`cars AS a`); naming the same table twice without one is an error.
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! let (a, b) = (cars.alias("a"), cars.alias("b"));
+//! let q = select((a.c("make"), b.c("make")))
+//!     .select_from(&a)
+//!     .join_on(&b, a.c("owner_id").eq(b.c("owner_id")) & a.c("car_id").lt(b.c("car_id")));
+//! assert_eq!(
+//!     q.to_string(),
+//!     "SELECT a.make, b.make FROM cars AS a JOIN cars AS b ON a.owner_id = b.owner_id AND a.car_id < b.car_id"
+//! );
+//! let rows: Vec<(String, String)> = conn.execute(&q).await?.deserialize()?;
+//! assert_eq!(format!("{rows:?}"), r#"[("Honda Civic", "Tesla Model 3")]"#);
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Subqueries
+//!
+//! A select becomes a named subquery in FROM (`subquery`), a value (`scalar_subquery`, correlated to the enclosing
+//! query's tables as in SQLAlchemy), a set (`in_query`) or a condition (`exists()`).
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! let per_owner = select((cars.c("owner_id"), func::count_star().label("n"))).group_by("owner_id").subquery("per_owner");
+//! let q = select((owners.c("name"), per_owner.c("n")))
+//!     .join_on(&per_owner, per_owner.c("owner_id").eq(owners.c("id")))
+//!     .order_by(desc(per_owner.c("n")));
+//! assert_eq!(
+//!     q.to_string(),
+//!     "SELECT owners.name, per_owner.n FROM owners JOIN (SELECT cars.owner_id, count(*) AS n FROM cars \
+//!      GROUP BY cars.owner_id) AS per_owner ON per_owner.owner_id = owners.id ORDER BY per_owner.n DESC"
+//! );
+//! let rows: Vec<(String, i64)> = conn.execute(&q).await?.deserialize()?;
+//! assert_eq!(format!("{rows:?}"), r#"[("Ann", 2), ("Bob", 1)]"#);
+//!
+//! let newest = select(func::max(cars.c("year"))).where_(cars.c("owner_id").eq(owners.c("id"))).scalar_subquery();
+//! let q = select((owners.c("name"), newest.label("newest")))
+//!     .where_(exists().where_(cars.c("owner_id").eq(owners.c("id"))))
+//!     .order_by("name");
+//! assert_eq!(
+//!     q.to_string(),
+//!     "SELECT owners.name, (SELECT max(cars.year) FROM cars WHERE cars.owner_id = owners.id) AS newest FROM owners \
+//!      WHERE EXISTS (SELECT * FROM cars WHERE cars.owner_id = owners.id) ORDER BY owners.name"
+//! );
+//! let rows: Vec<(String, i64)> = conn.execute(&q).await?.deserialize()?;
+//! assert_eq!(format!("{rows:?}"), r#"[("Ann", 2019), ("Bob", 2020)]"#);
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## CTEs
+//!
+//! `cte` names a select in a `WITH`; `cte_recursive` starts a recursive one, whose recursive part (`union_all`)
+//! selects from the CTE itself.
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! let recent = select((cars.c("car_id"), cars.c("make"))).where_(cars.c("year").gt(2015)).cte("recent");
+//! let q = select(recent.c("make")).order_by(recent.c("car_id"));
+//! assert_eq!(
+//!     q.to_string(),
+//!     "WITH recent AS (SELECT cars.car_id, cars.make FROM cars WHERE cars.year > ?) SELECT recent.make FROM recent \
+//!      ORDER BY recent.car_id"
+//! );
+//! assert_eq!(conn.execute(&q).await?.scalars::<String>()?, ["Toyota Prius", "Tesla Model 3"]);
+//!
+//! let base = select(lit(2012).label("y")).cte_recursive("years");
+//! let years = base.union_all(select(base.c("y") + 1).where_(base.c("y").lt(2020)));
+//! let q = select((years.c("y"), func::count(cars.c("car_id")).label("n")))
+//!     .outerjoin_on(&cars, cars.c("year").eq(years.c("y")))
+//!     .where_(years.c("y").ge(2018))
+//!     .group_by(years.c("y"))
+//!     .order_by("y");
+//! assert_eq!(
+//!     q.to_string(),
+//!     "WITH RECURSIVE years AS (SELECT ? AS y UNION ALL SELECT years.y + ? FROM years WHERE years.y < ?) \
+//!      SELECT years.y, count(cars.car_id) AS n FROM years LEFT OUTER JOIN cars ON cars.year = years.y \
+//!      WHERE years.y >= ? GROUP BY years.y ORDER BY years.y"
+//! );
+//! let rows: Vec<(i64, i64)> = conn.execute(&q).await?.deserialize()?;
+//! assert_eq!(rows, [(2018, 0), (2019, 1), (2020, 1)]);
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Set operations
+//!
+//! `union`, `union_all`, `intersect` and `except_` combine selects with the same number of columns; the ORDER BY and
+//! LIMIT of the whole go on the compound and name result columns of its first select.
+//!
+//! ```
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let engine = create_async_engine("sqlite://").await?;
+//! # let meta = MetaData::new();
+//! # let owners = Table::new("owners", &meta, [
+//! #     Column::new("id", Integer).primary_key(),
+//! #     Column::new("name", Text).unique(),
+//! # ]);
+//! # let cars = Table::new("cars", &meta, [
+//! #     Column::new("car_id", Integer).primary_key(),
+//! #     Column::new("make", Text),
+//! #     Column::new("year", Integer),
+//! #     Column::new("owner_id", Integer).foreign_key("owners.id"),
+//! # ]);
+//! # engine.create_all(&meta).await?;
+//! # let conn = engine.connect().await?;
+//! # conn.execute(text("INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')")).await?;
+//! # conn.execute(text("INSERT INTO cars VALUES (1, 'Honda Civic', 2012, 1), (2, 'Toyota Prius', 2020, 2),
+//! #                                         (3, 'Tesla Model 3', 2019, 1), (4, 'Ford T', 1920, NULL)")).await?;
+//! # conn.commit().await?;
+//! let owning = select(cars.c("owner_id")).where_(cars.c("owner_id").is_not_null());
+//! let q = union(owning.clone(), select(owners.c("id"))).order_by(desc("owner_id")).limit(2);
+//! assert_eq!(
+//!     q.to_string(),
+//!     "SELECT cars.owner_id FROM cars WHERE cars.owner_id IS NOT NULL UNION SELECT owners.id FROM owners \
+//!      ORDER BY cars.owner_id DESC LIMIT ?"
+//! );
+//! assert_eq!(conn.execute(&q).await?.scalars::<i64>()?, [3, 2]);
+//!
+//! let q = except_(select(owners.c("id")), owning.clone());
+//! assert_eq!(
+//!     q.to_string(),
+//!     "SELECT owners.id FROM owners EXCEPT SELECT cars.owner_id FROM cars WHERE cars.owner_id IS NOT NULL"
+//! );
+//! assert_eq!(conn.execute(&q).await?.scalars::<i64>()?, [3]);
+//! let q = intersect(select(owners.c("id")), owning).order_by("id");
+//! assert_eq!(conn.execute(&q).await?.scalars::<i64>()?, [1, 2]);
+//! assert_eq!(conn.execute(union_all(select(owners.c("id")), select(owners.c("id")))).await?.len(), 6);
+//! # engine.dispose().await?;
+//! # Ok(()) }
+//! ```
 
 mod compound;
 mod cte;
+mod exists;
 
 use std::sync::Arc;
 
 pub use self::compound::{except_, intersect, union, union_all, Compound, Query, SetOp};
 pub(crate) use self::cte::SubqueryInner;
 pub use self::cte::{Cte, Subquery};
+pub use self::exists::Exists;
 use crate::expr::{Expr, IntoExpr, Source};
 use crate::schema::{Alias, Table};
 
@@ -21,6 +276,13 @@ pub trait IntoColumns {
 impl<T: IntoExpr> IntoColumns for T {
     fn into_columns(self) -> Vec<Expr> {
         vec![self.into_expr()]
+    }
+}
+
+/// No columns: `over((), order)` (a window without PARTITION BY).
+impl IntoColumns for () {
+    fn into_columns(self) -> Vec<Expr> {
+        Vec::new()
     }
 }
 
@@ -231,10 +493,10 @@ impl Select {
         self.join_impl(target.into_source(), Some(on.into_expr()), JoinKind::Full)
     }
 
-    /// `GROUP BY`.
+    /// `GROUP BY`: expressions, or a label or column of the statement by name (`group_by("make")`).
     #[must_use]
     pub fn group_by(mut self, columns: impl IntoColumns) -> Self {
-        self.group_by.extend(columns.into_columns());
+        self.group_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
         self
     }
 
@@ -245,10 +507,12 @@ impl Select {
         self
     }
 
-    /// `ORDER BY`: expressions, or `.desc()` / `.asc()` / `.nulls_last()` orderings.
+    /// `ORDER BY`: expressions, or `.desc()` / `.asc()` / `.nulls_last()` orderings. A string names a label or a
+    /// column of the statement, as in SQLAlchemy: `order_by("year")`, `order_by(desc("total"))` (a name that is
+    /// neither is a compile error, never a bound value).
     #[must_use]
     pub fn order_by(mut self, columns: impl IntoColumns) -> Self {
-        self.order_by.extend(columns.into_columns());
+        self.order_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
         self
     }
 
@@ -295,7 +559,7 @@ impl Select {
 
     /// `EXISTS (this)`.
     pub fn exists(self) -> Expr {
-        crate::expr::exists(self)
+        Expr::Exists(Box::new(Query::Select(Box::new(self))))
     }
 
     /// The names of the result columns that have one (labels and plain columns).

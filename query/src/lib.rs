@@ -143,8 +143,8 @@
 //! | any | | NULL | `None` | `Option<T>`, [`null()`](expr::null) |
 //!
 //! Any value can be read as a [`Value`](asqlite::Value). `cast(x, ty)` writes `CAST(x AS <DDL>)`, except that a
-//! cast to `Date`, `DateTime` or `Json` is a cast to `TEXT` (what they are stored as: SQLite would read `DATE` as
-//! NUMERIC and turn `'2012-06-01'` into 2012).
+//! cast to `Date`, `DateTime`, `Time` or `Json` is a cast to `TEXT` (what they are stored as: SQLite would read
+//! `DATE` as NUMERIC and turn `'2012-06-01'` into 2012).
 //!
 //! ## Value types
 //!

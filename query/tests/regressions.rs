@@ -829,3 +829,28 @@ fn cast_to_date_turned_the_date_into_a_number() {
     assert_eq!(row.get::<String>(0).unwrap(), "2012-06-01");
     assert_eq!(row.get::<String>(1).unwrap(), "{\"a\": 1}");
 }
+
+/// After the merge of the value types with the operator types: `cast(x, Time)` wrote `CAST(x AS TIME)`, which
+/// SQLite reads with NUMERIC affinity ('12:30:00' became 12), as DATE did before; and `+` on a part of a JSON value
+/// (`->>`, whose type is whatever the JSON holds) added, so a string part plus a string was 0. A time is stored as
+/// text, so the cast is to TEXT; a JSON part is of no known type, so `+` with text concatenates.
+#[test]
+fn cast_to_time_and_plus_on_a_json_part_follow_what_is_stored() {
+    let d = db();
+    let r = run(&d, select(cast("12:30:00", Time)), "SELECT CAST(? AS TEXT)");
+    assert_eq!(r.first().unwrap().get::<String>(0).unwrap(), "12:30:00");
+
+    let meta = MetaData::new();
+    let docs = Table::new("docs", &meta, [Column::new("id", Integer).primary_key(), Column::new("doc", Json)]);
+    meta.create_all(&d.conn).unwrap();
+    d.conn.execute("INSERT INTO docs VALUES (1, ?1)", ("{\"make\": \"Kia\", \"n\": 2}",)).unwrap();
+    let doc = || docs.c("doc");
+    let r = run(
+        &d,
+        select((doc().json_get_value("make") + " #", doc().json_get_value("n") + 1)),
+        "SELECT docs.doc ->> ? || ?, docs.doc ->> ? + ? FROM docs",
+    );
+    let row = r.first().unwrap();
+    assert_eq!(row.get::<String>(0).unwrap(), "Kia #");
+    assert_eq!(row.get::<i64>(1).unwrap(), 3);
+}

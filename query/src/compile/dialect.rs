@@ -241,12 +241,13 @@ impl Dialect for Sqlite {
         false
     }
 
-    /// Dates, datetimes and JSON are stored as text, so a cast to them is a cast to `TEXT`: SQLite reads a type
-    /// name by its affinity, and `DATE`, `DATETIME` and `JSON` have NUMERIC affinity, which would turn
-    /// `'2012-06-01'` into 2012 and a JSON object into 0 (SQLAlchemy writes `CAST(x AS DATE)` and gets those).
+    /// Dates, datetimes, times and JSON are stored as text, so a cast to them is a cast to `TEXT`: SQLite reads a
+    /// type name by its affinity, and `DATE`, `DATETIME`, `TIME` and `JSON` have NUMERIC affinity, which would turn
+    /// `'2012-06-01'` into 2012, `'12:30:00'` into 12 and a JSON object into 0 (SQLAlchemy writes
+    /// `CAST(x AS DATE)` and gets those).
     fn cast_type(&self, ty: &SqlType) -> String {
         match ty {
-            SqlType::Date | SqlType::DateTime | SqlType::Json => "TEXT".to_owned(),
+            SqlType::Date | SqlType::DateTime | SqlType::Time | SqlType::Json => "TEXT".to_owned(),
             ty => ty.ddl(),
         }
     }

@@ -69,6 +69,8 @@ fn kind(e: &Expr) -> Kind {
             Expr::Value(_) => return Kind::Other,
             Expr::Binary(_, BinOp::Concat, _) => return Kind::Text,
             Expr::Binary(a, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem, _) => a,
+            // A part of a JSON value may be of any type.
+            Expr::Binary(_, BinOp::JsonGet | BinOp::JsonGetValue, _) => return Kind::Unknown,
             Expr::Neg(x)
             | Expr::Label(x, _)
             | Expr::Ordered { expr: x, .. }

@@ -221,10 +221,14 @@ assert_eq!(row.get::<serde_json::Value>("body")?["tags"][0], "used");
 //! - `chrono`, `time`, `uuid`, `serde_json`, `rust_decimal`: the value types above.
 #![warn(missing_docs)]
 
+pub mod backup;
+pub mod blob;
 pub mod blocking;
+pub mod changes;
 mod client;
 mod conn_state;
 mod connection;
+mod each;
 mod error;
 mod ffi;
 mod params;
@@ -235,7 +239,10 @@ pub mod types;
 mod value;
 mod worker;
 
+pub use backup::BackupOptions;
+pub use blob::{BlobStream, BLOB_CHUNK};
 pub use blocking::{Done, Row, RowRef, Rows, TransactionBehavior};
+pub use changes::{Change, Changes, Lagged, Operation};
 pub use client::Client;
 pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
@@ -245,3 +252,6 @@ pub use pool::{Builder, ConnectionBuilder, Pool, PoolBuilder, PoolStats, Synchro
 pub use stream::RowStream;
 pub use transaction::{Savepoint, Transaction};
 pub use value::{FromSql, FromSqlError, SqlArg, ToSql, Type, Value, ValueRef};
+/// The SQLite bindings this crate links (bundled SQLite), for the raw handle of
+/// [`blocking::Connection::handle`].
+pub use libsqlite3_sys;

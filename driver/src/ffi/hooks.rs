@@ -519,8 +519,8 @@ impl RawStatement {
                     break;
                 }
             }
-            // Column 4 of EXPLAIN is p4.
-            if let Column::Value(ValueRef::Text(p4)) = self.column_value(4) {
+            // EXPLAIN's columns: addr, opcode, p1, p2, p3, p4, p5, comment.
+            if let Column::Value(ValueRef::Text(p4)) = self.column_value(5) {
                 let p4 = p4.to_ascii_lowercase();
                 if needles.iter().any(|n| p4.contains(n.as_str())) {
                     found = true;

@@ -72,7 +72,10 @@ impl Drop for CancelOnDrop {
 }
 
 /// Run `f` on a thread of its own; resolves with its result.
-pub(crate) async fn on_own_thread<T: Send + 'static>(name: &str, f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+pub(crate) async fn on_own_thread<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     let (tx, rx) = futures::channel::oneshot::channel();
     std::thread::Builder::new()
         .name(name.into())

@@ -56,8 +56,14 @@ impl Place {
 }
 
 /// Read the blob at `place` on a connection of its own, sending chunks into `tx` until done, failed or unwanted.
-fn read_on_side(path: &std::path::Path, place: &Place, chunk: usize, tx: &futures::channel::mpsc::Sender<Result<Vec<u8>>>) {
-    let send = |item: Result<Vec<u8>>| futures::executor::block_on(futures::SinkExt::send(&mut tx.clone(), item)).is_ok();
+fn read_on_side(
+    path: &std::path::Path,
+    place: &Place,
+    chunk: usize,
+    tx: &futures::channel::mpsc::Sender<Result<Vec<u8>>>,
+) {
+    let send =
+        |item: Result<Vec<u8>>| futures::executor::block_on(futures::SinkExt::send(&mut tx.clone(), item)).is_ok();
     let conn = match crate::backup::open_side(path) {
         Ok(c) => c,
         Err(e) => {
@@ -130,7 +136,8 @@ impl Pool {
                     match started {
                         Ok(_) => rx.boxed(),
                         Err(e) => {
-                            let e = Error::new(ErrorKind::Sqlite, format!("could not start a thread: {e}")).with_source(e);
+                            let e =
+                                Error::new(ErrorKind::Sqlite, format!("could not start a thread: {e}")).with_source(e);
                             futures::stream::once(async move { Err(e) }).boxed()
                         }
                     }

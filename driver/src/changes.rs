@@ -186,27 +186,26 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    fn subscribe(&self, core: &Core, capacity: usize) -> Changes {
+    fn subscribe(&self, core: &Core, closed: bool, capacity: usize) -> Changes {
         let sub = Arc::new(Sub {
             state: Mutex::new(SubState { queue: VecDeque::new(), waker: None, closed: false }),
             capacity: capacity.max(1),
         });
         self.shared.subs().push(Arc::downgrade(&sub));
-        if self.shared.closed.load(Ordering::SeqCst) {
+        if closed || self.shared.closed.load(Ordering::SeqCst) {
             sub.lock().closed = true;
         }
         if !self.started.swap(true, Ordering::SeqCst) {
             // The writer starts the feed before any job queued after this one: writes sent after `changes()`
             // returned are seen.
-            let shared = Arc::clone(&self.shared);
+            // The guard closes the hub when the feed ends: the writer closed its connection, the feed could not
+            // start, or the job was dropped unrun (the pool closed first).
+            let guard = CloseOnDrop(Arc::clone(&self.shared));
             let job = Job::Setup(Box::new(move |conn| {
-                let guard = CloseOnDrop(Arc::clone(&shared));
                 let publish = Box::new(move |changes: Vec<crate::changes::Change>, dropped: u64| {
                     guard.0.publish(&changes, dropped);
                 });
-                if conn.start_change_feed(publish).is_err() {
-                    shared.close();
-                }
+                let _ = conn.start_change_feed(publish);
             }));
             if core.writer.force_send(job).is_err() {
                 self.shared.close();
@@ -284,7 +283,7 @@ impl Pool {
 
     /// As [`changes`](Self::changes), with a queue of `capacity` changes (at least 1).
     pub fn changes_with_capacity(&self, capacity: usize) -> Changes {
-        let core = &crate::Client::shared(self).core;
-        core.changes.subscribe(core, capacity)
+        let shared = crate::Client::shared(self);
+        shared.core.changes.subscribe(&shared.core, shared.is_closed(), capacity)
     }
 }

@@ -107,6 +107,13 @@ impl MemoryFigures {
         }
         let sum = |k: usize| self.per_conn.iter().map(|c| c[k].load(Ordering::Relaxed)).sum();
         let (process_used, process_high_water) = crate::ffi::status(libsqlite3_sys::SQLITE_STATUS_MEMORY_USED);
-        MemoryTotals { cache: sum(0), schema: sum(1), statements: sum(2), cache_writes: sum(3), process_used, process_high_water }
+        MemoryTotals {
+            cache: sum(0),
+            schema: sum(1),
+            statements: sum(2),
+            cache_writes: sum(3),
+            process_used,
+            process_high_water,
+        }
     }
 }

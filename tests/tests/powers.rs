@@ -131,11 +131,9 @@ fn aggregate_and_window_functions() {
     // No row: finalize gets None.
     assert_eq!(c.query_one("SELECT my_sum(x) FROM t WHERE 0", ()).unwrap().get::<i64>(0).unwrap(), -1);
     let running: Vec<i64> = c
-        .query_map(
-            "SELECT win_sum(x) OVER (ORDER BY rowid ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t",
-            (),
-            |r| r.get(0),
-        )
+        .query_map("SELECT win_sum(x) OVER (ORDER BY rowid ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t", (), |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(running, [1, 3, 12, 30, 50]);
     // A panic in a step is an SQL error, and the accumulator is freed (no leak, no crash).
@@ -212,9 +210,11 @@ fn a_function_that_calls_its_own_pool_does_not_deadlock() {
     without_hanging("a function calling its pool", move || {
         futures::executor::block_on(async {
             let pool = Pool::builder().readers(2).open(&path).await.unwrap();
-            pool.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t (v) VALUES ('a'), ('b')")
-                .await
-                .unwrap();
+            pool.execute_batch(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t (v) VALUES ('a'), ('b')",
+            )
+            .await
+            .unwrap();
             let handle = Arc::new(Mutex::new(None::<Pool>));
             let h = Arc::clone(&handle);
             pool.call_each(move |c| {
@@ -223,7 +223,8 @@ fn a_function_that_calls_its_own_pool_does_not_deadlock() {
                 c.create_scalar_function("lookup", 1, FunctionFlags::NONE, move |ctx| {
                     let pool = h.lock().unwrap().clone().expect("the pool");
                     let id: i64 = ctx.get(0)?;
-                    let row = futures::executor::block_on(pool.query_one("SELECT v FROM t WHERE id = ?1", params![id]))?;
+                    let row =
+                        futures::executor::block_on(pool.query_one("SELECT v FROM t WHERE id = ?1", params![id]))?;
                     row.get::<String>(0)
                 })
             })
@@ -241,7 +242,8 @@ fn a_function_that_calls_its_own_pool_does_not_deadlock() {
             let p = pool.clone();
             pool.call(move |c| {
                 c.create_scalar_function("write_back", 0, FunctionFlags::NONE, move |_| {
-                    futures::executor::block_on(p.execute("INSERT INTO t (v) VALUES ('x')", ())).map(|d| d.rows_affected())
+                    futures::executor::block_on(p.execute("INSERT INTO t (v) VALUES ('x')", ()))
+                        .map(|d| d.rows_affected())
                 })
             })
             .await
@@ -330,10 +332,13 @@ fn the_progress_handler_chains_with_the_statement_timeout() {
         let calls = Arc::new(AtomicUsize::new(0));
         let n = Arc::clone(&calls);
         pool.call(move |c| {
-            c.progress_handler(100, Some(move || {
-                n.fetch_add(1, Ordering::Relaxed);
-                false
-            }));
+            c.progress_handler(
+                100,
+                Some(move || {
+                    n.fetch_add(1, Ordering::Relaxed);
+                    false
+                }),
+            );
             Ok(())
         })
         .await
@@ -464,8 +469,11 @@ async fn the_change_feed_delivers_after_commit_and_never_rolled_back_work() {
     tx.execute("UPDATE t SET v = 'bb' WHERE v = 'b'", ()).await.unwrap();
     tx.commit().await.unwrap();
     let got: Vec<_> = drain(&mut changes, 3).await.into_iter().map(|c| summary(&c.unwrap())).collect();
-    let want =
-        [(Operation::Insert, "t".to_owned(), 1), (Operation::Insert, "t".into(), 2), (Operation::Update, "t".into(), 2)];
+    let want = [
+        (Operation::Insert, "t".to_owned(), 1),
+        (Operation::Insert, "t".into(), 2),
+        (Operation::Update, "t".into(), 2),
+    ];
     assert_eq!(got, want);
     let got2: Vec<_> = drain(&mut second, 3).await.into_iter().map(|c| summary(&c.unwrap())).collect();
     assert_eq!(got2, want, "every subscriber sees every change");
@@ -477,7 +485,11 @@ async fn the_change_feed_delivers_after_commit_and_never_rolled_back_work() {
     let got: Vec<_> = drain(&mut changes, 3).await.into_iter().map(|c| summary(&c.unwrap())).collect();
     assert_eq!(
         got,
-        [(Operation::Delete, "t".to_owned(), 1), (Operation::Insert, "t".into(), 3), (Operation::Insert, "t".into(), 4)]
+        [
+            (Operation::Delete, "t".to_owned(), 1),
+            (Operation::Insert, "t".into(), 3),
+            (Operation::Insert, "t".into(), 4)
+        ]
     );
     drop(second);
     pool.close().await.unwrap();
@@ -545,10 +557,8 @@ fn backup_of_a_database_being_written_to_is_consistent() {
             });
             let steps = Arc::new(AtomicUsize::new(0));
             let st = Arc::clone(&steps);
-            let options = asqlite::BackupOptions::new()
-                .pages_per_step(50)
-                .pause(Duration::from_millis(1))
-                .progress(move |p| {
+            let options =
+                asqlite::BackupOptions::new().pages_per_step(50).pause(Duration::from_millis(1)).progress(move |p| {
                     assert!(p.remaining <= p.page_count);
                     st.fetch_add(1, Ordering::Relaxed);
                 });
@@ -601,8 +611,10 @@ fn blocking_backup_and_restore_and_an_in_memory_pools_backup() {
 #[test]
 fn blob_read_write_seek_and_their_bounds() {
     let c = mem();
-    c.execute_batch("CREATE TABLE f (id INTEGER PRIMARY KEY, data BLOB); INSERT INTO f VALUES (1, zeroblob(8)), (2, x'0102')")
-        .unwrap();
+    c.execute_batch(
+        "CREATE TABLE f (id INTEGER PRIMARY KEY, data BLOB); INSERT INTO f VALUES (1, zeroblob(8)), (2, x'0102')",
+    )
+    .unwrap();
     {
         let mut b = c.blob_open("main", "f", "data", 1, false).unwrap();
         assert_eq!(b.len(), 8);

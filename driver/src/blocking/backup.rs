@@ -69,7 +69,8 @@ pub(crate) fn copy(
 impl Connection {
     /// Copy this connection's main database to the file at `path` (created, or overwritten), `pages_per_step`
     /// pages at a time (0: all in one step), telling `progress` after each step. The copy is a consistent
-    /// snapshot: see the [module docs](self). The file is a database of its own; it opens anywhere.
+    /// snapshot (one read transaction held across the steps, so writes by others never restart it). The file is a
+    /// database of its own; it opens anywhere.
     ///
     /// ```
     /// # fn main() -> asqlite::Result<()> {

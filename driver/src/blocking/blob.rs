@@ -99,7 +99,10 @@ impl Write for Blob<'_> {
         if room == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::WriteZero,
-                format!("the blob is full ({} bytes): a blob cannot grow (make room with zeroblob(N) first)", self.len()),
+                format!(
+                    "the blob is full ({} bytes): a blob cannot grow (make room with zeroblob(N) first)",
+                    self.len()
+                ),
             ));
         }
         let n = buf.len().min(room);

@@ -63,3 +63,20 @@ impl Connection {
         }
     }
 }
+
+#[cfg(all(test, feature = "load_extension"))]
+mod tests {
+    use crate::blocking::Connection;
+
+    /// Loading is switched on for the call only, and only for the C API: a missing library is a clear error, and
+    /// the `load_extension()` SQL function stays off before and after.
+    #[test]
+    fn load_extension_reports_a_missing_library_and_leaves_loading_off() {
+        let c = Connection::open_in_memory().unwrap();
+        let e = c.load_extension("/nonexistent/libnothing", None).unwrap_err();
+        assert!(e.message().contains("cannot load the extension"), "{e}");
+        let e = c.query_one("SELECT load_extension('/nonexistent/libnothing')", ()).unwrap_err();
+        assert!(e.message().contains("not authorized"), "{e}");
+        assert!(c.load_extension("/nonexistent/libnothing", Some("sqlite3_nothing_init")).is_err());
+    }
+}

@@ -186,9 +186,12 @@ struct Erased<D, A, T> {
 
 /// The window half of an aggregate, captured where the type is known to implement it.
 struct WindowFns<A, T> {
-    value: Box<dyn Fn(&dyn Any, Option<&mut A>) -> Result<T> + Send>,
-    inverse: Box<dyn Fn(&dyn Any, &mut Context<'_>, &mut A) -> Result<()> + Send>,
+    value: ValueFn<A, T>,
+    inverse: InverseFn<A>,
 }
+
+type ValueFn<A, T> = Box<dyn Fn(&dyn Any, Option<&mut A>) -> Result<T> + Send>;
+type InverseFn<A> = Box<dyn Fn(&dyn Any, &mut Context<'_>, &mut A) -> Result<()> + Send>;
 
 fn to_value<T: ToSql>(t: &T) -> Result<Value> {
     t.to_sql()
@@ -244,7 +247,9 @@ fn check_args(name: &str, n_args: i32) -> Result<()> {
     } else {
         Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("the function {name} cannot take {n_args} arguments (SQLite allows 0 to 127, or -1 for any number)"),
+            format!(
+                "the function {name} cannot take {n_args} arguments (SQLite allows 0 to 127, or -1 for any number)"
+            ),
         ))
     }
 }
@@ -277,7 +282,13 @@ impl Connection {
     }
 
     /// Register (or replace) the aggregate SQL function `name`: see [`Aggregate`].
-    pub fn create_aggregate_function<A, D, T>(&self, name: &str, n_args: i32, flags: FunctionFlags, aggr: D) -> Result<()>
+    pub fn create_aggregate_function<A, D, T>(
+        &self,
+        name: &str,
+        n_args: i32,
+        flags: FunctionFlags,
+        aggr: D,
+    ) -> Result<()>
     where
         A: 'static,
         D: Aggregate<A, T>,
@@ -315,7 +326,8 @@ impl Connection {
     /// # fn main() -> asqlite::Result<()> {
     /// let conn = asqlite::blocking::Connection::open_in_memory()?;
     /// conn.create_collation("by_length", |a: &str, b: &str| a.len().cmp(&b.len()))?;
-    /// let first: String = conn.query_one("SELECT x FROM (VALUES ('ccc'), ('a'), ('bb')) ORDER BY x COLLATE by_length", ())?.get(0)?;
+    /// let sql = "SELECT column1 FROM (VALUES ('ccc'), ('a'), ('bb')) ORDER BY column1 COLLATE by_length";
+    /// let first: String = conn.query_one(sql, ())?.get(0)?;
     /// assert_eq!(first, "a");
     /// # Ok(()) }
     /// ```
@@ -333,5 +345,31 @@ impl Connection {
         check_args(name, n_args)?;
         self.flush_statement_cache();
         self.raw.remove_function(name, n_args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A statement that runs application code must never be offered to run inline: the cache reports no cost for
+    /// it (the authorizer saw the call, or the program names a function or collation of the connection).
+    #[test]
+    fn statements_running_user_code_are_never_cheap_enough_to_run_inline() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)").unwrap();
+        c.create_scalar_function("f", 1, FunctionFlags::DETERMINISTIC, |ctx| ctx.get::<Value>(0)).unwrap();
+        c.create_collation("c", |a: &str, b: &str| a.cmp(b)).unwrap();
+        c.execute_batch("CREATE VIEW via_view AS SELECT f(v) AS fv FROM t").unwrap();
+        let cost = |sql: &str| {
+            c.query(sql, ()).unwrap();
+            c.cached_read_cost(sql)
+        };
+        assert!(cost("SELECT v FROM t WHERE id = 1").is_some(), "the control");
+        assert_eq!(cost("SELECT f(v) FROM t WHERE id = 1"), None, "a direct call");
+        assert_eq!(cost("SELECT F(v) FROM t WHERE id = 1"), None, "names are case-insensitive");
+        assert_eq!(cost("SELECT fv FROM via_view"), None, "a call inside a view");
+        assert_eq!(cost("SELECT v FROM t ORDER BY v COLLATE c"), None, "a collation");
+        assert!(cost("SELECT upper(v) FROM t WHERE id = 1").is_some(), "a built-in function is no user code");
     }
 }

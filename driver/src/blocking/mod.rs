@@ -16,14 +16,14 @@ pub(crate) mod statement;
 pub(crate) mod transaction;
 pub(crate) mod txstate;
 
-pub use backup::BackupProgress;
 pub(crate) use backup::copy as copy_database;
+pub use backup::BackupProgress;
 pub use blob::Blob;
 pub use cache::CacheStats;
+pub use connection::{Connection, InterruptHandle};
 pub use database::MemoryUse;
 pub use functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 pub use hooks::{AuthAction, AuthContext, Authorization};
-pub use connection::{Connection, InterruptHandle};
 pub(crate) use options::is_memory;
 pub use options::{OpenOptions, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_CACHE_CAPACITY};
 pub(crate) use row::NonUtf8Text;

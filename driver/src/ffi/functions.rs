@@ -85,6 +85,9 @@ impl<'a> RawArgs<'a> {
     }
 }
 
+/// A collation's comparison.
+pub(crate) type CompareFn = Box<dyn Fn(&str, &str) -> Ordering + Send>;
+
 /// A scalar function: arguments in, one value (or an error) out.
 pub(crate) type ScalarFn = Box<dyn FnMut(RawArgs<'_>) -> Result<Value> + Send>;
 
@@ -111,7 +114,7 @@ struct FnData<F: ?Sized> {
 /// A collation's user data: the comparison and the connection to interrupt if it panics.
 struct CollationData {
     db: *mut ffi::sqlite3,
-    cmp: Box<dyn Fn(&str, &str) -> Ordering + Send>,
+    cmp: CompareFn,
 }
 
 /// Set the result of a call.
@@ -215,7 +218,8 @@ type AggInner = dyn AggregateFns;
 ///
 /// `ctx` is the context of a running aggregate call.
 unsafe fn acc_slot(ctx: *mut ffi::sqlite3_context, create: bool) -> Option<*mut *mut Box<dyn std::any::Any>> {
-    let size = if create { c_int::try_from(std::mem::size_of::<*mut Box<dyn std::any::Any>>()).unwrap_or(8) } else { 0 };
+    let size =
+        if create { c_int::try_from(std::mem::size_of::<*mut Box<dyn std::any::Any>>()).unwrap_or(8) } else { 0 };
     // SAFETY: `ctx` is live; SQLite returns zeroed memory of `size` bytes on the first call for this group (null
     // when `size` is 0 and none was allocated), aligned for a pointer (it is 8-byte aligned).
     let p = unsafe { ffi::sqlite3_aggregate_context(ctx, size) };
@@ -307,13 +311,7 @@ extern "C" fn destroy<F: ?Sized>(p: *mut c_void) {
     drop(unsafe { Box::from_raw(p.cast::<FnData<F>>()) });
 }
 
-extern "C" fn collation_call(
-    data: *mut c_void,
-    n1: c_int,
-    p1: *const c_void,
-    n2: c_int,
-    p2: *const c_void,
-) -> c_int {
+extern "C" fn collation_call(data: *mut c_void, n1: c_int, p1: *const c_void, n2: c_int, p2: *const c_void) -> c_int {
     // SAFETY: registered with `CollationData` user data, freed only by the destructor; SQLite passes two strings of
     // the given lengths, valid for the call.
     let (d, a, b) = unsafe {
@@ -432,7 +430,7 @@ impl RawConnection {
     }
 
     /// Register (or replace) the collation `name`.
-    pub fn create_collation(&self, name: &str, cmp: Box<dyn Fn(&str, &str) -> Ordering + Send>) -> Result<()> {
+    pub fn create_collation(&self, name: &str, cmp: CompareFn) -> Result<()> {
         let cname = c_name(name)?;
         let p = Box::into_raw(Box::new(CollationData { db: self.handle(), cmp }));
         // SAFETY: the connection is live and used on its thread; `p` stays valid until SQLite calls

@@ -32,8 +32,8 @@ use libsqlite3_sys as ffi;
 use super::connection::{progress_callback, Progress};
 use super::statement::Column;
 use super::{RawConnection, RawStatement};
-use crate::value::ValueRef;
 use crate::changes::{Change, Operation};
+use crate::value::ValueRef;
 
 /// The application's authorizer: `(action, arg1, arg2, database, trigger or view)` to an `SQLITE_OK`,
 /// `SQLITE_DENY` or `SQLITE_IGNORE`.
@@ -544,8 +544,7 @@ impl RawConnection {
     /// index, which the authorizer does not report). Only reads can run inline, so only reads are examined.
     pub(super) fn note_user_code(&self, stmt: RawStatement) -> RawStatement {
         let h = self.hooks();
-        if h.take_user_code() || (h.has_user_code() && stmt.readonly() && stmt.program_mentions(&h.user_code_names()))
-        {
+        if h.take_user_code() || (h.has_user_code() && stmt.readonly() && stmt.program_mentions(&h.user_code_names())) {
             stmt.running_user_code()
         } else {
             stmt
@@ -653,7 +652,8 @@ impl RawConnection {
             return Ok(());
         }
         // SAFETY: the connection is live and on its thread; no callback is running.
-        let rc = unsafe { ffi::sqlite3_wal_autocheckpoint(self.handle(), c_int::try_from(pages).unwrap_or(c_int::MAX)) };
+        let rc =
+            unsafe { ffi::sqlite3_wal_autocheckpoint(self.handle(), c_int::try_from(pages).unwrap_or(c_int::MAX)) };
         self.check(rc)
     }
 
@@ -664,7 +664,7 @@ impl RawConnection {
         let data = self.hooks_ptr();
         let db = self.handle();
         let want = |cell_set: bool| feed || cell_set;
-        // SAFETY (all registrations below): the connection is live and used on its thread, no callback is running,
+        // SAFETY: (every registration below) the connection is live and used on its thread, no callback is running,
         // and `data` points at the connection's `Hooks`, which lives in the boxed `Progress` until after
         // sqlite3_close, so it outlives every registration.
         unsafe {

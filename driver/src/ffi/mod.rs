@@ -15,9 +15,9 @@ pub(crate) mod functions;
 pub(crate) mod hooks;
 mod statement;
 
-pub(crate) use connection::{InterruptHandle, OpenFlags, RawConnection};
 pub(crate) use backup::{BackupStep, RawBackup};
 pub(crate) use blob::RawBlob;
+pub(crate) use connection::{InterruptHandle, OpenFlags, RawConnection};
 pub(crate) use db::status;
 pub(crate) use statement::{Column, RawStatement};
 

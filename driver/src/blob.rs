@@ -60,10 +60,10 @@ fn read_on_side(
     path: &std::path::Path,
     place: &Place,
     chunk: usize,
-    tx: &futures::channel::mpsc::Sender<Result<Vec<u8>>>,
+    mut tx: futures::channel::mpsc::Sender<Result<Vec<u8>>>,
 ) {
-    let send =
-        |item: Result<Vec<u8>>| futures::executor::block_on(futures::SinkExt::send(&mut tx.clone(), item)).is_ok();
+    // One sender, so the channel's bound holds (every clone of a sender may queue one more item).
+    let mut send = |item: Result<Vec<u8>>| futures::executor::block_on(futures::SinkExt::send(&mut tx, item)).is_ok();
     let conn = match crate::backup::open_side(path) {
         Ok(c) => c,
         Err(e) => {
@@ -132,7 +132,7 @@ impl Pool {
                     let (tx, rx) = futures::channel::mpsc::channel(1);
                     let started = std::thread::Builder::new()
                         .name("asqlite-read-blob".into())
-                        .spawn(move || read_on_side(&path, &place, chunk, &tx));
+                        .spawn(move || read_on_side(&path, &place, chunk, tx));
                     match started {
                         Ok(_) => rx.boxed(),
                         Err(e) => {

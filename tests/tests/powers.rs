@@ -199,6 +199,17 @@ fn a_function_in_a_cheap_point_query_runs_on_a_worker_never_inline() {
             pool.query(sorted, params![2]).await.unwrap();
         }
         assert!(!crate::common::ran_here(&pool, sorted, params![2]).await, "a collation ran inline");
+        // A progress handler (or an authorizer) is user code any read may call: none runs inline while one is set.
+        let set = |on: bool| {
+            pool.call_each(move |c| {
+                c.progress_handler(1000, on.then_some(|| false));
+                Ok(())
+            })
+        };
+        set(true).await.unwrap();
+        assert!(!crate::common::ran_here(&pool, plain, params![1]).await, "a read ran inline under a progress handler");
+        set(false).await.unwrap();
+        assert!(crate::common::ran_here(&pool, plain, params![1]).await, "inline reads did not come back");
         pool.close().await.unwrap();
     });
     drop(dir);
@@ -736,4 +747,37 @@ fn the_raw_handle_reaches_sqlite() {
     // SAFETY: used on this thread while `c` lives, to read a value; nothing is left behind.
     let autocommit = unsafe { asqlite::libsqlite3_sys::sqlite3_get_autocommit(c.handle()) };
     assert_eq!(autocommit, 1);
+}
+
+/// The lines of the design's contract, as written there.
+#[test]
+fn the_contract_lines_for_sqlites_powers_compile_and_work() {
+    let _cwd = crate::common::CWD_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let old = std::env::current_dir().unwrap();
+    std::env::set_current_dir(dir.path()).unwrap();
+    let out: asqlite::Result<()> = futures::executor::block_on(async {
+        let pool = Pool::open("app.db").await?;
+        pool.execute_batch("CREATE TABLE cars (car_id INTEGER PRIMARY KEY, make TEXT)").await?;
+        pool.execute("INSERT INTO cars (make) VALUES (?1)", params!["Honda Civic"]).await?;
+        pool.backup_to("copy.db").await?; // online, in steps
+        let mut changes = pool.changes(); // Stream of committed (operation, table, rowid)
+        pool.execute("INSERT INTO cars (make) VALUES (?1)", params!["Toyota Prius"]).await?;
+        let change = changes.next().await.expect("a change").expect("no lag");
+        assert_eq!(summary(&change), (Operation::Insert, "cars".to_owned(), 2));
+        fn send_unpin<T: Send + Unpin + 'static>(_: &T) {}
+        send_unpin(&changes);
+        send_unpin(&pool.read_blob("cars", "make", 1));
+        pool.close().await
+    });
+    let copied = integrity_and_count_of(&dir.path().join("copy.db"), "cars");
+    std::env::set_current_dir(old).unwrap();
+    out.unwrap();
+    assert_eq!(copied, 1);
+}
+
+fn integrity_and_count_of(path: &std::path::Path, table: &str) -> i64 {
+    let c = Sync::open(path).unwrap();
+    assert_eq!(c.query_one("PRAGMA integrity_check", ()).unwrap().get::<String>(0).unwrap(), "ok");
+    c.query_one(&format!("SELECT count(*) FROM {table}"), ()).unwrap().get(0).unwrap()
 }

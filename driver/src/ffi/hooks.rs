@@ -618,6 +618,13 @@ impl RawConnection {
         self.sync_data_hooks();
     }
 
+    /// Whether the application set hooks that a read may call (a progress handler, an authorizer, which runs
+    /// when SQLite compiles a statement again): reads on this connection must not run inline.
+    pub fn has_user_hooks_on_reads(&self) -> bool {
+        let h = self.hooks();
+        h.user_ops.get() != 0 || h.has_authorizer.get()
+    }
+
     /// Whether our WAL hook stands in for SQLite's automatic checkpoint.
     pub fn wal_hooked(&self) -> bool {
         self.hooks().wal_hooked.get()

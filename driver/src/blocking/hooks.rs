@@ -17,7 +17,8 @@ use std::ffi::c_int;
 
 use super::Connection;
 use crate::changes::Operation;
-use crate::ffi::hooks::{Feed, PublishFn, DEFAULT_WAL_AUTOCHECKPOINT};
+use crate::ffi::feed::{Feed, PublishFn};
+use crate::ffi::hooks::DEFAULT_WAL_AUTOCHECKPOINT;
 use crate::Result;
 
 /// An authorizer's answer.

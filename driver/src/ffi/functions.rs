@@ -19,7 +19,7 @@ use std::ptr;
 use libsqlite3_sys as ffi;
 
 use super::statement::Column;
-use super::RawConnection;
+use super::{RawConnection, RawStatement};
 use crate::value::{Value, ValueRef};
 use crate::{Error, ErrorKind, Result};
 
@@ -453,5 +453,58 @@ impl RawConnection {
         }
         self.progress.hooks.note_collation(name);
         Ok(())
+    }
+}
+
+impl RawStatement {
+    /// Whether the `p4` operand of any instruction of the statement's program (as `EXPLAIN` lists it) contains one
+    /// of `needles` (lowercase), ignoring case: that is where a program names the functions it calls and the
+    /// collations it compares with. Any failure answers true (the cautious answer).
+    fn program_mentions(&self, needles: &[String]) -> bool {
+        // SAFETY: the statement is live, just prepared (not running), and used by its owning thread only;
+        // sqlite3_stmt_explain only changes how it runs next.
+        if unsafe { ffi::sqlite3_stmt_explain(self.ptr(), 1) } != ffi::SQLITE_OK {
+            return true;
+        }
+        let mut found = false;
+        loop {
+            match self.step() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(_) => {
+                    found = true;
+                    break;
+                }
+            }
+            // EXPLAIN's columns: addr, opcode, p1, p2, p3, p4, p5, comment.
+            if let Column::Value(ValueRef::Text(p4)) = self.column_value(5) {
+                let p4 = p4.to_ascii_lowercase();
+                if needles.iter().any(|n| p4.contains(n.as_str())) {
+                    found = true;
+                    break;
+                }
+            }
+        }
+        self.reset();
+        // SAFETY: as above; the statement was reset, so switching back is allowed.
+        if unsafe { ffi::sqlite3_stmt_explain(self.ptr(), 0) } != ffi::SQLITE_OK {
+            return true;
+        }
+        found
+    }
+}
+
+impl RawConnection {
+    /// Mark a statement just compiled if it runs application code: it calls an application-defined function (the
+    /// authorizer saw the call), or, for a read on a connection that has any, its program names one of them or
+    /// one of its collations (a function inside a view or a generated column, a collation of a column or an
+    /// index, which the authorizer does not report). Only reads can run inline, so only reads are examined.
+    pub(super) fn note_user_code(&self, stmt: RawStatement) -> RawStatement {
+        let h = self.hooks();
+        if h.take_user_code() || (h.has_user_code() && stmt.readonly() && stmt.program_mentions(&h.user_code_names())) {
+            stmt.running_user_code()
+        } else {
+            stmt
+        }
     }
 }

@@ -25,15 +25,13 @@
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
 use libsqlite3_sys as ffi;
 
 use super::connection::{progress_callback, Progress};
-use super::statement::Column;
-use super::{RawConnection, RawStatement};
-use crate::changes::{Change, Operation};
-use crate::value::ValueRef;
+use super::feed::Feed;
+use super::RawConnection;
+use crate::changes::Operation;
 
 /// The application's authorizer: `(action, arg1, arg2, database, trigger or view)` to an `SQLITE_OK`,
 /// `SQLITE_DENY` or `SQLITE_IGNORE`.
@@ -49,158 +47,8 @@ pub(crate) type RollbackFn = Box<dyn FnMut() + Send>;
 pub(crate) type WalFn = Box<dyn FnMut(&str, u32) + Send>;
 /// The application's progress handler: true interrupts the statement.
 pub(crate) type ProgressFn = Box<dyn FnMut() -> bool + Send>;
-/// Where the change feed's committed changes go, with how many were dropped for want of room.
-pub(crate) type PublishFn = Box<dyn FnMut(Vec<Change>, u64) + Send>;
-
-/// Changes a transaction may hold back before the feed only counts them (each subscriber's queue is smaller).
-const PENDING_CAP: usize = 1 << 16;
-
 /// SQLite's default automatic-checkpoint threshold, in pages.
 pub(crate) const DEFAULT_WAL_AUTOCHECKPOINT: u32 = 1000;
-
-/// The driver's change feed on one connection.
-pub(crate) struct Feed {
-    publish: PublishFn,
-    /// Changes of the open transaction, with the serial number of the statement that made each.
-    pending: Vec<(u64, Change)>,
-    /// Changes past [`PENDING_CAP`], counted only.
-    overflow: u64,
-    /// Changes whose commit began, waiting for the WAL hook.
-    committing: Vec<Change>,
-    committing_overflow: u64,
-    /// Open savepoints (lowercase names) and the length of `pending` when each began.
-    savepoints: Vec<(Box<str>, usize)>,
-    /// The serial number of the statement now running.
-    serial: u64,
-    /// Publish at the WAL hook (WAL mode) rather than at the commit hook.
-    wal: bool,
-    /// The last database and table names seen, shared by consecutive changes.
-    names: Option<(Arc<str>, Arc<str>)>,
-}
-
-impl Feed {
-    pub fn new(publish: PublishFn, wal: bool) -> Self {
-        Feed {
-            publish,
-            pending: Vec::new(),
-            overflow: 0,
-            committing: Vec::new(),
-            committing_overflow: 0,
-            savepoints: Vec::new(),
-            serial: 0,
-            wal,
-            names: None,
-        }
-    }
-
-    fn note(&mut self, operation: Operation, db: &str, table: &str) -> Option<Change> {
-        if self.pending.len() >= PENDING_CAP {
-            self.overflow += 1;
-            return None;
-        }
-        let (database, tbl) = match &self.names {
-            Some((d, t)) if &**d == db && &**t == table => (Arc::clone(d), Arc::clone(t)),
-            _ => {
-                let names: (Arc<str>, Arc<str>) = (db.into(), table.into());
-                self.names = Some(names.clone());
-                names
-            }
-        };
-        Some(Change { operation, database, table: tbl, rowid: 0 })
-    }
-
-    fn flush(&mut self) {
-        if self.committing.is_empty() && self.committing_overflow == 0 {
-            return;
-        }
-        let changes = std::mem::take(&mut self.committing);
-        let dropped = std::mem::take(&mut self.committing_overflow);
-        (self.publish)(changes, dropped);
-    }
-
-    fn clear(&mut self) {
-        self.pending.clear();
-        self.overflow = 0;
-        self.committing.clear();
-        self.committing_overflow = 0;
-        self.savepoints.clear();
-    }
-
-    /// A statement starts: a new serial number, and savepoint bookkeeping for `SAVEPOINT`, `RELEASE` and
-    /// `ROLLBACK TO`.
-    fn statement_starts(&mut self, sql: &str) {
-        self.serial += 1;
-        match savepoint_command(sql) {
-            Some(Savepoint::Begin(name)) => self.savepoints.push((name, self.pending.len())),
-            Some(Savepoint::Release(name)) => {
-                if let Some(i) = self.savepoints.iter().rposition(|(n, _)| *n == name) {
-                    self.savepoints.truncate(i);
-                }
-            }
-            Some(Savepoint::RollbackTo(name)) => {
-                if let Some(i) = self.savepoints.iter().rposition(|(n, _)| *n == name) {
-                    let mark = self.savepoints[i].1;
-                    self.pending.truncate(mark);
-                    self.savepoints.truncate(i + 1);
-                }
-            }
-            None => {}
-        }
-    }
-}
-
-enum Savepoint {
-    Begin(Box<str>),
-    Release(Box<str>),
-    RollbackTo(Box<str>),
-}
-
-/// A savepoint's name as SQLite compares it: unquoted, case-insensitive.
-fn savepoint_name(word: &str) -> Box<str> {
-    let w = word.trim_end_matches(';');
-    let w = match (w.chars().next(), w.chars().last()) {
-        (Some(a @ ('"' | '\'' | '`')), Some(b)) if a == b && w.len() >= 2 => &w[1..w.len() - 1],
-        (Some('['), Some(']')) if w.len() >= 2 => &w[1..w.len() - 1],
-        _ => w,
-    };
-    w.to_ascii_lowercase().into_boxed_str()
-}
-
-/// Whether `sql` is a savepoint command, and which.
-fn savepoint_command(sql: &str) -> Option<Savepoint> {
-    let first = sql.trim_start().as_bytes().first()?;
-    if !matches!(first, b's' | b'S' | b'r' | b'R') {
-        return None;
-    }
-    let mut words = sql.split(|c: char| c.is_ascii_whitespace() || c == ';').filter(|w| !w.is_empty());
-    let is = |w: &str, k: &str| w.eq_ignore_ascii_case(k);
-    let head = words.next()?;
-    if is(head, "savepoint") {
-        return Some(Savepoint::Begin(savepoint_name(words.next()?)));
-    }
-    if is(head, "release") {
-        let mut w = words.next()?;
-        if is(w, "savepoint") {
-            w = words.next()?;
-        }
-        return Some(Savepoint::Release(savepoint_name(w)));
-    }
-    if is(head, "rollback") {
-        let mut w = words.next()?;
-        if is(w, "transaction") {
-            w = words.next()?;
-        }
-        if !is(w, "to") {
-            return None;
-        }
-        w = words.next()?;
-        if is(w, "savepoint") {
-            w = words.next()?;
-        }
-        return Some(Savepoint::RollbackTo(savepoint_name(w)));
-    }
-    None
-}
 
 /// The hooks of one connection, the driver's and the application's. Lives in the connection's boxed
 /// [`Progress`], so its address is stable for as long as SQLite may call back.
@@ -499,59 +347,8 @@ extern "C" fn chained_progress(data: *mut c_void) -> c_int {
     c_int::from(with_hook(&h.progress, |f| f()).unwrap_or(true))
 }
 
-impl RawStatement {
-    /// Whether the `p4` operand of any instruction of the statement's program (as `EXPLAIN` lists it) contains one
-    /// of `needles` (lowercase), ignoring case: that is where a program names the functions it calls and the
-    /// collations it compares with. Any failure answers true (the cautious answer).
-    fn program_mentions(&self, needles: &[String]) -> bool {
-        // SAFETY: the statement is live, just prepared (not running), and used by its owning thread only;
-        // sqlite3_stmt_explain only changes how it runs next.
-        if unsafe { ffi::sqlite3_stmt_explain(self.ptr(), 1) } != ffi::SQLITE_OK {
-            return true;
-        }
-        let mut found = false;
-        loop {
-            match self.step() {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(_) => {
-                    found = true;
-                    break;
-                }
-            }
-            // EXPLAIN's columns: addr, opcode, p1, p2, p3, p4, p5, comment.
-            if let Column::Value(ValueRef::Text(p4)) = self.column_value(5) {
-                let p4 = p4.to_ascii_lowercase();
-                if needles.iter().any(|n| p4.contains(n.as_str())) {
-                    found = true;
-                    break;
-                }
-            }
-        }
-        self.reset();
-        // SAFETY: as above; the statement was reset, so switching back is allowed.
-        if unsafe { ffi::sqlite3_stmt_explain(self.ptr(), 0) } != ffi::SQLITE_OK {
-            return true;
-        }
-        found
-    }
-}
-
 impl RawConnection {
-    /// Mark a statement just compiled if it runs application code: it calls an application-defined function (the
-    /// authorizer saw the call), or, for a read on a connection that has any, its program names one of them or
-    /// one of its collations (a function inside a view or a generated column, a collation of a column or an
-    /// index, which the authorizer does not report). Only reads can run inline, so only reads are examined.
-    pub(super) fn note_user_code(&self, stmt: RawStatement) -> RawStatement {
-        let h = self.hooks();
-        if h.take_user_code() || (h.has_user_code() && stmt.readonly() && stmt.program_mentions(&h.user_code_names())) {
-            stmt.running_user_code()
-        } else {
-            stmt
-        }
-    }
-
-    fn hooks(&self) -> &Hooks {
+    pub(super) fn hooks(&self) -> &Hooks {
         &self.progress.hooks
     }
 
@@ -696,29 +493,5 @@ impl RawConnection {
             }
             h.wal_hooked.set(wal);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn savepoint_commands_are_recognised() {
-        let name = |s: &str| match savepoint_command(s) {
-            Some(Savepoint::Begin(n)) => format!("begin {n}"),
-            Some(Savepoint::Release(n)) => format!("release {n}"),
-            Some(Savepoint::RollbackTo(n)) => format!("rollback to {n}"),
-            None => "none".into(),
-        };
-        assert_eq!(name("SAVEPOINT sp1"), "begin sp1");
-        assert_eq!(name("  savepoint \"Sp 1\""), "begin \"sp"); // quoted names with spaces: rare, cut at the space
-        assert_eq!(name("RELEASE SAVEPOINT [A]"), "release a");
-        assert_eq!(name("release a;"), "release a");
-        assert_eq!(name("ROLLBACK TO asqlite_atomic"), "rollback to asqlite_atomic");
-        assert_eq!(name("rollback transaction to savepoint `x`"), "rollback to x");
-        assert_eq!(name("ROLLBACK"), "none");
-        assert_eq!(name("SELECT 1"), "none");
-        assert_eq!(name("REPLACE INTO t VALUES (1)"), "none");
     }
 }

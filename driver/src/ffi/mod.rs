@@ -11,6 +11,7 @@ mod blob;
 mod connection;
 mod db;
 pub(crate) mod error;
+pub(crate) mod feed;
 pub(crate) mod functions;
 pub(crate) mod hooks;
 mod statement;

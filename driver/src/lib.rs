@@ -253,17 +253,46 @@ assert_eq!(row.get::<serde_json::Value>("body")?["tags"][0], "used");
 "##
 )]
 //!
+//! ## SQLite's own powers
+//!
+//! - **SQL functions and collations**, with rusqlite's names: [`blocking::Connection::create_scalar_function`],
+//!   `create_aggregate_function`, `create_window_function`, `create_collation`, `remove_function` (see
+//!   [`blocking::functions`]). A pool registers them on every connection with [`Pool::call_each`]. A function or
+//!   collation is application code, so a statement that runs one never runs inline on a caller's thread (the
+//!   authorizer sees the call, and a read's program is checked for the names when it is prepared): it goes to a
+//!   worker. Errors and panics in them become SQL errors, never an unwind into C. Code running on a worker that
+//!   calls its own pool and would wait for that same worker gets an error of kind [`ErrorKind::Misuse`] instead of
+//!   a deadlock.
+//! - **Hooks**: `update_hook`, `commit_hook`, `rollback_hook`, `wal_hook`, `progress_handler` and `authorizer` on
+//!   [`blocking::Connection`], chained with the driver's own (which it needs for pools, deadlines and the change
+//!   feed), never in their place.
+//! - **A change feed**: [`Pool::changes`] is a stream of committed row changes, published after their commit, never
+//!   for rolled-back work, bounded per subscriber (see [`changes`]).
+//! - **Online backup**: [`Pool::backup_to`] copies a live database in steps on a connection of its own, a consistent
+//!   snapshot, while writes go on; [`Pool::vacuum_into`] in one statement; `backup_to` and `restore_from` on the
+//!   blocking layer.
+//! - **Blob I/O**: [`blocking::Connection::blob_open`] ([`Read`](std::io::Read), [`Write`](std::io::Write),
+//!   [`Seek`](std::io::Seek)), and [`Pool::read_blob`] / [`Pool::write_blob`] to stream a large value in chunks.
+//! - `serialize` / `deserialize` to and from bytes, SQLite's memory figures in [`PoolStats`], `load_extension`
+//!   (feature), and an `unsafe` escape hatch, [`blocking::Connection::handle`].
+//!
 //! ## Features
 //!
 //! - `tracing`: each job runs in a span `asqlite.statement` with its SQL, worker, rows and duration; jobs slower
 //!   than [`PoolBuilder::slow_statement_threshold`] log a warning.
 //! - `chrono`, `time`, `uuid`, `serde_json`, `rust_decimal`: the value types above.
+//! - `load_extension`: `blocking::Connection::load_extension`, to load SQLite extensions from shared libraries
+//!   (off by default; loading is switched on only for the call).
 #![warn(missing_docs)]
 
+pub mod backup;
+pub mod blob;
 pub mod blocking;
+pub mod changes;
 mod client;
 mod conn_state;
 mod connection;
+mod each;
 mod error;
 mod ffi;
 mod params;
@@ -274,11 +303,17 @@ pub mod types;
 mod value;
 mod worker;
 
+pub use backup::BackupOptions;
+pub use blob::{BlobStream, BLOB_CHUNK};
 pub use blocking::{Done, Row, RowRef, Rows, TransactionBehavior};
+pub use changes::{Change, Changes, Lagged, Operation};
 pub use client::Client;
 pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
 pub use ffi::sqlite_version;
+/// The SQLite bindings this crate links (bundled SQLite), for the raw handle of
+/// [`blocking::Connection::handle`].
+pub use libsqlite3_sys;
 pub use params::{BindRow, NamedInOrder, Params};
 pub use pool::{Builder, ConnectionBuilder, Pool, PoolBuilder, PoolStats, Synchronous};
 pub use stream::RowStream;

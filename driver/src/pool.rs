@@ -391,12 +391,27 @@ pub struct PoolStats {
     /// Worker threads that died of a panic outside any job (0 unless something is badly wrong: their connections
     /// were closed and [`Pool::close`] reports it).
     pub dead_workers: usize,
+    /// Bytes of page cache, summed over the connections (`SQLITE_DBSTATUS_CACHE_USED`; a connection busy with a
+    /// job counts with its last figure).
+    pub cache_memory: i64,
+    /// Bytes holding the schema, summed over the connections (`SQLITE_DBSTATUS_SCHEMA_USED`).
+    pub schema_memory: i64,
+    /// Bytes of prepared statements, summed over the connections (`SQLITE_DBSTATUS_STMT_USED`).
+    pub statement_memory: i64,
+    /// Pages the page caches wrote to the database file (`SQLITE_DBSTATUS_CACHE_WRITE`).
+    pub cache_writes: i64,
+    /// Bytes SQLite has allocated in the whole process, for every database (`sqlite3_status64`,
+    /// `SQLITE_STATUS_MEMORY_USED`).
+    pub sqlite_memory: i64,
+    /// The most bytes SQLite had allocated at once in the process since it started.
+    pub sqlite_memory_high_water: i64,
 }
 
 pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
     let (writer_queue, reader_queue) = shared.queue_depths();
     let core = &shared.core;
     let sum = |f: fn(&worker::WorkerStats) -> u64| core.stats.iter().map(f).sum();
+    let memory = core.memory.totals(core);
     PoolStats {
         readers: shared.readers(),
         writer_queue,
@@ -407,6 +422,12 @@ pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
         jobs: sum(|s| s.jobs.load(Ordering::Relaxed)),
         inline_reads: sum(|s| s.inline.load(Ordering::Relaxed)),
         dead_workers: core.dead_workers.load(Ordering::Relaxed),
+        cache_memory: memory.cache,
+        schema_memory: memory.schema,
+        statement_memory: memory.statements,
+        cache_writes: memory.cache_writes,
+        sqlite_memory: memory.process_used,
+        sqlite_memory_high_water: memory.process_high_water,
     }
 }
 

@@ -11,6 +11,7 @@ mod inline_lease;
 mod lifecycle;
 mod load;
 mod pool;
+mod powers;
 mod query_bad_input;
 mod regressions;
 mod streams;

@@ -167,12 +167,13 @@ impl StatementCache {
         self.slots[slot].cached.as_ref().map(|c| c.raw.readonly())
     }
 
-    /// Whether the cached statement for `sql` may run inline (read-only, and every step stoppable), and the steps
-    /// of its last run, without checking it out or counting a hit.
+    /// Whether the cached statement for `sql` may run inline (read-only, every step stoppable, and no application
+    /// code: a user-defined function or collation must not run while a caller holds a leased connection), and the
+    /// steps of its last run, without checking it out or counting a hit.
     #[inline]
     pub fn peek_cost(&mut self, sql: &str) -> Option<(bool, u32)> {
         let slot = self.find(sql)?;
-        self.slots[slot].cached.as_ref().map(|c| (c.readonly && c.stoppable, c.last_steps))
+        self.slots[slot].cached.as_ref().map(|c| (c.readonly && c.stoppable && !c.raw.runs_user_code(), c.last_steps))
     }
 
     /// Return a checked-out statement, or add a new one. It must be reset.

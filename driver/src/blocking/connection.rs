@@ -136,6 +136,10 @@ impl Connection {
     /// The virtual-machine steps of the last run of `sql` if it is cached, read-only and not in use; None
     /// otherwise. Nothing is prepared and no hit is counted.
     pub(crate) fn cached_read_cost(&self, sql: &str) -> Option<u32> {
+        // An application's progress handler or authorizer is user code that any statement may call.
+        if self.raw.has_user_hooks_on_reads() {
+            return None;
+        }
         match self.cache.borrow_mut().peek_cost(sql)? {
             (true, steps) => Some(steps),
             (false, _) => None,

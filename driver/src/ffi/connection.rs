@@ -128,6 +128,9 @@ pub(super) struct Progress {
     /// What the authorizer saw of `PRAGMA busy_timeout` and nothing has acted on yet: SQLite forbids an authorizer
     /// to touch the connection, so it only notes it here.
     seen: Cell<Option<BusyPragma>>,
+    /// The application's hooks and the driver's own data hooks, chained with the callbacks above (see
+    /// [`super::hooks`]).
+    pub(super) hooks: super::hooks::Hooks,
 }
 
 /// A `PRAGMA busy_timeout` the authorizer saw being compiled.
@@ -213,17 +216,33 @@ unsafe fn auth_arg<'a>(s: *const c_char) -> Option<&'a str> {
 /// only notes what it saw in `Progress::seen`; the connection acts on it after the prepare
 /// ([`RawConnection::prepare`]), before the step of a statement that reads the timeout
 /// ([`Progress::sync_for_read`]) and before a read that must not wait ([`RawConnection::set_no_wait`]).
+///
+/// What it allows then goes to the application's hooks ([`super::hooks::Hooks::authorize`]).
 extern "C" fn authorizer(
     data: *mut c_void,
     action: c_int,
     arg1: *const c_char,
     arg2: *const c_char,
     db_name: *const c_char,
-    _trigger: *const c_char,
+    trigger: *const c_char,
 ) -> c_int {
     // SAFETY: `data` is the `Progress` boxed inside the connection, registered with the authorizer; it outlives
     // the connection's handle, and the callback runs on the thread using the connection.
     let p = unsafe { &*data.cast::<Progress>() };
+    match driver_authorizer(p, action, arg1, arg2, db_name) {
+        ffi::SQLITE_OK => p.hooks.authorize(action, arg1, arg2, db_name, trigger),
+        refused => refused,
+    }
+}
+
+/// The driver's own half of [`authorizer`].
+fn driver_authorizer(
+    p: &Progress,
+    action: c_int,
+    arg1: *const c_char,
+    arg2: *const c_char,
+    db_name: *const c_char,
+) -> c_int {
     let role = p.role.get();
     // Only pragmas matter to a pool's writer or a lone connection: the common actions cost one comparison.
     if action != ffi::SQLITE_PRAGMA && role != Role::Reader {
@@ -287,7 +306,7 @@ fn nul_in_sql(sql: &str) -> Error {
 pub(crate) struct RawConnection {
     db: NonNull<ffi::sqlite3>,
     interrupt: Arc<InterruptShared>,
-    progress: Box<Progress>,
+    pub(super) progress: Box<Progress>,
 }
 
 impl std::fmt::Debug for RawConnection {
@@ -300,7 +319,7 @@ impl std::fmt::Debug for RawConnection {
 // only one uses it at a time; `RawConnection` is not `Sync` and its methods take `&self` on the owning thread.
 unsafe impl Send for RawConnection {}
 
-extern "C" fn progress_callback(data: *mut c_void) -> c_int {
+pub(super) extern "C" fn progress_callback(data: *mut c_void) -> c_int {
     // SAFETY: `data` is the `Progress` boxed inside the connection, registered in `set_deadline_checks`, and the
     // box outlives the registration (it is dropped after sqlite3_close). The callback runs on the owning thread.
     let p = unsafe { &*data.cast::<Progress>() };
@@ -359,6 +378,7 @@ impl RawConnection {
                 refused: Cell::new(None),
                 sets_foreign_keys: Cell::new(false),
                 seen: Cell::new(None),
+                hooks: super::hooks::Hooks::default(),
             }),
         })
     }
@@ -408,20 +428,25 @@ impl RawConnection {
         // What the authorizer notes is about this statement alone.
         self.progress.refused.set(None);
         self.progress.sets_foreign_keys.set(false);
+        self.progress.hooks.compile_starts();
         // SAFETY: sql points at `len` valid bytes (no NUL terminator is needed when the length is given); stmt and
         // tail are out-pointers; the connection is live and used only by this thread.
         let rc =
             unsafe { ffi::sqlite3_prepare_v3(self.handle(), sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail) };
         if rc != ffi::SQLITE_OK {
-            return Err(match self.progress.refused.take() {
-                Some(why) => why.error(sql),
-                None => from_code(self.handle(), rc, Some(sql)),
+            return Err(match (self.progress.refused.take(), self.progress.hooks.take_refusal()) {
+                (Some(why), _) => why.error(sql),
+                (None, Some(why)) => Error::new(ErrorKind::Misuse, why).with_sql(sql),
+                (None, None) => from_code(self.handle(), rc, Some(sql)),
             });
         }
         // SAFETY: on success tail points into `sql`'s buffer (or one past its end), so the offset is in bounds.
         let consumed = usize::try_from(unsafe { tail.cast::<u8>().offset_from(sql.as_ptr()) }).unwrap_or(sql.len());
         let sets_foreign_keys = self.progress.sets_foreign_keys.take();
-        Ok((NonNull::new(stmt).map(|s| RawStatement::new(s, self.handle(), sets_foreign_keys)), consumed))
+        let progress = NonNull::from(&*self.progress);
+        let stmt = NonNull::new(stmt).map(|s| RawStatement::new(s, self.handle(), sets_foreign_keys, progress));
+        // A statement that runs application code (a function or collation registered here) never runs inline.
+        Ok((stmt.map(|s| self.note_user_code(s)), consumed))
     }
 
     /// `out` compiled a `PRAGMA busy_timeout` read (the authorizer saw it), which reported SQLite's timeout as it
@@ -533,15 +558,9 @@ impl RawConnection {
     }
 
     /// Check statements against a deadline every `ops` virtual-machine steps (None turns the check off).
+    /// The handler is shared with the application's, if it set one ([`super::hooks`]).
     pub fn set_deadline_checks(&self, ops: Option<u32>) {
-        let (n, cb): (c_int, Option<unsafe extern "C" fn(*mut c_void) -> c_int>) = match ops {
-            Some(n) => (c_int::try_from(n).unwrap_or(c_int::MAX), Some(progress_callback)),
-            None => (0, None),
-        };
-        let data: *const Progress = &*self.progress;
-        // SAFETY: the Progress box lives as long as the connection (dropped after close); the callback only reads
-        // its cells on the owning thread.
-        unsafe { ffi::sqlite3_progress_handler(self.handle(), n, cb, data.cast_mut().cast()) };
+        self.install_progress(ops);
     }
 
     /// Set the deadline the progress handler enforces (None = no deadline); clears the fired flag.

@@ -6,11 +6,20 @@
 //! [`error::from_code`].
 #![allow(unsafe_code)]
 
+mod backup;
+mod blob;
 mod connection;
+mod db;
 pub(crate) mod error;
+pub(crate) mod feed;
+pub(crate) mod functions;
+pub(crate) mod hooks;
 mod statement;
 
+pub(crate) use backup::{BackupStep, RawBackup};
+pub(crate) use blob::RawBlob;
 pub(crate) use connection::{InterruptHandle, OpenFlags, RawConnection};
+pub(crate) use db::status;
 pub(crate) use statement::{Column, RawStatement};
 
 /// The version of the SQLite library linked in, such as `"3.50.2"`.

@@ -23,6 +23,10 @@ pub(crate) struct RawStatement {
     /// Set for a `PRAGMA busy_timeout` read: its connection's [`Progress`], to sync SQLite's timeout with ours
     /// before each step (see [`Progress::sync_for_read`]).
     busy_timeout_read: Option<NonNull<Progress>>,
+    /// The connection's [`Progress`], whose hooks learn of a failed step (the change feed).
+    progress: NonNull<Progress>,
+    /// Whether the statement runs application code: an application-defined function or collation.
+    user_code: bool,
 }
 
 impl std::fmt::Debug for RawStatement {
@@ -53,8 +57,42 @@ fn cidx(i: usize) -> c_int {
 }
 
 impl RawStatement {
-    pub(super) fn new(stmt: NonNull<ffi::sqlite3_stmt>, db: *mut ffi::sqlite3, sets_foreign_keys: bool) -> Self {
-        RawStatement { stmt, db, sets_foreign_keys, busy_timeout_read: None }
+    pub(super) fn new(
+        stmt: NonNull<ffi::sqlite3_stmt>,
+        db: *mut ffi::sqlite3,
+        sets_foreign_keys: bool,
+        progress: NonNull<Progress>,
+    ) -> Self {
+        RawStatement { stmt, db, sets_foreign_keys, busy_timeout_read: None, progress, user_code: false }
+    }
+
+    /// Mark a statement that runs application code.
+    pub(super) fn running_user_code(mut self) -> Self {
+        self.user_code = true;
+        self
+    }
+
+    /// Whether the statement runs application code (an application-defined function or collation), which must
+    /// never run on a caller's thread while it holds a leased connection.
+    #[inline]
+    pub fn runs_user_code(&self) -> bool {
+        self.user_code
+    }
+
+    /// A step failed: tell the connection's hooks (the change feed drops what SQLite undid), then make the error.
+    #[cold]
+    #[inline(never)]
+    fn step_error(&self, rc: c_int) -> Error {
+        // SAFETY: `progress` is boxed inside the connection that prepared this statement, which outlives it (see the
+        // type's docs); both are used on the owning thread only.
+        let hooks = unsafe { &self.progress.as_ref().hooks };
+        if hooks.feed_on() {
+            // SAFETY: reads the autocommit flag and change count of the live connection on its thread.
+            let (autocommit, changes) =
+                unsafe { (ffi::sqlite3_get_autocommit(self.db) != 0, ffi::sqlite3_changes64(self.db)) };
+            hooks.statement_failed(autocommit, changes);
+        }
+        self.error(rc)
     }
 
     /// Whether the statement does nothing inside a transaction, where running it is an error (see
@@ -79,7 +117,7 @@ impl RawStatement {
         p.sync_for_read(self.db);
     }
 
-    fn ptr(&self) -> *mut ffi::sqlite3_stmt {
+    pub(super) fn ptr(&self) -> *mut ffi::sqlite3_stmt {
         self.stmt.as_ptr()
     }
 
@@ -171,7 +209,7 @@ impl RawStatement {
         match unsafe { ffi::sqlite3_step(self.ptr()) } {
             ffi::SQLITE_ROW => Ok(true),
             ffi::SQLITE_DONE => Ok(false),
-            rc => Err(self.error(rc)),
+            rc => Err(self.step_error(rc)),
         }
     }
 

@@ -350,6 +350,12 @@ impl<'a> Ctx<'a> {
             Job::EndTx { reply, .. } => {
                 self.exec(conn, reply, |_| Err(Error::new(ErrorKind::Misuse, "no transaction is open")))
             }
+            Job::Setup(f) => {
+                let _ = catch(|| {
+                    f(conn);
+                    Ok(())
+                });
+            }
             Job::Close => {}
         }
         Outcome::Done

@@ -112,6 +112,8 @@ pub(crate) enum Job {
         commit: bool,
         reply: Completer<()>,
     },
+    /// Set the connection up (a pool's change feed, ...); nobody waits for it.
+    Setup(Box<dyn FnOnce(&mut Connection) + Send>),
     /// Finish the queued jobs before this one, close the connection, and stop.
     Close,
 }

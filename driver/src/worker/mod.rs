@@ -10,6 +10,7 @@ pub(crate) mod inline;
 pub(crate) mod job;
 pub(crate) mod park;
 pub(crate) mod queue;
+pub(crate) mod reentry;
 pub(crate) mod reply;
 pub(crate) mod shared;
 pub(crate) mod stream;
@@ -76,6 +77,10 @@ pub(crate) struct Core {
     /// Worker threads that died of a panic outside any job's guard.
     pub dead_workers: AtomicUsize,
     stop_waiters: Mutex<Vec<Waker>>,
+    /// The pool's change feed ([`crate::changes`]).
+    pub changes: crate::changes::Hub,
+    /// The last memory figures read from each connection, for the pool's statistics ([`crate::each`]).
+    pub memory: crate::each::MemoryFigures,
 }
 
 impl Core {
@@ -102,6 +107,8 @@ impl Core {
             stopped: AtomicBool::new(false),
             dead_workers: AtomicUsize::new(0),
             stop_waiters: Mutex::new(Vec::new()),
+            changes: crate::changes::Hub::default(),
+            memory: crate::each::MemoryFigures::new(readers + 1),
         };
         (core, wrx, rrx)
     }
@@ -204,6 +211,8 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
     let Some(slot) = core.conns.get(id) else { return };
     *lock(slot) = Some(conn);
     let _lifeline = Lifeline { core: &core, id, reader };
+    // Calls made from this thread (a function, hook or closure run here) that would wait for it fail instead.
+    let _on_worker = reentry::OnWorker::enter(&core, id);
     let mut ctx = Ctx::new(&core, id, reader, false, guard_file, Some(&rx));
     ctx.defer = true;
     let mut spin = WorkerSpin::new(core.config.spin);

@@ -76,6 +76,9 @@ impl Shared {
     /// Try to enqueue `job` on `route`; `Pending` (with the waker registered) while the queue is full. On success
     /// the call counts as in flight until its ticket settles.
     pub fn poll_send(&self, route: Route<'_>, job: &mut Option<Job>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if let Some(e) = super::reentry::would_wait_for_itself(&self.core, route) {
+            return Poll::Ready(Err(e));
+        }
         if let Route::Tx(tx) = route {
             let Some(j) = job.take() else { return Poll::Ready(Ok(())) };
             return Poll::Ready(tx.send(j).map_err(|_| {

@@ -12,6 +12,7 @@ pub(crate) mod transaction;
 pub(crate) mod txstate;
 
 pub use cache::CacheStats;
+pub(crate) use connection::check_pragma_name;
 pub use connection::{Connection, InterruptHandle};
 pub(crate) use options::is_memory;
 pub use options::{OpenOptions, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_CACHE_CAPACITY};

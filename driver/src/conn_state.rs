@@ -19,7 +19,8 @@
 //! - **Settings that govern reads too** (`case_sensitive_like`, `cache_size`, `busy_timeout`, `temp_store`, ...)
 //!   cannot live on one connection without readers answering differently, so a pool refuses to set them after it
 //!   opened, on any of its connections (through `execute`, `query`, `call`, `read` or a transaction alike), with an
-//!   error pointing to [`PoolBuilder`](crate::PoolBuilder), which sets up every connection. Reading them is fine.
+//!   error pointing to [`PoolBuilder::pragma`](crate::PoolBuilder::pragma), which sets up every connection.
+//!   Reading them is fine.
 //! - `PRAGMA foreign_keys = ...` is silently ignored by SQLite inside a transaction; on any connection, running it
 //!   there is an error that says so ([`ignored_in_transaction`]).
 //!
@@ -176,7 +177,7 @@ impl Refusal {
                 )
             }
             Refusal::Setting(name) => {
-                let builder = if name == "busy_timeout" { "PoolBuilder::busy_timeout" } else { "PoolBuilder" };
+                let builder = if name == "busy_timeout" { "PoolBuilder::busy_timeout" } else { "PoolBuilder::pragma" };
                 format!(
                     "PRAGMA {name} = ... would change only the one connection of the pool it runs on (a pool is a \
                      writer and several readers, each its own SQLite connection), so reads would answer differently \

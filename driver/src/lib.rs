@@ -3,7 +3,8 @@
 //! Async SQLite for Rust, built from scratch on the SQLite C library (bundled).
 //!
 //! - [`Pool`]: one writer thread and N reader threads on one database file, under WAL. Writes, closures and
-//!   transactions go to the writer; reads go to whichever reader is idle.
+//!   transactions go to the writer; reads go to whichever reader is idle. Its builder sets up every connection:
+//!   journal mode, foreign keys, pragmas, `on_connect` hooks (see [Connection setup](#connection-setup)).
 //! - [`Connection`]: one connection on one worker thread: a pool of one, with the same methods.
 //! - [`Client`]: the calls every handle makes (`execute`, `query`, `stream`, `call`, ...), written once: a
 //!   [`Pool`], a [`Connection`], a [`Transaction`] and a [`Savepoint`] dereference to one.
@@ -140,7 +141,7 @@
 //! - **Settings that govern reads too** (`case_sensitive_like`, `cache_size`, `busy_timeout`, `temp_store`,
 //!   `mmap_size`, `automatic_index`, ...) would make readers disagree, so setting one on a pool's connection after
 //!   the pool opened fails, every time, with an error of kind [`ErrorKind::Misuse`] that points to
-//!   [`PoolBuilder`], which sets up every connection. Reading them is fine.
+//!   [`PoolBuilder::pragma`], which sets up every connection (next section). Reading them is fine.
 //! - A closure given to `read` runs on a reader, which holds none of that state: using any of it there fails with
 //!   an error that says to run it through the pool's statement methods or `call` instead.
 //!
@@ -182,6 +183,46 @@
 //!
 //! Savepoints nest as SQLite nests them: a savepoint borrows its transaction (or the savepoint it is in) mutably,
 //! so an outer one cannot end while an inner one is open, and two cannot be open side by side.
+//!
+//! ## Connection setup
+//!
+//! [`PoolBuilder`] (and [`ConnectionBuilder`], the same type) sets up each connection it opens before the
+//! connection serves its first call, the writer first, then each reader, in this order:
+//!
+//! 1. the writer switches the file to the [`JournalMode`] ([`PoolBuilder::journal_mode`], WAL by default) and
+//!    sets [`Synchronous`] (`NORMAL` under WAL, `FULL` in the rollback modes, unless set);
+//! 2. every connection sets `PRAGMA foreign_keys` ON or OFF ([`PoolBuilder::foreign_keys`], on by default): the
+//!    pragma is always sent, so `foreign_keys(false)` turns off what the bundled SQLite turns on;
+//! 3. every connection runs the [`PoolBuilder::pragma`]s in the order given (those that write the database file,
+//!    such as `user_version` or `page_size`, run on the writer only);
+//! 4. every connection runs the [`PoolBuilder::on_connect`] hooks in the order given, with the blocking
+//!    connection: the place to register functions and collations.
+//!
+//! Only then does a connection take its role in the pool (the restrictions on readers above). A step that fails,
+//! or a hook that panics, fails the open with an error naming the connection, and every thread the open started
+//! stops. Outside WAL a pool has no readers by default, and refuses them if asked: in a rollback-journal mode a
+//! reader's lock and the writer's commit exclude each other, so the writer serves every call instead.
+//!
+//! ```
+//! use asqlite::{blocking, JournalMode, Pool};
+//!
+//! # fn main() -> asqlite::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("app.db");
+//! futures::executor::block_on(async {
+//!     let pool = Pool::builder()
+//!         .journal_mode(JournalMode::Wal) // the default; Delete, Truncate, Persist, Memory, Off
+//!         .foreign_keys(false) // really off (the bundled SQLite defaults to on)
+//!         .pragma("cache_size", -64_000) // every connection, in order, at open
+//!         .on_connect(|c: &mut blocking::Connection| c.execute_batch("PRAGMA temp_store = MEMORY"))
+//!         .open(&path)
+//!         .await?;
+//!     let store: i64 = pool.query_one("PRAGMA temp_store", ()).await?.get(0)?;
+//!     assert_eq!(store, 2); // MEMORY, on whichever connection answered
+//!     pool.close().await
+//! })
+//! # }
+//! ```
 //!
 //! ## Cancellation
 //!
@@ -297,6 +338,7 @@ mod error;
 mod ffi;
 mod params;
 mod pool;
+mod setup;
 mod stream;
 mod transaction;
 pub mod types;
@@ -315,7 +357,8 @@ pub use ffi::sqlite_version;
 /// [`blocking::Connection::handle`].
 pub use libsqlite3_sys;
 pub use params::{BindRow, NamedInOrder, Params};
-pub use pool::{Builder, ConnectionBuilder, Pool, PoolBuilder, PoolStats, Synchronous};
+pub use pool::{Builder, ConnectionBuilder, Pool, PoolBuilder, PoolStats};
+pub use setup::{JournalMode, Synchronous};
 pub use stream::RowStream;
 pub use transaction::{Savepoint, Transaction};
 pub use value::{FromSql, FromSqlError, SqlArg, ToSql, Type, Value, ValueRef};

@@ -1,4 +1,5 @@
 //! [`Pool`]: one writer and N readers under WAL, and the [`PoolBuilder`] that opens pools and connections.
+//! What the builder does to each connection it opens (journal mode, pragmas, hooks) is in [`crate::setup`].
 
 use std::marker::PhantomData;
 use std::path::Path;
@@ -10,19 +11,10 @@ use crate::blocking::{self, OpenOptions};
 use crate::client::{Client, OwnedRoute};
 use crate::conn_state::{self, Role};
 use crate::ffi::InterruptHandle;
+use crate::setup::{JournalMode, Pragma, Setup, Synchronous, Which};
+use crate::value::ToSql;
 use crate::worker::{self, Config, Core, Job, Shared};
 use crate::{Error, ErrorKind, Result};
-
-/// How `synchronous` is set on the writer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Synchronous {
-    /// `OFF`: no syncs; a power loss can corrupt the database.
-    Off,
-    /// `NORMAL`: in WAL mode, durable against application crashes; a power loss may lose the last commits.
-    Normal,
-    /// `FULL`: sync at every commit.
-    Full,
-}
 
 /// Options for opening a [`Pool`] ([`PoolBuilder`]) or an async [`Connection`](crate::Connection)
 /// ([`ConnectionBuilder`]): the same settings, and an `open` that gives what the name says.
@@ -40,6 +32,34 @@ pub enum Synchronous {
 /// # conn.close().await?;
 /// # pool.close().await }
 /// ```
+///
+/// ## Connection setup
+///
+/// Each connection the builder opens is set up before it serves a call, in this order: the writer switches the
+/// file to the [`journal_mode`](Self::journal_mode) and sets [`synchronous`](Self::synchronous); every connection
+/// sets [`foreign_keys`](Self::foreign_keys), then the [`pragma`](Self::pragma)s in the order given, then runs the
+/// [`on_connect`](Self::on_connect) hooks in the order given. A failure in any step fails the open with an error
+/// that names the connection ("the writer", "reader 2"), and stops every thread the open started.
+///
+/// ```
+/// # fn main() -> asqlite::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("app.db");
+/// # futures::executor::block_on(async {
+/// let pool = asqlite::Pool::builder()
+///     .journal_mode(asqlite::JournalMode::Wal) // the default
+///     .foreign_keys(false)                     // really off (the bundled SQLite defaults to on)
+///     .pragma("cache_size", -64_000)           // every connection, in order, at open
+///     .on_connect(|c: &mut asqlite::blocking::Connection| c.execute_batch("PRAGMA temp_store = MEMORY"))
+///     .open(&path)
+///     .await?;
+/// let fk: bool = pool.query_one("PRAGMA foreign_keys", ()).await?.get(0)?;
+/// assert!(!fk);
+/// let cache: i64 = pool.query_one("PRAGMA cache_size", ()).await?.get(0)?;
+/// assert_eq!(cache, -64_000);
+/// # pool.close().await })
+/// # }
+/// ```
 pub struct Builder<T> {
     readers: Option<usize>,
     busy_timeout: Duration,
@@ -47,8 +67,7 @@ pub struct Builder<T> {
     queue_capacity: usize,
     statement_timeout: Option<Duration>,
     slow_threshold: Option<Duration>,
-    synchronous: Synchronous,
-    foreign_keys: bool,
+    setup: Setup,
     read_only: bool,
     create: bool,
     uri: bool,
@@ -65,7 +84,7 @@ pub type ConnectionBuilder = Builder<crate::Connection>;
 
 impl<T> Clone for Builder<T> {
     fn clone(&self) -> Self {
-        Builder { target: PhantomData, ..*self }
+        Builder { setup: self.setup.clone(), target: PhantomData, ..*self }
     }
 }
 
@@ -75,8 +94,7 @@ impl<T> std::fmt::Debug for Builder<T> {
             .field("readers", &self.readers)
             .field("busy_timeout", &self.busy_timeout)
             .field("statement_timeout", &self.statement_timeout)
-            .field("synchronous", &self.synchronous)
-            .field("foreign_keys", &self.foreign_keys)
+            .field("setup", &self.setup)
             .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
@@ -91,8 +109,7 @@ impl<T> Default for Builder<T> {
             queue_capacity: 1024,
             statement_timeout: None,
             slow_threshold: None,
-            synchronous: Synchronous::Normal,
-            foreign_keys: true,
+            setup: Setup::default(),
             read_only: false,
             create: true,
             uri: false,
@@ -104,16 +121,27 @@ impl<T> Default for Builder<T> {
 }
 
 impl Builder<Pool> {
-    /// The number of reader threads (0: the writer serves reads too).
+    /// The number of reader threads (0: the writer serves reads too). The default is the machine's parallelism,
+    /// at most 4, in WAL mode, and 0 in the rollback-journal modes (see [`journal_mode`](Self::journal_mode)),
+    /// where asking for readers is an error.
     pub fn readers(mut self, n: usize) -> Self {
         self.readers = Some(n);
         self
     }
 
     /// Open a pool on `path`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future stops the threads it started and closes their connections.
     pub async fn open(&self, path: impl AsRef<Path>) -> Result<Pool> {
-        let readers = self.readers.unwrap_or_else(default_readers);
-        Ok(Pool::from_shared(Arc::new(self.start(path.as_ref(), readers, "pool").await?)))
+        let path = path.as_ref();
+        let readers = match self.readers {
+            Some(n) => n,
+            None if self.rollback_journal(path) => 0,
+            None => default_readers(),
+        };
+        Ok(Pool::from_shared(Arc::new(self.start(path, readers, "pool").await?)))
     }
 
     /// Open one async connection (one worker thread) on `path`, with these settings.
@@ -137,8 +165,8 @@ impl Builder<crate::Connection> {
 }
 
 impl<T> Builder<T> {
-    /// Defaults: readers = the machine's parallelism (at most 4), busy timeout 5 s, 128 cached statements per
-    /// connection, queues of 1024 jobs, `synchronous = NORMAL`, `foreign_keys = ON`, files created if missing.
+    /// Defaults: readers = the machine's parallelism (at most 4), WAL, busy timeout 5 s, 128 cached statements
+    /// per connection, queues of 1024 jobs, `synchronous = NORMAL`, `foreign_keys = ON`, files created if missing.
     pub fn new() -> Self {
         Self::default()
     }
@@ -176,15 +204,138 @@ impl<T> Builder<T> {
         self
     }
 
-    /// The writer's `synchronous` setting (default `NORMAL`).
+    /// The writer's `synchronous` setting (default `NORMAL` in WAL mode, `FULL` in the rollback-journal modes).
     pub fn synchronous(mut self, mode: Synchronous) -> Self {
-        self.synchronous = mode;
+        self.setup.synchronous = Some(mode);
         self
     }
 
-    /// Enforce foreign keys (default on).
+    /// Enforce foreign keys, or not (default on). Every connection sends `PRAGMA foreign_keys = ON` or `OFF` when
+    /// it opens, so `false` really turns them off (the bundled SQLite is built with them on).
+    ///
+    /// ```
+    /// # fn main() -> asqlite::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # futures::executor::block_on(async {
+    /// let pool = asqlite::Pool::builder().foreign_keys(false).open(dir.path().join("app.db")).await?;
+    /// pool.execute_batch("CREATE TABLE parent (id INTEGER PRIMARY KEY);
+    ///                     CREATE TABLE child (parent_id INTEGER REFERENCES parent (id))").await?;
+    /// pool.execute("INSERT INTO child VALUES (42)", ()).await?; // no parent 42, and no error
+    /// # pool.close().await })
+    /// # }
+    /// ```
     pub fn foreign_keys(mut self, on: bool) -> Self {
-        self.foreign_keys = on;
+        self.setup.foreign_keys = Some(on);
+        self
+    }
+
+    /// The journal mode the writer sets when it opens (default [`JournalMode::Wal`]).
+    ///
+    /// WAL lets the readers read while the writer writes. In the rollback-journal modes (`Delete`, `Truncate`,
+    /// `Persist`, `Memory`, `Off`) a reader's shared lock on the file keeps the writer from committing and the
+    /// writer's commit keeps readers out, so reads and writes would fail each other with [`ErrorKind::Busy`]
+    /// under load. A pool in one of those modes therefore has **no readers** unless asked: its writer serves
+    /// every call, one at a time, as an async [`Connection`](crate::Connection) does. Asking for readers too
+    /// ([`readers`](Builder::readers) above 0) fails the open with an error of kind [`ErrorKind::InvalidInput`].
+    ///
+    /// The switch is checked: if SQLite keeps another mode (leaving WAL needs the only connection to the file),
+    /// the open fails. A read-only pool leaves the file's mode as it is, and an in-memory database keeps its
+    /// `MEMORY` journal unless `Off` is asked for. With `Off`, rolling back (a dropped transaction) leaves the
+    /// database undefined; with `Memory` or `Off`, a crash in a transaction may corrupt it.
+    ///
+    /// ```
+    /// # fn main() -> asqlite::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # futures::executor::block_on(async {
+    /// use asqlite::JournalMode;
+    /// let pool = asqlite::Pool::builder().journal_mode(JournalMode::Delete).open(dir.path().join("app.db")).await?;
+    /// assert_eq!(pool.stats().readers, 0); // the writer serves reads too
+    /// let mode: String = pool.query_one("PRAGMA journal_mode", ()).await?.get(0)?;
+    /// assert_eq!(mode, "delete");
+    /// # pool.close().await?;
+    /// let e = asqlite::Pool::builder().journal_mode(JournalMode::Truncate).readers(2)
+    ///     .open(dir.path().join("other.db")).await.unwrap_err();
+    /// assert_eq!(e.kind(), asqlite::ErrorKind::InvalidInput);
+    /// # Ok(()) })
+    /// # }
+    /// ```
+    pub fn journal_mode(mut self, mode: JournalMode) -> Self {
+        self.setup.journal_mode = Some(mode);
+        self
+    }
+
+    /// Set a pragma on every connection when it opens: `PRAGMA name = value`, after
+    /// [`foreign_keys`](Self::foreign_keys) and in the order the calls were made. The way to set the pragmas that
+    /// govern reads (`cache_size`, `temp_store`, `mmap_size`, `case_sensitive_like`, ...), which a pool refuses
+    /// to change after it opened (see the crate docs on per-connection state).
+    ///
+    /// - `name` is a pragma name, optionally after a schema (`main.cache_size`); anything else fails the open with
+    ///   [`ErrorKind::InvalidInput`], before any thread starts. The value is written as an SQL literal (integers,
+    ///   reals, text quoted; a blob is refused).
+    /// - Pragmas that write the database file rather than set up the connection (`page_size`, `auto_vacuum`,
+    ///   `user_version`, `application_id`, `encoding`, `schema_version`, `incremental_vacuum`, `optimize`,
+    ///   `wal_checkpoint`) run on the writer only: the readers are read-only, and see the file as the writer left
+    ///   it.
+    /// - `journal_mode` is refused: use [`journal_mode`](Self::journal_mode), which adapts the readers.
+    ///   `locking_mode = EXCLUSIVE` is refused when the pool has readers (the writer would lock them out).
+    /// - A pragma SQLite rejects fails the open, naming the pragma and the connection.
+    ///
+    /// ```
+    /// # fn main() -> asqlite::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # futures::executor::block_on(async {
+    /// let pool = asqlite::Pool::builder()
+    ///     .pragma("cache_size", -64_000)
+    ///     .pragma("temp_store", "MEMORY")
+    ///     .pragma("user_version", 7) // writes the file: runs on the writer only
+    ///     .open(dir.path().join("app.db"))
+    ///     .await?;
+    /// let v: i64 = pool.query_one("PRAGMA user_version", ()).await?.get(0)?;
+    /// assert_eq!(v, 7);
+    /// # pool.close().await })
+    /// # }
+    /// ```
+    pub fn pragma(mut self, name: impl Into<String>, value: impl ToSql) -> Self {
+        self.setup.pragmas.push(Pragma::new(name.into(), &value));
+        self
+    }
+
+    /// Run `hook` on every connection (the writer and each reader) when it opens, after the pragmas and before
+    /// the connection serves its first call: to register functions and collations, or set what no builder method
+    /// sets. Each call adds a hook; they run in the order added.
+    ///
+    /// The hook gets the blocking connection on the connection's worker thread. A pool's readers are opened
+    /// read-only ([`blocking::Connection::is_readonly`] tells), so a hook that writes must check that, and a temp
+    /// table or `ATTACH` made on a reader stays unused there (a pool keeps per-connection state on its writer;
+    /// see the crate docs). An error from the hook fails the open, with the connection named in the message; a
+    /// panic does too, as an error of kind [`ErrorKind::Panicked`]; a transaction the hook leaves open is rolled
+    /// back and fails the open. Either way the threads the open started stop.
+    ///
+    /// ```
+    /// # fn main() -> asqlite::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # futures::executor::block_on(async {
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let opened = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&opened);
+    /// let pool = asqlite::Pool::builder()
+    ///     .readers(2)
+    ///     .on_connect(move |c: &mut asqlite::blocking::Connection| {
+    ///         seen.fetch_add(1, Ordering::SeqCst);
+    ///         c.execute_batch("PRAGMA case_sensitive_like = ON")
+    ///     })
+    ///     .open(dir.path().join("app.db"))
+    ///     .await?;
+    /// assert_eq!(opened.load(Ordering::SeqCst), 3); // the writer and two readers
+    /// # pool.close().await })
+    /// # }
+    /// ```
+    pub fn on_connect<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut blocking::Connection) -> Result<()> + Send + Sync + 'static,
+    {
+        self.setup.on_connect.push(Arc::new(hook));
         self
     }
 
@@ -225,6 +376,11 @@ impl<T> Builder<T> {
         self
     }
 
+    /// Whether a pool on `path` runs a rollback journal (and so gets no readers by default).
+    fn rollback_journal(&self, path: &Path) -> bool {
+        !self.setup.journal_mode().is_wal() && !self.read_only && !blocking::is_memory(path, self.uri)
+    }
+
     fn options(&self, read_only: bool) -> OpenOptions {
         OpenOptions::new()
             .read_only(read_only)
@@ -237,6 +393,19 @@ impl<T> Builder<T> {
     async fn start(&self, path: &Path, readers: usize, what: &'static str) -> Result<Shared> {
         let memory = blocking::is_memory(path, self.uri);
         let readers = if memory { 0 } else { readers };
+        if readers > 0 && self.rollback_journal(path) {
+            let mode = self.setup.journal_mode();
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "journal mode {mode} cannot serve reader connections: outside WAL a reader's lock keeps the \
+                     writer from committing and the other way round, so reads and writes would fail with busy \
+                     errors; open the pool with readers(0) (its writer then serves the reads; the default in \
+                     {mode} mode) or use JournalMode::Wal"
+                ),
+            ));
+        }
+        self.setup.check(readers)?;
         let inline = self.inline_reads;
         let config = Config {
             statement_timeout: self.statement_timeout,
@@ -252,32 +421,14 @@ impl<T> Builder<T> {
             if inline && readers == 0 { Some(worker::inline::DEADLINE_CHECK_STEPS) } else { deadline_checks };
 
         let writer_opts = self.options(self.read_only);
-        let settings = self.clone();
+        let setup = self.setup.clone();
+        let writable = !self.read_only;
         let writer_path = path.to_path_buf();
+        let which = if readers > 0 { Which::Writer } else { Which::Lone };
         let open_writer = move || -> Result<blocking::Connection> {
-            let conn = writer_opts.open(&writer_path)?;
-            if !memory && !settings.read_only {
-                let mode: String = conn.pragma_update_and_check("journal_mode", "WAL").map_err(|e| {
-                    let hint =
-                        if e.kind() == ErrorKind::ReadOnly { " (open it with read_only(true) to read it)" } else { "" };
-                    e.context(format_args!("cannot switch {} to WAL mode{hint}", writer_path.display()))
-                })?;
-                if !mode.eq_ignore_ascii_case("wal") {
-                    return Err(Error::new(
-                        ErrorKind::Sqlite,
-                        format!("could not switch {} to WAL mode (it stays in {mode} mode)", writer_path.display()),
-                    ));
-                }
-                let sync = match settings.synchronous {
-                    Synchronous::Off => "OFF",
-                    Synchronous::Normal => "NORMAL",
-                    Synchronous::Full => "FULL",
-                };
-                conn.pragma_update("synchronous", sync)?;
-            }
-            if settings.foreign_keys {
-                conn.pragma_update("foreign_keys", true)?;
-            }
+            let mut conn = writer_opts.open(&writer_path)?;
+            // The setup runs before the role is sealed: a writer's role refuses read settings.
+            setup.apply(&mut conn, which, &writer_path, writable, memory)?;
             conn.raw.set_deadline_checks(writer_checks);
             if readers > 0 {
                 conn_state::seal(&conn, Role::Writer);
@@ -292,10 +443,13 @@ impl<T> Builder<T> {
             for id in 1..=readers {
                 let opts = self.options(true);
                 let p = path.to_path_buf();
+                let setup = self.setup.clone();
                 // An inline read's budget is a deadline too.
                 let checks = if inline { Some(worker::inline::DEADLINE_CHECK_STEPS) } else { deadline_checks };
                 let open_reader = move || -> Result<blocking::Connection> {
-                    let conn = opts.open(&p)?;
+                    let mut conn = opts.open(&p)?;
+                    // The setup runs before the role is sealed: a reader's role refuses pragmas and temp objects.
+                    setup.apply(&mut conn, Which::Reader(id), &p, false, false)?;
                     conn.raw.set_deadline_checks(checks);
                     conn_state::seal(&conn, Role::Reader);
                     Ok(conn)
@@ -431,7 +585,8 @@ pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
     }
 }
 
-/// A pool of SQLite connections on one database file: one writer thread and N reader threads, under WAL.
+/// A pool of SQLite connections on one database file: one writer thread and N reader threads, under WAL (in a
+/// rollback-journal mode, the writer alone: see [`PoolBuilder::journal_mode`]).
 ///
 /// Writes, closures ([`call`](Client::call)) and transactions ([`begin`](Pool::begin)) run on the writer, one at a
 /// time; reads go to a shared queue that any idle reader takes from. A statement sent as a read that turns out to
@@ -441,7 +596,7 @@ pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
 /// per-connection state): temp tables and `ATTACH` made through the pool live on the writer, and reads that use
 /// them, or `last_insert_rowid()` and `changes()`, or a write setting such as `foreign_keys`, are passed to the
 /// writer too. Setting a pragma that governs reads (`cache_size`, `case_sensitive_like`, ...) through a pool fails:
-/// set it for every connection with [`PoolBuilder`].
+/// set it for every connection with [`PoolBuilder::pragma`].
 ///
 /// `Pool` is a cheap handle: clone it freely. After [`close`](Pool::close), every clone's calls fail with
 /// [`ErrorKind::Closed`](crate::ErrorKind::Closed); when the last clone drops, the workers finish their queued jobs

@@ -24,6 +24,8 @@ pub enum Error {
     Serde(String),
     /// The engine or connection was used after `dispose` / after it finished.
     Closed(String),
+    /// Migrations were refused or failed (see [`MigrateErrorKind`](crate::migrate::MigrateErrorKind)).
+    Migrate(crate::migrate::MigrateError),
 }
 
 impl Error {
@@ -61,6 +63,7 @@ impl fmt::Display for Error {
             Error::Rows(m) => f.write_str(m),
             Error::Serde(m) => write!(f, "conversion failed: {m}"),
             Error::Closed(m) => f.write_str(m),
+            Error::Migrate(e) => e.fmt(f),
         }
     }
 }
@@ -72,6 +75,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Driver(e) => std::error::Error::source(e),
+            Error::Migrate(e) => Some(e),
             _ => None,
         }
     }

@@ -156,6 +156,33 @@
 //! [`Expr::json_get`](expr::Expr::json_get) (`->`), [`Expr::json_get_value`](expr::Expr::json_get_value) (`->>`)
 //! and [`func::json_extract`](expr::func::json_extract). In serde structs, a `Vec<u8>` field is a BLOB both ways, a
 //! `Json<T>` field is JSON text, and [`serde_sql`] stores a date, UUID or decimal field exactly as `ToSql` does.
+//!
+//! ## Engine URLs and connection setup
+//!
+//! `create_async_engine` takes SQLAlchemy's URLs and options (see [`url`]): `?mode=ro`, `?timeout=5`,
+//! `?foreign_keys=off` (the bundled SQLite turns them on), `?journal_mode=delete` (WAL by default; the rollback
+//! modes have no reader connections), and `uri=true` for a SQLite URI path (`sqlite:///file:app.db?mode=ro&uri=true`).
+//! An option it does not know is an error that lists the ones it does. For pragmas and `on_connect` hooks on every
+//! connection, open the pool with `asqlite::Pool::builder()` and wrap it with [`Engine::from_pool`].
+//!
+//! ## Migrations
+//!
+//! [`migrate::Migrator`] holds versioned migrations (SQL text or closures on the blocking connection, written in
+//! code, embedded, or read from a directory of `NNNN_name.sql` files) and [`Engine::migrate`] applies the pending
+//! ones, each in its own transaction, recording version, name, checksum and time; it refuses an edited applied
+//! migration, a database newer than the program, and gaps or duplicates, and two processes migrating at once apply
+//! each migration once:
+//!
+//! ```
+//! use asqlite_query::migrate::{Migration, Migrator};
+//! # use asqlite_query::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), asqlite_query::Error> {
+//! let engine = create_async_engine("sqlite://?foreign_keys=off").await?;
+//! let m = Migrator::new([Migration::sql(1, "create cars", "CREATE TABLE cars (car_id INTEGER PRIMARY KEY, make TEXT)")]);
+//! engine.migrate(&m).await?;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -167,6 +194,7 @@ pub mod engine;
 mod error;
 pub mod expr;
 pub mod insert;
+pub mod migrate;
 pub mod prelude;
 mod reflect;
 pub mod result;

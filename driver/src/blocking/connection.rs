@@ -76,12 +76,14 @@ impl Connection {
         let raw = RawConnection::open(&cpath, options.flags(false))
             .map_err(|e| e.context(format_args!("cannot open {}", path.display())))?;
         raw.set_busy_timeout(options.busy_timeout)?;
-        Ok(Connection {
+        let conn = Connection {
             cache: RefCell::new(StatementCache::new(options.cache_capacity)),
             raw,
             savepoint_depth: Cell::new(0),
             tx: TxCell::default(),
-        })
+        };
+        options.configure(&conn, path)?;
+        Ok(conn)
     }
 
     /// Prepare one statement, outside the cache.
@@ -410,7 +412,7 @@ impl Connection {
 }
 
 /// A pragma name is an identifier, optionally qualified by a schema: anything else could smuggle SQL in.
-fn check_pragma_name(name: &str) -> Result<()> {
+pub(crate) fn check_pragma_name(name: &str) -> Result<()> {
     let ident = |s: &str| {
         let mut cs = s.chars();
         cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')

@@ -20,6 +20,7 @@ pub(crate) use backup::copy as copy_database;
 pub use backup::BackupProgress;
 pub use blob::Blob;
 pub use cache::CacheStats;
+pub(crate) use connection::check_pragma_name;
 pub use connection::{Connection, InterruptHandle};
 pub use database::MemoryUse;
 pub use functions::{Aggregate, Context, FunctionFlags, WindowAggregate};

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::ffi::OpenFlags;
+use crate::setup::{set_journal_mode, JournalMode};
 use crate::{Error, ErrorKind, Result};
 
 /// The default busy timeout: how long a statement waits for another connection's lock before failing with
@@ -22,7 +23,11 @@ pub const DEFAULT_STATEMENT_CACHE_CAPACITY: usize = 128;
 /// let conn = asqlite::blocking::OpenOptions::new()
 ///     .busy_timeout(std::time::Duration::from_secs(1))
 ///     .statement_cache_capacity(256)
+///     .journal_mode(asqlite::JournalMode::Wal)
+///     .foreign_keys(false)
 ///     .open(dir.path().join("app.db"))?;
+/// assert_eq!(conn.pragma_query_value::<String>("journal_mode")?, "wal");
+/// assert!(!conn.pragma_query_value::<bool>("foreign_keys")?);
 /// # drop(conn); Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -32,6 +37,8 @@ pub struct OpenOptions {
     pub(crate) uri: bool,
     pub(crate) busy_timeout: Duration,
     pub(crate) cache_capacity: usize,
+    pub(crate) foreign_keys: Option<bool>,
+    pub(crate) journal_mode: Option<JournalMode>,
 }
 
 impl Default for OpenOptions {
@@ -42,12 +49,15 @@ impl Default for OpenOptions {
             uri: false,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             cache_capacity: DEFAULT_STATEMENT_CACHE_CAPACITY,
+            foreign_keys: None,
+            journal_mode: None,
         }
     }
 }
 
 impl OpenOptions {
-    /// Read-write, create if missing, no URI filenames, a 5 s busy timeout, 128 cached statements.
+    /// Read-write, create if missing, no URI filenames, a 5 s busy timeout, 128 cached statements; the journal
+    /// mode as the file has it and foreign keys as SQLite's build sets them (on, in the bundled library).
     pub fn new() -> Self {
         Self::default()
     }
@@ -83,9 +93,34 @@ impl OpenOptions {
         self
     }
 
+    /// Set `PRAGMA foreign_keys` ON or OFF when the connection opens. Unset, the connection keeps SQLite's
+    /// default, which the bundled library builds as ON.
+    pub fn foreign_keys(mut self, on: bool) -> Self {
+        self.foreign_keys = Some(on);
+        self
+    }
+
+    /// Switch the database to this journal mode when the connection opens, and fail if SQLite keeps another
+    /// (leaving WAL needs the only connection to the file). Unset, the file keeps the mode it has. An in-memory
+    /// database keeps its `MEMORY` journal unless [`JournalMode::Off`] is asked for.
+    pub fn journal_mode(mut self, mode: JournalMode) -> Self {
+        self.journal_mode = Some(mode);
+        self
+    }
     /// Open the database at `path` (`":memory:"` for a private in-memory database).
     pub fn open(&self, path: impl AsRef<Path>) -> Result<super::Connection> {
         super::Connection::open_with(path, self)
+    }
+
+    /// Apply the settings made after the open: the journal mode, then foreign keys.
+    pub(crate) fn configure(&self, conn: &super::Connection, path: &Path) -> Result<()> {
+        if let Some(mode) = self.journal_mode {
+            set_journal_mode(conn, mode, path, is_memory(path, self.uri))?;
+        }
+        if let Some(on) = self.foreign_keys {
+            conn.pragma_update("foreign_keys", on)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn flags(&self, memory: bool) -> OpenFlags {

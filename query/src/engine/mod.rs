@@ -138,16 +138,23 @@ impl std::fmt::Debug for Engine {
 }
 
 /// Open an engine from a URL: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (in memory), also
-/// spelled `sqlite+aiosqlite://...`, with options such as `?mode=ro` (see [`crate::url`]).
+/// spelled `sqlite+aiosqlite://...`, with options such as `?mode=ro`, `?foreign_keys=off&journal_mode=wal` or
+/// `uri=true` (see [`crate::url`]).
 ///
 /// # Cancel safety
 ///
 /// Dropping the future before it resolves closes whatever it had opened.
 pub async fn create_async_engine(url: &str) -> Result<Engine> {
     let parsed = EngineUrl::parse(url)?;
-    let mut builder = Pool::builder().read_only(parsed.read_only).create(parsed.create);
+    let mut builder = Pool::builder().read_only(parsed.read_only).create(parsed.create).uri(parsed.uri);
     if let Some(n) = parsed.readers {
         builder = builder.readers(n);
+    }
+    if let Some(on) = parsed.foreign_keys {
+        builder = builder.foreign_keys(on);
+    }
+    if let Some(mode) = parsed.journal_mode {
+        builder = builder.journal_mode(mode);
     }
     if let Some(t) = parsed.busy_timeout {
         builder = builder.busy_timeout(t);

@@ -2,13 +2,14 @@
 //! pass writes found on a reader to the writer, and serve a transaction's own channel.
 
 use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
 use super::park::{Next, WorkerSpin};
-use super::{catch, stream, Completer, Core, Job, QueryReply};
+use super::{stream, Completer, Core, Job, QueryReply};
 use crate::blocking::Connection;
 use crate::{Error, ErrorKind, Result};
 
@@ -249,19 +250,28 @@ impl<'a> Ctx<'a> {
         if let Some(b) = budget {
             conn.raw.set_lazy_deadline(b);
         }
-        let mut out = catch(|| f(conn));
+        // A job (not a read run inline on its caller's thread) marks its thread as this worker's while it runs user
+        // code, so a call made from that code which only this thread could serve fails instead of waiting forever.
+        let serving = self.queue.is_some().then(|| super::Serving::enter(self.core, self.id));
+        // Only a panic caught here counts as one: a closure that returns an error of kind `Panicked` (passed on
+        // from elsewhere) did not stop half-way through its work.
+        let mut out = match catch_unwind(AssertUnwindSafe(|| f(conn))) {
+            Ok(out) => out,
+            Err(payload) => {
+                self.panicked.set(true);
+                Err(super::panicked(payload.as_ref()))
+            }
+        };
+        drop(serving);
         if token != 0 {
             conn.raw.set_interrupt_token(0);
         }
         let mut fired = false;
         if timeout.is_some() || budget.is_some() {
-            fired = conn.raw.deadline_fired() && out.as_ref().is_err_and(|e| e.kind() == ErrorKind::Interrupted);
+            // The deadline stops a statement (interrupted) or its wait for a lock (busy).
+            fired = conn.raw.deadline_fired()
+                && out.as_ref().is_err_and(|e| matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::Busy));
             conn.raw.set_deadline(None);
-        }
-        if let Err(e) = &out {
-            if e.kind() == ErrorKind::Panicked {
-                self.panicked.set(true);
-            }
         }
         // Outside an explicit transaction a job must leave the connection as it found it: a transaction left open
         // (a panicking closure, `execute("BEGIN")`) would pin a reader's snapshot or leak into other callers' jobs.
@@ -321,10 +331,15 @@ impl<'a> Ctx<'a> {
         #[cfg(feature = "tracing")]
         let _entered = self.enter_span(job.sql());
         let len = |n: usize| u64::try_from(n).ok();
-        self.write_job.set(matches!(
-            job,
-            Job::Execute { .. } | Job::ExecuteBatch { .. } | Job::ExecuteMany { .. } | Job::Call(_)
-        ));
+        self.write_job.set(match &job {
+            Job::Execute { .. } | Job::ExecuteBatch { .. } | Job::ExecuteMany { .. } | Job::Call(_) => true,
+            // A read-shaped call writes too when its statement does (`INSERT ... RETURNING`).
+            Job::Query { sql, .. }
+            | Job::QueryMap { sql, .. }
+            | Job::QueryRow { sql, .. }
+            | Job::Stream { sql, .. } => self.guard_file && conn.statement_writes(sql),
+            _ => false,
+        });
         match job {
             Job::Execute { sql, params, reply } => {
                 self.exec_counted(conn, reply, |c| c.execute(&sql, params), |d| Some(d.rows_affected()));
@@ -413,7 +428,10 @@ impl<'a> Ctx<'a> {
                     break;
                 }
                 other => {
-                    tx.handle(conn, other);
+                    // A panic that escapes the job (a user value whose `Drop` panics: the closure of a job its caller
+                    // gave up on, or a result nobody waits for) struck outside any statement: the transaction is as
+                    // the job left it, and goes on, as the worker's loop goes on outside transactions.
+                    let _ = catch_unwind(AssertUnwindSafe(|| tx.handle(conn, other)));
                     let panicked = tx.panicked.get();
                     tx.finish_job(conn);
                     if panicked && conn.tx.aborted().is_none() {
@@ -436,7 +454,7 @@ impl<'a> Ctx<'a> {
 /// The error of a call stopped by the statement timeout `t`.
 #[cold]
 fn timed_out(e: Error, t: Duration) -> Error {
-    if e.kind() != ErrorKind::Interrupted {
+    if !matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::Busy) {
         return e;
     }
     let sql = e.sql().unwrap_or("").to_owned();

@@ -14,6 +14,7 @@ pub(crate) mod reply;
 pub(crate) mod shared;
 pub(crate) mod stream;
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -162,7 +163,7 @@ impl Core {
             self.stopped.store(true, Ordering::SeqCst);
             std::mem::take(&mut *w)
         };
-        wakers.into_iter().for_each(Waker::wake);
+        wakers.into_iter().for_each(reply::wake_caught);
     }
 
     /// Ready once every worker has stopped.
@@ -183,14 +184,47 @@ impl Core {
 
 /// Run `f`, turning a panic into an error.
 pub(crate) fn catch<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let msg = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a non-string panic payload".to_owned());
-        Err(Error::new(ErrorKind::Panicked, format!("the closure panicked: {msg}")))
-    })
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(panicked(payload.as_ref())))
+}
+
+/// The error a caught panic becomes.
+#[cold]
+pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> Error {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".to_owned());
+    Error::new(ErrorKind::Panicked, format!("the closure panicked: {msg}"))
+}
+
+thread_local! {
+    /// The pool (its [`Core`]'s address) and worker whose job runs user code on this thread now, if any.
+    static SERVING: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// Marks the thread as running a job of worker `id` of `core` while it lives (see [`serving`]).
+pub(crate) struct Serving {
+    before: (usize, usize),
+}
+
+impl Serving {
+    pub fn enter(core: &Core, id: usize) -> Self {
+        Serving { before: SERVING.with(|s| s.replace((std::ptr::from_ref(core) as usize, id))) }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        SERVING.with(|s| s.set(self.before));
+    }
+}
+
+/// The worker of `core` whose job runs on this thread now, if any: a call made from inside that job (a closure or
+/// decoder that blocks on the pool again) must not wait for a job only this thread could run.
+pub(crate) fn serving(core: &Core) -> Option<usize> {
+    let (at, id) = SERVING.with(Cell::get);
+    (at == std::ptr::from_ref(core) as usize).then_some(id)
 }
 
 /// The thread body of a worker: take jobs until a close job (or a closed queue), then close the connection.

@@ -76,13 +76,18 @@ impl Shared {
     /// Try to enqueue `job` on `route`; `Pending` (with the waker registered) while the queue is full. On success
     /// the call counts as in flight until its ticket settles.
     pub fn poll_send(&self, route: Route<'_>, job: &mut Option<Job>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if let Some(id) = super::serving(&self.core) {
+            if self.served_only_by(route, id) {
+                return Poll::Ready(Err(waits_for_itself()));
+            }
+        }
         if let Route::Tx(tx) = route {
             let Some(j) = job.take() else { return Poll::Ready(Ok(())) };
             return Poll::Ready(tx.send(j).map_err(|_| {
                 Error::new(
                     ErrorKind::TransactionAborted,
-                    "the transaction is no longer open (it was rolled back after a closure panicked, or its \
-                     worker stopped)",
+                    "the transaction is no longer open (it was committed, rolled back or dropped, or its worker \
+                     stopped)",
                 )
             }));
         }
@@ -106,6 +111,16 @@ impl Shared {
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(_)) => Poll::Ready(Err(self.closed_error())),
+        }
+    }
+
+    /// Whether a job sent on `route` can only be run by worker `id`: the writer takes writes, transactions, and the
+    /// reads of a pool without readers; a lone reader takes every read.
+    fn served_only_by(&self, route: Route<'_>, id: usize) -> bool {
+        match route {
+            Route::Write | Route::Tx(_) => id == 0,
+            Route::Read if self.core.readers == 0 => id == 0,
+            Route::Read => id != 0 && self.core.readers == 1,
         }
     }
 
@@ -177,6 +192,14 @@ impl Shared {
             }
             self.core.send_close();
         }
+        if super::serving(&self.core).is_some() {
+            // Inside one of the pool's own jobs: the workers stop only after it, so waiting here would never end.
+            return Err(Error::new(
+                ErrorKind::Misuse,
+                "close() was awaited inside a closure or decoder running on one of the pool's own workers, which \
+                 stop only after it returns, so waiting would wait for itself forever; the pool is closing",
+            ));
+        }
         futures::future::poll_fn(|cx| self.core.poll_stopped(cx)).await;
         match self.core.dead_workers.load(Ordering::SeqCst) {
             0 => Ok(()),
@@ -186,6 +209,18 @@ impl Shared {
             )),
         }
     }
+}
+
+/// The error of a call made from inside a job (a closure or decoder that blocks on the pool again) that only the
+/// worker running that job could serve: waiting for it would wait forever.
+#[cold]
+fn waits_for_itself() -> Error {
+    Error::new(
+        ErrorKind::Misuse,
+        "a call was made from inside a closure or decoder running on the worker that would have to run it (a \
+         `block_on` of the same pool, connection or transaction inside `call`, `query_map` or `query_row`), so it \
+         would wait for itself forever; use the blocking connection the closure is given instead",
+    )
 }
 
 impl Drop for Shared {

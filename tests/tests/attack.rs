@@ -2,7 +2,8 @@
 //!
 //! Small programs against the core (cancellation at every poll, interrupts and timeouts mid-transaction, SQL text
 //! that ends transactions, savepoints, re-entrant closures, streams, opens and closes) found these: a closure or
-//! decoder that blocked on its own pool, connection or transaction deadlocked its worker forever; a closure that
+//! decoder that blocked on its own pool, connection or transaction deadlocked its worker forever (and a query-layer
+//! `run_sync` closure that blocked on its own engine connection, the connection's lock); a closure that
 //! merely returned an error of kind `Panicked` got its transaction rolled back and aborted; a `COMMIT` run through
 //! `query_row` committed but was reported as rolled back by SQLite; writes made by read-shaped calls
 //! (`INSERT ... RETURNING` through `query`, `query_row`, `query_map`, `stream`) went into a deleted database file
@@ -114,6 +115,30 @@ fn a_closure_that_blocks_on_its_own_worker_fails_instead_of_deadlocking() {
             assert_waits_for_itself(out, "close() awaited inside the pool's own closure");
             assert_eq!(pool.execute("SELECT 1", params![]).await.unwrap_err().kind(), ErrorKind::Closed);
             pool.close().await.unwrap();
+        });
+    });
+}
+
+/// The query layer's `run_sync` runs its closure on the writer while it holds the engine connection's lock: a
+/// closure that blocked on that connection again (`block_on(conn.execute(..))`) waited for the lock forever, where
+/// the driver's own check cannot see it. It fails at once now, and the connection goes on.
+#[test]
+fn an_engine_run_sync_closure_that_blocks_on_its_connection_fails_instead_of_deadlocking() {
+    use asqlite_query::prelude::*;
+    let (_dir, path) = temp_db();
+    no_hang("a run_sync closure blocking on its connection", move || {
+        block_on(async {
+            let engine = create_async_engine(&format!("sqlite:///{}", path.display())).await.unwrap();
+            engine.pool().execute_batch("CREATE TABLE t (x INTEGER)").await.unwrap();
+            let conn = engine.connect().await.unwrap();
+            let inner = conn.clone();
+            let out = conn.run_sync(move |_| block_on(inner.execute(text("INSERT INTO t VALUES (1)"))).map(drop)).await;
+            let e = out.expect_err("a call from inside run_sync on its own connection");
+            assert_eq!(e.driver_kind(), Some(ErrorKind::Misuse), "{e}");
+            conn.execute(text("INSERT INTO t VALUES (2)")).await.unwrap();
+            conn.commit().await.unwrap();
+            assert_eq!(count(engine.pool()).await, 1);
+            engine.dispose().await.unwrap();
         });
     });
 }

@@ -216,7 +216,9 @@ impl Client {
 
     /// Run a closure with the blocking connection on the worker: any number of statements, one trip. A panic
     /// in `f` comes back as an error of kind [`ErrorKind::Panicked`](crate::ErrorKind::Panicked) and rolls back
-    /// the transaction it was in; the worker lives on.
+    /// the transaction it was in; the worker lives on. Use the connection `f` is given: a call on this handle from
+    /// inside `f` that only this worker could run fails with [`ErrorKind::Misuse`](crate::ErrorKind::Misuse)
+    /// rather than wait for itself (see the crate docs on calling the pool from inside a closure).
     ///
     /// # Cancel safety
     ///
@@ -236,7 +238,9 @@ impl Client {
 
     /// As [`call`](Self::call), on a read-only connection (a pool's reader): statements that write fail, and so
     /// do those that use per-connection state (temp tables, `ATTACH`, write settings, `last_insert_rowid()`),
-    /// which a pool keeps on its writer (see the crate docs on per-connection state).
+    /// which a pool keeps on its writer (see the crate docs on per-connection state). Where there is no reader, it
+    /// runs where reads run, and writes do not fail there: on a [`Connection`](crate::Connection)'s (or a pool
+    /// without readers') one connection, and inside a transaction (or savepoint), in the transaction.
     ///
     /// # Cancel safety
     ///

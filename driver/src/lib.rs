@@ -228,13 +228,30 @@
 //!
 //! Dropping a future before its job starts makes the worker skip the job. Dropping it while the job runs
 //! interrupts that job only (`sqlite3_interrupt`, fenced by a per-job token so a neighbour's statement is never
-//! hit); work that cleans up after it (rolling back a batch's savepoint) still runs. A dropped [`RowStream`]
-//! resets its statement, releasing its read snapshot; a dropped [`Transaction`] rolls back. Dropping an open
-//! ([`Pool::open`], a builder's `open`) part-way stops the workers it started, which close their connections. A
-//! panic in a user closure comes back as an error of kind [`ErrorKind::Panicked`], any transaction it had open is
-//! rolled back, and the worker lives on; a panic that escapes a job (a user value whose `Drop` panics) is caught
-//! by the worker's loop, and a worker thread that dies anyway is noticed, so [`Pool::close`] never waits for it.
-//! Each method documents its cancel safety.
+//! hit); work that cleans up after it (rolling back a batch's savepoint) still runs. A job waiting for another
+//! connection's lock stops waiting too (as it does when [`Pool::interrupt`] or the statement timeout stops it),
+//! instead of holding its worker for the rest of the busy timeout. A dropped [`RowStream`] resets its statement,
+//! releasing its read snapshot; a dropped [`Transaction`] rolls back. Dropping an open ([`Pool::open`], a
+//! builder's `open`) part-way stops the workers it started, which close their connections. A panic in a user
+//! closure comes back as an error of kind [`ErrorKind::Panicked`], any transaction it had open is rolled back, and
+//! the worker lives on (a closure that returns an error of that kind, without panicking, rolls nothing back). A
+//! panic that escapes a job (a user value whose `Drop` panics, a caller's waker that panics when woken) is caught
+//! by the worker's loop, or by a transaction's, which goes on; a worker thread that dies anyway is noticed, so
+//! [`Pool::close`] never waits for it. Each method documents its cancel safety.
+//!
+//! ## Calling the pool from inside a closure
+//!
+//! A closure given to [`call`](Client::call) or [`read`](Client::read), or a decoder given to
+//! [`query_map`](Client::query_map) or [`query_row`](Client::query_row), runs on a worker. If it blocks on a call
+//! of the same pool (a synchronous helper doing `futures::executor::block_on(pool.execute(..))`), the call waits
+//! for a worker, and when the only worker that can run it is the one blocked in that closure, it would wait
+//! forever: a write, a `begin` or a call into the transaction from the writer's own closure, any call from a
+//! [`Connection`]'s closure, a read from a pool's one reader. Such a call fails at once with an error of kind
+//! [`ErrorKind::Misuse`] instead, and so does awaiting [`Pool::close`] there. Use the blocking connection the
+//! closure is given. A call another worker can run (a read from the writer's closure, on a pool with readers)
+//! works, but waits like any other, and the driver cannot tell a busy worker from a blocked one: if every reader
+//! blocks the same way at once, or the writer's closure reads something only the writer holds (a temp table,
+//! which a reader passes back to the writer), they still wait for each other forever.
 //!
 //! ## Errors
 //!

@@ -192,7 +192,8 @@ impl<T> Builder<T> {
 
     /// Interrupt any call that runs longer than this on its worker, failing it with
     /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout). The time counts per call: one statement, a whole batch,
-    /// a whole `execute_many` or closure. Streams are not subject to it (their time includes the consumer's).
+    /// a whole `execute_many` or closure, time spent waiting for another connection's lock included. Streams are
+    /// not subject to it (their time includes the consumer's).
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = Some(timeout);
         self
@@ -653,7 +654,8 @@ impl Pool {
 
     /// Finish the jobs queued so far, close the connections and stop the workers. Calls made after it, on any
     /// clone, fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed); closing twice is fine. It waits for open
-    /// transactions and streams to end, so end those first (awaiting `close` while holding one never returns).
+    /// transactions to end, so end those first (awaiting `close` while holding one never returns); a paused
+    /// [`RowStream`](crate::RowStream) sets the rest of its rows aside and still yields them after the close.
     ///
     /// # Cancel safety
     ///
@@ -672,7 +674,7 @@ impl Pool {
         stats_of(self.shared())
     }
 
-    /// Interrupt whatever statement each worker runs now.
+    /// Interrupt whatever statement each worker runs now (one waiting for a lock stops waiting).
     pub fn interrupt(&self) {
         self.shared().interrupt_all();
     }

@@ -329,8 +329,7 @@ pub(crate) fn set_journal_mode(
     }
     // Two connections switching a new file at once: the one that loses gets SQLITE_BUSY at once (SQLite skips
     // the busy handler where waiting could deadlock), so try again for as long as the busy timeout allows.
-    let wait = conn.pragma_query_value::<i64>("busy_timeout").map_or(0, |ms| ms.max(0).unsigned_abs());
-    let deadline = Instant::now() + Duration::from_millis(wait);
+    let deadline = Instant::now() + conn.busy_timeout();
     let now: String = loop {
         match conn.pragma_update_and_check("journal_mode", mode.as_str()) {
             Err(e) if e.kind() == ErrorKind::Busy && Instant::now() < deadline => {

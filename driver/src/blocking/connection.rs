@@ -372,6 +372,11 @@ impl Connection {
         self.raw.filename().filter(|s| !s.is_empty())
     }
 
+    /// The busy timeout in force (what `PRAGMA busy_timeout` reports).
+    pub fn busy_timeout(&self) -> Duration {
+        self.raw.busy_timeout()
+    }
+
     /// Change the busy timeout.
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
         self.raw.set_busy_timeout(timeout)

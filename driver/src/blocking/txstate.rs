@@ -74,7 +74,10 @@ impl TxCell {
     }
 
     /// After a statement ran (or failed): if it ended the handle's transaction, note why and fail. A statement
-    /// that failed keeps its own error (its kind says what happened), with a note that the transaction is gone.
+    /// that SQLite failed keeps its own error (its kind says what happened), with a note that the transaction was
+    /// rolled back. An error of the driver's after a statement that ran (no rows from a `COMMIT` run by
+    /// `query_row`, a decoder's error) is no roll-back: that statement ended the transaction itself, maybe by
+    /// committing it, and the error says so.
     #[inline]
     pub fn after<R>(&self, raw: &RawConnection, out: Result<R>) -> Result<R> {
         if !matches!(*self.0.borrow(), TxState::Open) || !raw.is_autocommit() {
@@ -86,13 +89,15 @@ impl TxCell {
     #[cold]
     fn ended<R>(&self, out: Result<R>) -> Result<R> {
         let (why, out): (Box<str>, Result<R>) = match out {
-            Err(e) => {
+            // Only SQLite's own failure (it carries SQLite's code) rolled the transaction back.
+            Err(e) if e.extended_code().is_some() => {
                 let why = format!("SQLite rolled it back when a statement failed: {e}").into_boxed_str();
                 (why, Err(e.context("the transaction was rolled back by SQLite")))
             }
-            Ok(_) => {
+            Ok(_) | Err(_) => {
                 let why: Box<str> =
-                    "a COMMIT, ROLLBACK or END in the SQL text ended it; end transactions with commit() or rollback()"
+                    "a COMMIT, ROLLBACK, END or RELEASE in the SQL text ended it (maybe committing it); end transactions \
+                     with commit() or rollback()"
                         .into();
                 let e = aborted_error(&why);
                 (why, Err(e))

@@ -113,6 +113,8 @@ pub(super) struct Progress {
     fired: Cell<bool>,
     /// The busy timeout the busy handler enforces.
     busy_timeout: Cell<Duration>,
+    /// The connection, for the busy handler to see an interrupt (a cancelled call, `interrupt()`) while it waits.
+    db: *mut ffi::sqlite3,
     /// Fail at once instead of waiting for a lock (a read run on a caller's thread, which must not block).
     no_wait: Cell<bool>,
     /// Set while SQLite's own busy handler stands in place of ours, with SQLite's timeout equal to `busy_timeout`
@@ -192,7 +194,22 @@ extern "C" fn busy_callback(data: *mut c_void, count: c_int) -> c_int {
     if waited >= timeout {
         return 0;
     }
-    std::thread::sleep(Duration::from_millis(delay.min(timeout - waited)));
+    // A call cancelled (or interrupted) while it waits, or past its statement deadline, stops waiting: the wait is
+    // no statement step, so neither the interrupt nor the progress handler would reach it before the busy timeout.
+    // SAFETY: `p.db` is the live connection this handler belongs to; sqlite3_is_interrupted only reads a flag.
+    if unsafe { ffi::sqlite3_is_interrupted(p.db) } != 0 {
+        return 0;
+    }
+    let mut delay = Duration::from_millis(delay.min(timeout - waited));
+    if let Some(deadline) = p.deadline.get() {
+        let now = Instant::now();
+        if now >= deadline {
+            p.fired.set(true);
+            return 0;
+        }
+        delay = delay.min(deadline - now);
+    }
+    std::thread::sleep(delay);
     1
 }
 
@@ -372,6 +389,7 @@ impl RawConnection {
                 budget: Cell::new(None),
                 fired: Cell::new(false),
                 busy_timeout: Cell::new(Duration::ZERO),
+                db,
                 no_wait: Cell::new(false),
                 replaced: Cell::new(false),
                 role: Cell::new(Role::Lone),
@@ -528,6 +546,27 @@ impl RawConnection {
         // reads it (see `authorizer`).
         let rc = unsafe { ffi::sqlite3_set_authorizer(self.handle(), Some(authorizer), data.cast_mut().cast()) };
         self.check(rc)
+    }
+
+    /// The busy timeout in force.
+    pub fn busy_timeout(&self) -> Duration {
+        if matches!(self.progress.seen.get(), Some(BusyPragma::Set(_))) {
+            self.progress.settle();
+        }
+        self.progress.busy_timeout.get()
+    }
+
+    /// Put our busy handler back if `PRAGMA busy_timeout` put SQLite's in its place: SQLite's waits as long, but
+    /// only ours stops waiting when the call is cancelled, interrupted or past its statement timeout. Called before
+    /// every job (a flag check when nothing changed).
+    #[inline]
+    pub fn restore_busy_handler(&self) {
+        if matches!(self.progress.seen.get(), Some(BusyPragma::Set(_))) {
+            self.progress.settle();
+        }
+        if self.progress.replaced.get() {
+            let _ = self.install_busy_handler();
+        }
     }
 
     /// Put our busy handler in place (with the timeout in `progress`).

@@ -123,6 +123,13 @@ impl RawStatement {
 
     #[cold]
     fn error(&self, rc: c_int) -> Error {
+        // A wait for a lock that an interrupt cut short (see the busy handler) was interrupted, not busy.
+        // SAFETY: `db` is the live connection that prepared this statement; sqlite3_is_interrupted reads a flag.
+        let rc = if rc & 0xff == ffi::SQLITE_BUSY && unsafe { ffi::sqlite3_is_interrupted(self.db) } != 0 {
+            ffi::SQLITE_INTERRUPT
+        } else {
+            rc
+        };
         from_code(self.db, rc, Some(self.sql()))
     }
 

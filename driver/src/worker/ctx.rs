@@ -2,13 +2,14 @@
 //! pass writes found on a reader to the writer, and serve a transaction's own channel.
 
 use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
 use super::park::{Next, WorkerSpin};
-use super::{catch, stream, Completer, Core, Job, QueryReply};
+use super::{stream, Completer, Core, Job, QueryReply};
 use crate::blocking::Connection;
 use crate::{Error, ErrorKind, Result};
 
@@ -234,6 +235,9 @@ impl<'a> Ctx<'a> {
             // SQLite ended the transaction this job was sent to: it must not run, least of all in autocommit.
             return (Err(e), false);
         }
+        // A `PRAGMA busy_timeout` run by an earlier job put SQLite's busy handler in place of ours, which alone stops
+        // waiting for a lock when the call is cancelled or past its deadline.
+        conn.raw.restore_busy_handler();
         if self.guard_file && self.write_job.get() && conn.raw.has_moved() {
             return (Err(moved_error(conn)), false);
         }
@@ -249,19 +253,24 @@ impl<'a> Ctx<'a> {
         if let Some(b) = budget {
             conn.raw.set_lazy_deadline(b);
         }
-        let mut out = catch(|| f(conn));
+        // Only a panic caught here counts as one: a closure that returns an error of kind `Panicked` (passed on
+        // from elsewhere) did not stop half-way through its work.
+        let mut out = match catch_unwind(AssertUnwindSafe(|| f(conn))) {
+            Ok(out) => out,
+            Err(payload) => {
+                self.panicked.set(true);
+                Err(super::panicked(payload.as_ref()))
+            }
+        };
         if token != 0 {
             conn.raw.set_interrupt_token(0);
         }
         let mut fired = false;
         if timeout.is_some() || budget.is_some() {
-            fired = conn.raw.deadline_fired() && out.as_ref().is_err_and(|e| e.kind() == ErrorKind::Interrupted);
+            // The deadline stops a statement (interrupted) or its wait for a lock (busy).
+            fired = conn.raw.deadline_fired()
+                && out.as_ref().is_err_and(|e| matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::Busy));
             conn.raw.set_deadline(None);
-        }
-        if let Err(e) = &out {
-            if e.kind() == ErrorKind::Panicked {
-                self.panicked.set(true);
-            }
         }
         // Outside an explicit transaction a job must leave the connection as it found it: a transaction left open
         // (a panicking closure, `execute("BEGIN")`) would pin a reader's snapshot or leak into other callers' jobs.
@@ -321,10 +330,15 @@ impl<'a> Ctx<'a> {
         #[cfg(feature = "tracing")]
         let _entered = self.enter_span(job.sql());
         let len = |n: usize| u64::try_from(n).ok();
-        self.write_job.set(matches!(
-            job,
-            Job::Execute { .. } | Job::ExecuteBatch { .. } | Job::ExecuteMany { .. } | Job::Call(_)
-        ));
+        self.write_job.set(match &job {
+            Job::Execute { .. } | Job::ExecuteBatch { .. } | Job::ExecuteMany { .. } | Job::Call(_) => true,
+            // A read-shaped call writes too when its statement does (`INSERT ... RETURNING`).
+            Job::Query { sql, .. }
+            | Job::QueryMap { sql, .. }
+            | Job::QueryRow { sql, .. }
+            | Job::Stream { sql, .. } => self.guard_file && conn.statement_writes(sql),
+            _ => false,
+        });
         match job {
             Job::Execute { sql, params, reply } => {
                 self.exec_counted(conn, reply, |c| c.execute(&sql, params), |d| Some(d.rows_affected()));
@@ -351,7 +365,7 @@ impl<'a> Ctx<'a> {
                 self.exec(conn, reply, |_| Err(Error::new(ErrorKind::Misuse, "no transaction is open")))
             }
             Job::Setup(f) => {
-                let _ = catch(|| {
+                let _ = super::catch(|| {
                     f(conn);
                     Ok(())
                 });
@@ -419,7 +433,10 @@ impl<'a> Ctx<'a> {
                     break;
                 }
                 other => {
-                    tx.handle(conn, other);
+                    // A panic that escapes the job (a user value whose `Drop` panics: the closure of a job its caller
+                    // gave up on, or a result nobody waits for) struck outside any statement: the transaction is as
+                    // the job left it, and goes on, as the worker's loop goes on outside transactions.
+                    let _ = catch_unwind(AssertUnwindSafe(|| tx.handle(conn, other)));
                     let panicked = tx.panicked.get();
                     tx.finish_job(conn);
                     if panicked && conn.tx.aborted().is_none() {
@@ -442,7 +459,7 @@ impl<'a> Ctx<'a> {
 /// The error of a call stopped by the statement timeout `t`.
 #[cold]
 fn timed_out(e: Error, t: Duration) -> Error {
-    if e.kind() != ErrorKind::Interrupted {
+    if !matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::Busy) {
         return e;
     }
     let sql = e.sql().unwrap_or("").to_owned();

@@ -169,7 +169,7 @@ impl Core {
             self.stopped.store(true, Ordering::SeqCst);
             std::mem::take(&mut *w)
         };
-        wakers.into_iter().for_each(Waker::wake);
+        wakers.into_iter().for_each(reply::wake_caught);
     }
 
     /// Ready once every worker has stopped.
@@ -190,14 +190,24 @@ impl Core {
 
 /// Run `f`, turning a panic into an error.
 pub(crate) fn catch<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let msg = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a non-string panic payload".to_owned());
-        Err(Error::new(ErrorKind::Panicked, format!("the closure panicked: {msg}")))
-    })
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(panicked(payload.as_ref())))
+}
+
+/// The error a caught panic becomes.
+#[cold]
+pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> Error {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".to_owned());
+    Error::new(ErrorKind::Panicked, format!("the closure panicked: {msg}"))
+}
+
+/// The worker of `core` this thread is, if any: code running on it (a closure, decoder, SQL function or hook) must
+/// not wait for a job only this thread could run (see [`reentry`]).
+pub(crate) fn serving(core: &Core) -> Option<usize> {
+    reentry::on_worker(core)
 }
 
 /// The thread body of a worker: take jobs until a close job (or a closed queue), then close the connection.

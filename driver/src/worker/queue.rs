@@ -90,7 +90,8 @@ impl Queue {
                 self.waiting.store(false, Ordering::SeqCst);
                 std::mem::take(&mut *w)
             };
-            wakers.into_iter().for_each(Waker::wake);
+            // Callers' wakers, woken on a worker's thread: one that panics must not take the worker down.
+            wakers.into_iter().for_each(super::reply::wake_caught);
         }
     }
 }

@@ -44,6 +44,12 @@ impl Drop for OnWorker {
     }
 }
 
+/// The worker of `core` this thread is, if any.
+pub(crate) fn on_worker(core: &Core) -> Option<usize> {
+    let (at, id) = ON_WORKER.with(Cell::get)?;
+    (at == addr(core)).then_some(id)
+}
+
 /// The error for a call sent to `route` from a worker thread of `core` that alone serves it; None if the call may
 /// go.
 #[inline]
@@ -63,9 +69,9 @@ pub(crate) fn would_wait_for_itself(core: &Core, route: Route<'_>) -> Option<Err
         Error::new(
             ErrorKind::Misuse,
             format!(
-                "a call to the pool was made from code running on the pool's {who} thread (a closure, SQL function \
-                 or hook) and would wait for that same thread, which never comes free; run it after the code \
-                 returns, or from another thread"
+                "a call to the pool was made from code running on the pool's {who} thread (a closure, decoder, SQL \
+                 function or hook) and would wait for itself forever: only that thread could run it; use the \
+                 blocking connection the code is given, or make the call after the code returns"
             ),
         )
     })

@@ -99,7 +99,7 @@ impl<T> Completer<T> {
         if s.compare_exchange(RUNNING, READY, Ordering::AcqRel, Ordering::Acquire).is_ok()
             || s.compare_exchange(QUEUED, READY, Ordering::AcqRel, Ordering::Acquire).is_ok()
         {
-            self.slot.waker.wake();
+            wake(&self.slot.waker);
         }
         // Otherwise the caller cancelled, and the value goes with the slot. Either way the job is settled, so the
         // drop below must not mark it abandoned: it only finds READY or CANCELLED now and does nothing.
@@ -122,9 +122,20 @@ trait Publish: Send + Sync {
 impl<T: Send> Publish for Slot<T> {
     fn publish(&self) {
         if self.state.compare_exchange(FILLED, READY, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-            self.waker.wake();
+            wake(&self.waker);
         }
     }
+}
+
+/// Wake the caller from a worker. The waker is the caller's executor's code: one that panics must not unwind
+/// through the worker (out of a transaction it serves, or out of a `Drop` during another unwind, which would abort).
+pub(crate) fn wake(waker: &AtomicWaker) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+}
+
+/// As [`wake`], for a waker of a caller waiting for something else (room in a queue, the workers to stop).
+pub(crate) fn wake_caught(waker: std::task::Waker) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
 }
 
 fn token_of<T>(slot: &Arc<Slot<T>>) -> u64 {
@@ -138,7 +149,7 @@ impl<T> Drop for Completer<T> {
         if s.compare_exchange(RUNNING, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_ok()
             || s.compare_exchange(QUEUED, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_ok()
         {
-            self.slot.waker.wake();
+            wake(&self.slot.waker);
         }
     }
 }

@@ -84,8 +84,8 @@ impl Shared {
             return Poll::Ready(tx.send(j).map_err(|_| {
                 Error::new(
                     ErrorKind::TransactionAborted,
-                    "the transaction is no longer open (it was rolled back after a closure panicked, or its \
-                     worker stopped)",
+                    "the transaction is no longer open (it was committed, rolled back or dropped, or its worker \
+                     stopped)",
                 )
             }));
         }
@@ -179,6 +179,14 @@ impl Shared {
                 std::thread::yield_now();
             }
             self.core.send_close();
+        }
+        if super::serving(&self.core).is_some() {
+            // Inside one of the pool's own jobs: the workers stop only after it, so waiting here would never end.
+            return Err(Error::new(
+                ErrorKind::Misuse,
+                "close() was awaited inside a closure or decoder running on one of the pool's own workers, which \
+                 stop only after it returns, so waiting would wait for itself forever; the pool is closing",
+            ));
         }
         futures::future::poll_fn(|cx| self.core.poll_stopped(cx)).await;
         match self.core.dead_workers.load(Ordering::SeqCst) {

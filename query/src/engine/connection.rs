@@ -1,5 +1,6 @@
 //! [`AsyncConnection`]: statements on an engine, commit-as-you-go, and nested savepoints.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -59,6 +60,26 @@ impl std::fmt::Debug for AsyncConnection {
     }
 }
 
+thread_local! {
+    /// The connection (its `ConnInner`'s address) whose [`AsyncConnection::run_sync`] closure runs on this thread now.
+    static RUNNING_SYNC: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks the thread as running a `run_sync` closure of one connection while it lives.
+struct RunningSync(usize);
+
+impl RunningSync {
+    fn enter(conn: usize) -> Self {
+        RunningSync(RUNNING_SYNC.with(|c| c.replace(conn)))
+    }
+}
+
+impl Drop for RunningSync {
+    fn drop(&mut self) {
+        RUNNING_SYNC.with(|c| c.set(self.0));
+    }
+}
+
 /// Clears `in_tx` when dropped: at the end of [`AsyncConnection::end`], or when its future is dropped.
 struct ClearOnDrop<'a>(&'a AtomicBool);
 
@@ -109,6 +130,15 @@ impl AsyncConnection {
     /// Lock the connection's state, failing if the engine was disposed, and run queued savepoint rollbacks.
     pub(super) async fn state(&self) -> Result<MutexGuard<'_, Option<Transaction>>> {
         self.inner.engine.check_open()?;
+        if RUNNING_SYNC.with(Cell::get) == Arc::as_ptr(&self.inner) as usize {
+            // A `run_sync` closure of this connection blocks on it again: it holds the lock this would wait for.
+            return Err(Error::Driver(asqlite::Error::new(
+                asqlite::ErrorKind::Misuse,
+                "a call on a connection was made from inside its own run_sync closure, which holds the connection \
+                 until it returns, so it would wait for itself forever; use the blocking connection the closure is \
+                 given",
+            )));
+        }
         let guard = self.inner.tx.lock().await;
         let pending = std::mem::take(&mut *lock(&self.inner.pending));
         if let Some(tx) = guard.as_ref() {
@@ -447,7 +477,9 @@ impl AsyncConnection {
     }
 
     /// Run a closure with the driver's blocking connection on the writer, inside this connection's transaction
-    /// (begun if needed): `conn.run_sync(move |c| meta.create_all(c))`.
+    /// (begun if needed): `conn.run_sync(move |c| meta.create_all(c))`. The closure holds this connection until it
+    /// returns: a call on it from inside the closure (`block_on(conn.execute(..))`) fails with the driver's
+    /// [`ErrorKind::Misuse`](asqlite::ErrorKind::Misuse) instead of waiting for itself; use `c`.
     ///
     /// # Cancel safety
     ///
@@ -460,7 +492,13 @@ impl AsyncConnection {
     {
         let mut guard = self.state().await?;
         let tx = self.ensure_tx(&mut guard).await?;
-        let r = tx.call(move |c| Ok(f(c))).await?;
+        let me = Arc::as_ptr(&self.inner) as usize;
+        let r = tx
+            .call(move |c| {
+                let _running = RunningSync::enter(me);
+                Ok(f(c))
+            })
+            .await?;
         r.map_err(Into::into)
     }
 

@@ -50,7 +50,7 @@ pub(crate) struct WakeOnDrop(pub Arc<StreamLink>);
 
 impl Drop for WakeOnDrop {
     fn drop(&mut self) {
-        self.0.waker.wake();
+        super::reply::wake(&self.0.waker);
     }
 }
 
@@ -69,7 +69,7 @@ fn deliver(ctx: &Ctx<'_>, tx: &Sender<Result<Chunk>>, link: &StreamLink, item: R
     loop {
         match tx.send_timeout(item, PAUSE_SLICE) {
             Ok(()) => {
-                link.waker.wake();
+                super::reply::wake(&link.waker);
                 return Delivery::Sent;
             }
             Err(SendTimeoutError::Disconnected(_)) => return Delivery::ConsumerGone,

@@ -219,8 +219,12 @@ assert_eq!(row.get::<serde_json::Value>("body")?["tags"][0], "used");
 //! - `tracing`: each job runs in a span `asqlite.statement` with its SQL, worker, rows and duration; jobs slower
 //!   than [`PoolBuilder::slow_statement_threshold`] log a warning.
 //! - `chrono`, `time`, `uuid`, `serde_json`, `rust_decimal`: the value types above.
+//! - `arrow`: results as Apache Arrow record batches ([`Client::query_arrow`], [`Client::stream_arrow`],
+//!   `blocking::Connection::query_arrow`), the arrow crates re-exported as `asqlite::arrow` (see that module).
 #![warn(missing_docs)]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod blocking;
 mod client;
 mod conn_state;

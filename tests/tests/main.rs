@@ -1,5 +1,6 @@
 //! End-to-end tests of asqlite: one test binary, one module per concern.
 
+mod arrow;
 mod blocking;
 mod common;
 mod conn_state;

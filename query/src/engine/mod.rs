@@ -7,6 +7,8 @@
 //! back. [`Engine::begin`] gives a connection with its transaction already begun, and
 //! [`Engine::transaction`] runs a closure in one, committing on `Ok` and rolling back on `Err`.
 
+#[cfg(feature = "arrow")]
+mod arrow;
 mod connection;
 mod savepoint;
 

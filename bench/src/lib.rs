@@ -26,6 +26,8 @@ pub mod report;
 pub mod svg;
 
 pub use contender::{Contender, Group, Kind, Options, Sample, Workload};
+/// The arrow workload and its contenders (the report's `--workloads arrow`).
+pub use contenders::arrow;
 pub use data::{Car, Fixture, NewCar, Sizes};
 
 /// Errors of the harness: any error of any contender, boxed.

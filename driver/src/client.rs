@@ -45,6 +45,12 @@ impl Client {
         &self.shared
     }
 
+    /// Where the handle's reads go (the Arrow methods' route, in `crate::arrow`).
+    #[cfg(feature = "arrow")]
+    pub(crate) fn read_route(&self) -> &OwnedRoute {
+        &self.read
+    }
+
     /// Run one statement; returns the rows it changed and the last inserted rowid.
     ///
     /// # Cancel safety

@@ -341,8 +341,12 @@ assert_eq!(row.get::<serde_json::Value>("body")?["tags"][0], "used");
 //! - `chrono`, `time`, `uuid`, `serde_json`, `rust_decimal`: the value types above.
 //! - `load_extension`: `blocking::Connection::load_extension`, to load SQLite extensions from shared libraries
 //!   (off by default; loading is switched on only for the call).
+//! - `arrow`: results as Apache Arrow record batches ([`Client::query_arrow`], [`Client::stream_arrow`],
+//!   `blocking::Connection::query_arrow`), the arrow crates re-exported as `asqlite::arrow` (see that module).
 #![warn(missing_docs)]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod backup;
 pub mod blob;
 pub mod blocking;

@@ -186,6 +186,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod cache;
 pub mod compile;
 mod ddl;

@@ -16,6 +16,9 @@ pub struct QueryResult {
     pub(crate) rows: Rows,
     pub(crate) rows_affected: u64,
     pub(crate) last_insert_rowid: i64,
+    /// The Arrow fields of the result's columns, from the statement (see `crate::arrow`).
+    #[cfg(feature = "arrow")]
+    pub(crate) arrow_fields: Option<std::sync::Arc<[Option<asqlite::arrow::FieldRef>]>>,
 }
 
 impl fmt::Debug for QueryResult {
@@ -30,11 +33,11 @@ impl fmt::Debug for QueryResult {
 
 impl QueryResult {
     pub(crate) fn from_rows(rows: Rows) -> Self {
-        QueryResult { rows, rows_affected: 0, last_insert_rowid: 0 }
+        QueryResult { rows, ..QueryResult::default() }
     }
 
     pub(crate) fn from_done(rows_affected: u64, last_insert_rowid: i64) -> Self {
-        QueryResult { rows: Rows::default(), rows_affected, last_insert_rowid }
+        QueryResult { rows_affected, last_insert_rowid, ..QueryResult::default() }
     }
 
     /// The column names.
@@ -138,6 +141,26 @@ impl QueryResult {
     /// Every row decoded into `T` through serde (`#[derive(Deserialize)]` structs by column name, or tuples).
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
         self.rows.iter().map(crate::serde_rows::from_row).collect()
+    }
+
+    /// The rows as one Arrow record batch (feature `arrow`), typed by the statement's tables' columns with their
+    /// nullability (see [`crate::arrow`]); columns this layer cannot type take their type from the values.
+    #[cfg(feature = "arrow")]
+    pub fn to_arrow(&self) -> Result<asqlite::arrow::RecordBatch> {
+        let mut options = asqlite::arrow::ArrowOptions::new();
+        if let Some(fields) = self.arrow_fields.as_deref().filter(|f| f.len() == self.columns().len()) {
+            options = options.fields(fields.iter().cloned());
+        }
+        Ok(self.rows.to_arrow_with(&options)?)
+    }
+
+    #[cfg(feature = "arrow")]
+    pub(crate) fn with_arrow_fields(
+        mut self,
+        fields: Option<std::sync::Arc<[Option<asqlite::arrow::FieldRef>]>>,
+    ) -> Self {
+        self.arrow_fields = fields;
+        self
     }
 
     /// The driver's rows.

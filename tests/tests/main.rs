@@ -1,5 +1,6 @@
 //! End-to-end tests of asqlite: one test binary, one module per concern.
 
+mod arrow;
 mod attack;
 mod blocking;
 mod common;

@@ -1,21 +1,26 @@
 //! Runs every workload for every contender, alternating contenders over several rounds, and prints markdown
 //! tables: median throughput and its ratio of rusqlite, CPU time per operation, peak memory of streaming against
 //! collecting 1M rows (each in a child process), and the CPU an idle pool uses. Writes an SVG chart of the ratios.
+//! The `arrow` workload (1M rows into Arrow record batches, against rusqlite into Arrow builders) has its own
+//! contenders and table; `--connectorx` adds ConnectorX on the same file (`python3 bench/connectorx_arrow.py`).
 //!
 //! ```text
 //! cargo run --release -p asqlite-bench --bin report -- [--rounds N] [--time-ms MS] [--readers N]
-//!     [--workloads insert,point,...] [--contenders rusqlite,asqlite-pool,...] [--multi-thread] [--no-spin]
-//!     [--small] [--svg PATH] [--fixture DIR] [--skip-memory] [--skip-idle]
+//!     [--workloads insert,point,point64,scan,stream,arrow] [--contenders rusqlite,asqlite-pool,...]
+//!     [--multi-thread] [--no-spin] [--small] [--svg PATH] [--fixture DIR] [--skip-memory] [--skip-idle]
+//!     [--connectorx]
 //! ```
 //!
 //! `ASQLITE_BENCH_ROUNDS` and `ASQLITE_BENCH_TIME_MS` set the defaults of `--rounds` (3) and `--time-ms` (400: the
 //! least time each contender spends on each workload in each round; at least one batch runs). `--fixture DIR`
-//! keeps the database in DIR and reuses it on the next run (a profiler then skips building it).
+//! keeps the database in DIR and reuses it on the next run (a profiler then skips building it). `--contenders`
+//! names the arrow contenders too (`rusqlite-arrow`, `asqlite-pool-stream`, ...; the floors always run).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use asqlite_bench::arrow::{ArrowKind, ArrowResults};
 use asqlite_bench::measure::{cpu_time, peak_rss_kib, reset_peak_rss, rss_kib};
 use asqlite_bench::report::{Idle, Memory, Parallel, Results};
 use asqlite_bench::{Contender, Fixture, Kind, Options, Result, Sizes, Workload};
@@ -32,6 +37,10 @@ struct Args {
     fixture: Option<PathBuf>,
     memory: bool,
     idle: bool,
+    /// Run the arrow workload, with these contenders.
+    arrow: bool,
+    arrow_kinds: Vec<ArrowKind>,
+    connectorx: bool,
     child: Option<Child>,
 }
 
@@ -39,6 +48,7 @@ struct Args {
 enum Child {
     Memory { kind: Kind, workload: Workload, dir: PathBuf },
     Idle { kind: Kind, dir: PathBuf },
+    Arrow { kind: ArrowKind, dir: PathBuf },
 }
 
 fn env_number(name: &str, default: u64) -> Result<u64> {
@@ -64,6 +74,9 @@ fn parse_args() -> Result<Args> {
         fixture: None,
         memory: true,
         idle: true,
+        arrow: true,
+        arrow_kinds: ArrowKind::ALL.to_vec(),
+        connectorx: false,
         child: None,
     };
     let mut it = std::env::args().skip(1);
@@ -75,8 +88,22 @@ fn parse_args() -> Result<Args> {
             "--rounds" => args.rounds = value(&mut it, &flag)?.parse()?,
             "--time-ms" => args.time = Duration::from_millis(value(&mut it, &flag)?.parse()?),
             "--readers" => args.options.readers = value(&mut it, &flag)?.parse()?,
-            "--workloads" => args.workloads = list(&value(&mut it, &flag)?, Workload::parse)?,
-            "--contenders" => args.kinds = list(&value(&mut it, &flag)?, Kind::parse)?,
+            "--workloads" => {
+                let v = value(&mut it, &flag)?;
+                args.arrow = v.split(',').any(|w| w.trim() == "arrow");
+                let rest: Vec<&str> = v.split(',').filter(|w| w.trim() != "arrow").collect();
+                args.workloads = if rest.is_empty() { Vec::new() } else { list(&rest.join(","), Workload::parse)? };
+            }
+            "--contenders" => {
+                let v = value(&mut it, &flag)?;
+                let names: Vec<&str> = v.split(',').map(str::trim).collect();
+                args.arrow_kinds = names.iter().filter_map(|n| ArrowKind::parse(n)).collect();
+                args.kinds = names.iter().filter_map(|n| Kind::parse(n)).collect();
+                if let Some(bad) = names.iter().find(|n| Kind::parse(n).is_none() && ArrowKind::parse(n).is_none()) {
+                    return Err(format!("unknown name {bad:?}").into());
+                }
+            }
+            "--connectorx" => args.connectorx = true,
             "--multi-thread" => args.options.multi_thread = true,
             "--no-spin" => args.options.spin = false,
             "--small" => args.sizes = Sizes::SMALL,
@@ -89,12 +116,17 @@ fn parse_args() -> Result<Args> {
                 let workload = Workload::parse(&value(&mut it, &flag)?).ok_or("unknown workload")?;
                 args.child = Some(Child::Memory { kind, workload, dir: value(&mut it, &flag)?.into() });
             }
+            "--child-arrow" => {
+                let kind = ArrowKind::parse(&value(&mut it, &flag)?).ok_or("unknown arrow contender")?;
+                args.child = Some(Child::Arrow { kind, dir: value(&mut it, &flag)?.into() });
+            }
             "--child-idle" => {
                 let kind = Kind::parse(&value(&mut it, &flag)?).ok_or("unknown contender")?;
                 args.child = Some(Child::Idle { kind, dir: value(&mut it, &flag)?.into() });
             }
             "-h" | "--help" => {
-                println!("{}", include_str!("report.rs").lines().take(15).collect::<Vec<_>>().join("\n"));
+                let doc: Vec<&str> = include_str!("report.rs").lines().take_while(|l| l.starts_with("//!")).collect();
+                println!("{}", doc.join("\n"));
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?} (try --help)").into()),
@@ -105,6 +137,9 @@ fn parse_args() -> Result<Args> {
     }
     if !args.kinds.contains(&Kind::Rusqlite) {
         args.kinds.insert(0, Kind::Rusqlite); // every ratio is of rusqlite
+    }
+    if !args.arrow_kinds.contains(&ArrowKind::Rusqlite) {
+        args.arrow_kinds.insert(0, ArrowKind::Rusqlite); // and of rusqlite into builders
     }
     Ok(args)
 }
@@ -198,6 +233,95 @@ fn child_memory(args: &Args, kind: Kind, workload: Workload, dir: &Path) -> Resu
     Ok(())
 }
 
+/// Peak memory of one arrow contender: one read to warm up, then the measured one.
+fn child_arrow(args: &Args, kind: ArrowKind, dir: &Path) -> Result<()> {
+    let fixture = Fixture::open(dir, args.sizes)?;
+    let mut c = kind.open(&fixture, &args.options)?;
+    c.run()?;
+    let reset = reset_peak_rss();
+    let before = rss_kib().ok_or("no /proc/self/status")?;
+    c.run()?;
+    let peak = peak_rss_kib().ok_or("no /proc/self/status")?;
+    if !reset {
+        eprintln!("could not reset the peak RSS: the figure includes start-up");
+    }
+    println!("peak_kib={}", peak.saturating_sub(before));
+    Ok(())
+}
+
+/// The arrow workload: every contender, alternating over the rounds, then each one's peak memory in a child, then
+/// ConnectorX if asked.
+fn measure_arrow(args: &Args, fixture: &Fixture) -> Result<ArrowResults> {
+    eprintln!("arrow: preparing the table");
+    let expected = asqlite_bench::arrow::prepare(fixture)?;
+    let mut results = ArrowResults {
+        kinds: args.arrow_kinds.clone(),
+        rows: u64::from(fixture.sizes.stream_rows),
+        ..ArrowResults::default()
+    };
+    let mut contenders = Vec::new();
+    for &k in &args.arrow_kinds {
+        let mut c = k.open(fixture, &args.options)?;
+        let s = c.run()?; // warm-up, and a check of its answer
+        if s.checksum != expected {
+            return Err(format!("arrow {}: checksum {} but expected {expected}", k.name(), s.checksum).into());
+        }
+        contenders.push(c);
+    }
+    for round in 0..args.rounds {
+        let n = contenders.len();
+        for i in 0..n {
+            let c = &mut contenders[(i + round) % n];
+            let start = Instant::now();
+            let mut batches = 0;
+            while batches == 0 || start.elapsed() < args.time {
+                let s = c.run()?;
+                if s.checksum != expected {
+                    return Err(
+                        format!("arrow {}: checksum {} but expected {expected}", c.kind().name(), s.checksum).into()
+                    );
+                }
+                results.add(c.kind(), &s);
+                batches += 1;
+            }
+            eprintln!("round {}/{} arrow    {:<20} {:>3} batches", round + 1, args.rounds, c.kind().name(), batches);
+        }
+    }
+    drop(contenders);
+    let dir = fixture.dir().to_string_lossy().into_owned();
+    if args.memory {
+        for &k in &args.arrow_kinds {
+            eprintln!("peak memory: arrow {}", k.name());
+            if let Some(kib) = run_child(args, &["--child-arrow", k.name(), &dir], "peak_kib")?.first() {
+                results.memory.insert(k, *kib);
+            }
+        }
+    }
+    if args.connectorx {
+        results.connectorx = Some(connectorx(args, fixture)?);
+    }
+    Ok(results)
+}
+
+/// ConnectorX on the same file: `python3 bench/connectorx_arrow.py`, which prints `rows_per_s=` and `peak_kib=`.
+fn connectorx(args: &Args, fixture: &Fixture) -> Result<(f64, Option<u64>)> {
+    eprintln!("arrow: connectorx");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("connectorx_arrow.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(&fixture.path)
+        .args(["--rounds", &args.rounds.to_string(), "--time-ms", &args.time.as_millis().to_string()])
+        .output()?;
+    if !out.status.success() {
+        return Err(format!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let field = |key: &str| stdout.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix('=').map(str::to_owned));
+    let rate: f64 = field("rows_per_s").ok_or("connectorx printed no rows_per_s")?.parse()?;
+    let kib = field("peak_kib").and_then(|v| v.parse().ok());
+    Ok((rate, kib))
+}
+
 fn child_idle(args: &Args, kind: Kind, dir: &Path) -> Result<()> {
     let fixture = Fixture::open(dir, args.sizes)?;
     let mut c = kind.open(&fixture, &args.options)?;
@@ -277,26 +401,14 @@ fn machine() -> String {
     )
 }
 
-fn run(args: &Args) -> Result<()> {
-    if let Some(child) = &args.child {
-        return match child {
-            Child::Memory { kind, workload, dir } => child_memory(args, *kind, *workload, dir),
-            Child::Idle { kind, dir } => child_idle(args, *kind, dir),
-        };
-    }
-    let header = machine();
-    eprintln!("building the fixture ({} rows, {} streamed)", args.sizes.rows, args.sizes.stream_rows);
-    let fixture = match &args.fixture {
-        Some(dir) => Fixture::reuse_or_create(dir, args.sizes)?,
-        None => Fixture::create(args.sizes)?,
-    };
-    let mut results = Results { kinds: args.kinds.clone(), workloads: args.workloads.clone(), ..Default::default() };
-    measure(args, &fixture, &mut results)?;
+/// The main workloads: throughput, the parallel-read ceiling, peak memory and idle CPU.
+fn measure_main(args: &Args, fixture: &Fixture, results: &mut Results) -> Result<()> {
+    measure(args, fixture, results)?;
 
     if args.workloads.contains(&Workload::Point64) {
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(2);
         eprintln!("parallel reads: 1 and {threads} threads");
-        results.parallel = Some(parallel(&fixture, threads, args.rounds, args.time)?);
+        results.parallel = Some(parallel(fixture, threads, args.rounds, args.time)?);
     }
 
     let dir = fixture.dir().to_string_lossy().into_owned();
@@ -332,6 +444,29 @@ fn run(args: &Args) -> Result<()> {
             });
         }
     }
+    Ok(())
+}
+
+fn run(args: &Args) -> Result<()> {
+    if let Some(child) = &args.child {
+        return match child {
+            Child::Memory { kind, workload, dir } => child_memory(args, *kind, *workload, dir),
+            Child::Idle { kind, dir } => child_idle(args, *kind, dir),
+            Child::Arrow { kind, dir } => child_arrow(args, *kind, dir),
+        };
+    }
+    let header = machine();
+    eprintln!("building the fixture ({} rows, {} streamed)", args.sizes.rows, args.sizes.stream_rows);
+    let fixture = match &args.fixture {
+        Some(dir) => Fixture::reuse_or_create(dir, args.sizes)?,
+        None => Fixture::create(args.sizes)?,
+    };
+    let mut results = Results { kinds: args.kinds.clone(), workloads: args.workloads.clone(), ..Default::default() };
+    let main_tables = !args.workloads.is_empty();
+    if main_tables {
+        measure_main(args, &fixture, &mut results)?;
+    }
+    let arrow = if args.arrow { Some(measure_arrow(args, &fixture)?) } else { None };
 
     let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     println!(
@@ -346,10 +481,18 @@ fn run(args: &Args) -> Result<()> {
         args.options.readers,
         if args.options.spin { "on" } else { "off" }
     );
-    print!("{}", results.markdown());
-    let chart = results.chart("asqlite and peers: throughput as a ratio of rusqlite (higher is better)");
-    std::fs::write(&args.svg, chart.render())?;
-    eprintln!("wrote {}", args.svg.display());
+    if main_tables {
+        print!("{}", results.markdown());
+        let chart = results.chart("asqlite and peers: throughput as a ratio of rusqlite (higher is better)");
+        std::fs::write(&args.svg, chart.render())?;
+        eprintln!("wrote {}", args.svg.display());
+    }
+    if let Some(arrow) = arrow {
+        if main_tables {
+            println!();
+        }
+        print!("{}", arrow.markdown());
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The contenders, one module each. Each opens its own connections on the fixture's database with WAL and
 //! `synchronous = NORMAL`, and decodes every row into a [`Car`](crate::Car).
 
+pub mod arrow;
 pub(crate) mod asqlite;
 pub(crate) mod blocking;
 pub(crate) mod engine;

@@ -172,6 +172,25 @@ impl<'s> RowRef<'s> {
         self.columns
     }
 
+    /// Column `i` as SQLite holds it, through its `sqlite3_value` (the Arrow builders' read of every cell).
+    #[cfg(feature = "arrow")]
+    #[inline]
+    pub(crate) fn cell(&self, i: usize) -> Column<'_> {
+        match self.src {
+            Source::Statement(stmt) => stmt.column_cell(i),
+            Source::Row(_) => self.column(i),
+        }
+    }
+
+    /// The declared type of column `i`, read from the statement (None for a row copied out of it).
+    #[cfg(feature = "arrow")]
+    pub(crate) fn decltype(&self, i: usize) -> Option<String> {
+        match self.src {
+            Source::Statement(stmt) => stmt.column_decltype(i),
+            Source::Row(_) => None,
+        }
+    }
+
     /// The number of columns.
     pub fn len(&self) -> usize {
         self.columns.len()

@@ -244,6 +244,22 @@ impl RawStatement {
         }
     }
 
+    /// The declared type of result column `i` (`sqlite3_column_decltype`): the type its table column was declared
+    /// with, or None for an expression, a column declared without a type, or an index out of range.
+    #[cfg(feature = "arrow")]
+    pub fn column_decltype(&self, i: usize) -> Option<String> {
+        // SAFETY: the statement is live; the returned UTF-8 string is valid until the statement is finalized or
+        // re-prepared (or the next call for this column), and is copied at once.
+        unsafe {
+            let p = ffi::sqlite3_column_decltype(self.ptr(), cidx(i));
+            if p.is_null() {
+                None
+            } else {
+                Some(CStr::from_ptr(p).to_string_lossy().into_owned())
+            }
+        }
+    }
+
     /// The value of column `i` of the current row, or the bytes of TEXT that is not UTF-8 (one `from_utf8` check
     /// on the way, as before).
     #[inline]
@@ -269,6 +285,44 @@ impl RawStatement {
                 ffi::SQLITE_BLOB => {
                     let p = ffi::sqlite3_column_blob(self.ptr(), c);
                     let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
+                    let bytes =
+                        if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), n) };
+                    Column::Value(ValueRef::Blob(bytes))
+                }
+                _ => Column::Value(ValueRef::Null),
+            }
+        }
+    }
+
+    /// As [`column_value`](Self::column_value), through the column's `sqlite3_value`: one column lookup per cell
+    /// instead of two (the Arrow builders read every cell of every row).
+    #[cfg(feature = "arrow")]
+    #[inline]
+    pub fn column_cell(&self, i: usize) -> Column<'_> {
+        // SAFETY: a row is current (as for `column_value`). sqlite3_column_value returns the column's value, valid
+        // until the next step, reset or finalize; it is "unprotected", which only restricts its use to the
+        // connection's own thread (a statement never leaves it). Text and blob pointers are read before their byte
+        // counts, as SQLite documents, and are valid for that many bytes until the next step or reset.
+        unsafe {
+            let v = ffi::sqlite3_column_value(self.ptr(), cidx(i));
+            if v.is_null() {
+                return Column::Value(ValueRef::Null);
+            }
+            match ffi::sqlite3_value_type(v) {
+                ffi::SQLITE_INTEGER => Column::Value(ValueRef::Integer(ffi::sqlite3_value_int64(v))),
+                ffi::SQLITE_FLOAT => Column::Value(ValueRef::Real(ffi::sqlite3_value_double(v))),
+                ffi::SQLITE_TEXT => {
+                    let p = ffi::sqlite3_value_text(v);
+                    let n = usize::try_from(ffi::sqlite3_value_bytes(v)).unwrap_or(0);
+                    let bytes = if p.is_null() { &[][..] } else { std::slice::from_raw_parts(p, n) };
+                    match std::str::from_utf8(bytes) {
+                        Ok(s) => Column::Value(ValueRef::Text(s)),
+                        Err(_) => Column::NonUtf8Text(bytes),
+                    }
+                }
+                ffi::SQLITE_BLOB => {
+                    let p = ffi::sqlite3_value_blob(v);
+                    let n = usize::try_from(ffi::sqlite3_value_bytes(v)).unwrap_or(0);
                     let bytes =
                         if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), n) };
                     Column::Value(ValueRef::Blob(bytes))

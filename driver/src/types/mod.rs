@@ -73,8 +73,10 @@ pub use ::uuid;
 
 #[cfg(feature = "chrono")]
 mod chrono_types;
-#[cfg(any(feature = "chrono", feature = "time"))]
-mod datetime_text;
+// Also read by the `arrow` feature's Date32, Timestamp and Time64 columns (the same accepted text).
+#[cfg(any(feature = "chrono", feature = "time", feature = "arrow"))]
+#[cfg_attr(not(any(feature = "chrono", feature = "time")), allow(dead_code))]
+pub(crate) mod datetime_text;
 #[cfg(feature = "rust_decimal")]
 mod decimal;
 #[cfg(feature = "serde_json")]

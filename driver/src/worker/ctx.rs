@@ -123,7 +123,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Account for the finished job (once): counters first, so they are exact when the caller wakes.
-    pub(super) fn settle(&self, conn: &Connection) {
+    pub(crate) fn settle(&self, conn: &Connection) {
         if self.settled.replace(true) {
             return;
         }
@@ -357,6 +357,8 @@ impl<'a> Ctx<'a> {
             Job::QueryMap { sql, params, job } => job.run(conn, self, &sql, params),
             Job::QueryRow { sql, params, job } => job.run(conn, self, &sql, params),
             Job::Stream { sql, params, sink } => stream::run(self, conn, &sql, params, sink),
+            #[cfg(feature = "arrow")]
+            Job::Arrow { sql, params, job } => (*job).run(self, conn, &sql, params),
             Job::Call(job) => job.run(conn, self),
             Job::Begin { reply, .. } => {
                 self.exec(conn, reply, |_| Err(Error::new(ErrorKind::Misuse, "a transaction is already open")))

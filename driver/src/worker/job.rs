@@ -100,6 +100,14 @@ pub(crate) enum Job {
         params: Params,
         sink: StreamSink,
     },
+    /// `query_arrow` and `stream_arrow` (see `crate::arrow`).
+    #[cfg(feature = "arrow")]
+    Arrow {
+        sql: Box<str>,
+        params: Params,
+        /// Boxed: it is bigger than the other jobs, which should not grow for it.
+        job: Box<crate::arrow::ArrowJob>,
+    },
     Call(Box<dyn CallJob>),
     /// Begin a transaction, then take jobs only from `jobs` until it ends.
     Begin {
@@ -129,6 +137,8 @@ impl Job {
             | Job::QueryMap { sql, .. }
             | Job::QueryRow { sql, .. }
             | Job::Stream { sql, .. } => Some(sql),
+            #[cfg(feature = "arrow")]
+            Job::Arrow { sql, .. } => Some(sql),
             _ => None,
         }
     }

@@ -217,7 +217,7 @@ impl AsyncConnection {
     }
 
     /// Compile through the engine's cache and check the parameters against the statement.
-    fn prepare(&self, stmt: Stmt<'_>, params: &Params) -> Result<Compiled> {
+    pub(super) fn prepare(&self, stmt: Stmt<'_>, params: &Params) -> Result<Compiled> {
         if let Some(e) = params.error() {
             return Err(Error::Params(e.to_string()));
         }
@@ -279,7 +279,11 @@ impl AsyncConnection {
         let params = params.into_params()?;
         let compiled = self.prepare(stmt.as_stmt(), &params)?;
         let values = compiled.bind_params(&params)?;
-        self.run(&compiled, values).await
+        let result = self.run(&compiled, values).await?;
+        // The types of the result's columns, for `QueryResult::to_arrow`.
+        #[cfg(feature = "arrow")]
+        let result = result.with_arrow_fields(crate::arrow::result_fields(stmt.as_stmt()));
+        Ok(result)
     }
 
     async fn run(&self, compiled: &Compiled, values: Params) -> Result<QueryResult> {

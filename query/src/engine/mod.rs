@@ -94,6 +94,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "arrow")]
+mod arrow;
 mod connection;
 mod savepoint;
 

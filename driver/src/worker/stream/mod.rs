@@ -39,10 +39,12 @@ pub(crate) struct StreamLink {
 /// How long the worker waits for the consumer between checks of its own queue.
 const PAUSE_SLICE: Duration = Duration::from_millis(1);
 
-enum Delivery {
+/// What became of an item offered to a stream's consumer.
+pub(crate) enum Delivery<T> {
     Sent,
     ConsumerGone,
-    Spill(Result<Chunk>),
+    /// Not sent: a job waits for this worker, so the rest must be set aside.
+    Spill(Result<T>),
 }
 
 /// Wakes the consumer when dropped, however the sink goes (run, skipped, or discarded with a closed queue).
@@ -64,12 +66,13 @@ pub(crate) struct StreamSink {
 
 /// Send one chunk (or the error that ended the rows), waiting while the consumer is behind; give it back to spill
 /// if a job waits for this worker (maybe the consumer's own, which then cannot drain the channel).
-fn deliver(ctx: &Ctx<'_>, tx: &Sender<Result<Chunk>>, link: &StreamLink, item: Result<Chunk>) -> Delivery {
+/// (Also the Arrow stream's: its items are record batches.)
+pub(crate) fn deliver<T>(ctx: &Ctx<'_>, tx: &Sender<Result<T>>, waker: &AtomicWaker, item: Result<T>) -> Delivery<T> {
     let mut item = item;
     loop {
         match tx.send_timeout(item, PAUSE_SLICE) {
             Ok(()) => {
-                super::reply::wake(&link.waker);
+                super::reply::wake(waker);
                 return Delivery::Sent;
             }
             Err(SendTimeoutError::Disconnected(_)) => return Delivery::ConsumerGone,
@@ -106,7 +109,7 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
             }
             let Some(full) = chunk.take() else { continue };
             if spill.is_empty() {
-                match deliver(ctx, &tx, &link.0, Ok(full)) {
+                match deliver(ctx, &tx, &link.0.waker, Ok(full)) {
                     Delivery::Sent => {}
                     Delivery::ConsumerGone => return Ok(()),
                     // Read the rest now, so the statement is reset before the waiting job runs.
@@ -127,7 +130,7 @@ pub(crate) fn run(ctx: &Ctx<'_>, conn: &mut Connection, sql: &str, params: Param
     for item in tail {
         if !spill.is_empty() {
             spill.push(item);
-        } else if let Delivery::Spill(unsent) = deliver(ctx, &tx, &link.0, item) {
+        } else if let Delivery::Spill(unsent) = deliver(ctx, &tx, &link.0.waker, item) {
             spill.push(unsent);
         }
     }

@@ -181,9 +181,10 @@ impl Compiler {
     fn binary(&mut self, e: &Expr, _: Ctx) -> Result<()> {
         let Expr::Binary(a, op, b) = e else { return Err(misrouted()) };
         let prec = precedence(e);
+        let op = self.dialect.binary_operator(*op)?;
         self.child(a, prec, false)?;
         self.w(" ");
-        self.w(op.sql());
+        self.w(op);
         self.w(" ");
         self.child(b, prec, true)
     }
@@ -198,8 +199,11 @@ impl Compiler {
             return Err(bare_string(l, if and { "a condition of and_()" } else { "a condition of or_()" }));
         }
         match &items[..] {
-            // Not `1` / `0`: an integer constant in GROUP BY or ORDER BY is a column number to SQLite.
-            [] => self.w(if and { "1 = 1" } else { "1 != 1" }),
+            [] => {
+                if self.emit {
+                    self.dialect.write_bool(and, &mut self.out);
+                }
+            }
             [one] => return self.expr(one, Ctx::Plain),
             _ => {
                 let prec = precedence(e);
@@ -243,6 +247,12 @@ impl Compiler {
         let Expr::Like { expr, pattern, negated, case_insensitive: ci, escape } = e else {
             return Err(misrouted());
         };
+        if *ci && self.dialect.has_ilike() {
+            self.child(expr, 4, false)?;
+            self.w(if *negated { " NOT ILIKE " } else { " ILIKE " });
+            self.child(pattern, 4, true)?;
+            return self.like_escape(*escape);
+        }
         if *ci {
             self.w("lower(");
             self.expr(expr, Ctx::Plain)?;
@@ -258,6 +268,10 @@ impl Compiler {
         } else {
             self.child(pattern, 4, true)?;
         }
+        self.like_escape(*escape)
+    }
+
+    fn like_escape(&mut self, escape: Option<char>) -> Result<()> {
         if let Some(c) = escape {
             self.w(" ESCAPE ");
             let lit = literal_sql(&Value::Text(c.to_string()));
@@ -273,17 +287,13 @@ impl Compiler {
             _ => None,
         };
         self.child(expr, 5, false)?;
-        self.w(if *negated { " NOT IN (" } else { " IN (" });
         if list.is_empty() {
-            // An empty set, as SQLAlchemy writes it for SQLite. Not `IN ()`: SQLite folds that to a constant, and
-            // `IN () AND x` to the integer 0, which GROUP BY and ORDER BY read as a column number.
-            self.w("SELECT 1");
-            for _ in 1..arity.unwrap_or(1) {
-                self.w(", 1");
+            if self.emit {
+                self.dialect.write_empty_in(*negated, arity.unwrap_or(1), &mut self.out);
             }
-            self.w(" FROM (SELECT 1) WHERE 1 != 1)");
             return Ok(());
         }
+        self.w(if *negated { " NOT IN (" } else { " IN (" });
         if arity.is_some() {
             self.w("VALUES ");
         }

@@ -127,6 +127,53 @@ fn reads_only(sql: &str) -> bool {
     ["select", "values", "show", "table"].iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
+/// Whether SQL text holds more than one statement: a `;` with more SQL after it, outside quotes, dollar quotes
+/// and comments.
+fn several_statements(sql: &str) -> bool {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    let mut ended = false;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'$' => {
+                // $tag$ ... $tag$
+                let tag_end = b[i + 1..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'));
+                if let Some(n) = tag_end.filter(|n| b.get(i + 1 + n) == Some(&b'$')) {
+                    let tag = &sql[i..i + n + 2];
+                    match sql[i + n + 2..].find(tag) {
+                        Some(at) => i += n + 2 + at + tag.len() - 1,
+                        None => return ended,
+                    }
+                }
+            }
+            b';' => ended = true,
+            c if c.is_ascii_whitespace() => {}
+            _ if ended => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
 fn backend(c: &AsyncConnection) -> Result<&PgBackend> {
     c.engine().postgres()
 }
@@ -134,15 +181,12 @@ fn backend(c: &AsyncConnection) -> Result<&PgBackend> {
 /// Run one statement on a client: rows if it has result columns, else the count of rows it changed. Text of
 /// several statements (no parameters) runs as a batch.
 async fn run_on(client: &ClientWrapper, sql: &str, values: &[Value]) -> Result<QueryResult> {
-    let stmt = match client.prepare_cached(sql).await {
-        Ok(s) => s,
-        // "cannot insert multiple commands into a prepared statement"
-        Err(e) if values.is_empty() && e.code().is_some_and(|c| c.code() == "42601") && sql.contains(';') => {
-            client.batch_execute(sql).await.map_err(|e| from_pg(e, Some(sql)))?;
-            return Ok(QueryResult::from_done(0, 0));
-        }
-        Err(e) => return Err(from_pg(e, Some(sql))),
-    };
+    if values.is_empty() && several_statements(sql) {
+        // A prepared statement holds one statement; a script of several (no parameters) runs as a batch.
+        batch(client, sql).await?;
+        return Ok(QueryResult::from_done(0, 0));
+    }
+    let stmt = client.prepare_cached(sql).await.map_err(|e| from_pg(e, Some(sql)))?;
     let a = args(values);
     if stmt.columns().is_empty() {
         let n = client.execute(&stmt, &arg_refs(&a)).await.map_err(|e| from_pg(e, Some(sql)))?;
@@ -412,6 +456,17 @@ impl PgConn {
 #[cfg(test)]
 mod tests {
     use super::reads_only;
+
+    #[test]
+    fn scripts_of_several_statements_are_told() {
+        use super::several_statements as several;
+        assert!(!several("SELECT 1"));
+        assert!(!several("SELECT 1;  -- done\n"));
+        assert!(!several("SELECT ';x'"));
+        assert!(!several("CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql"));
+        assert!(several("DROP TABLE a; CREATE TABLE a (x int)"));
+        assert!(several("SELECT $1; SELECT 2"));
+    }
 
     #[test]
     fn reads_are_told_by_their_first_word() {

@@ -89,6 +89,18 @@ pub trait Dialect: Debug + Send + Sync {
         Ok(op.sql())
     }
 
+    /// How tightly a binary operator binds (higher binds tighter): SQLite's levels by default (`||`, `->`,
+    /// `->>` above `*`; `<` above `=`). The scale: `OR` 1, `AND` 2, `NOT` 3, `=` 4, unary minus 10.
+    fn binary_precedence(&self, op: BinOp) -> u8 {
+        super::expr::sqlite_binary_precedence(op)
+    }
+
+    /// The type an integer right of `->` / `->>` is cast to, where the database would otherwise read a parameter
+    /// there as an object key (text) rather than an array index; `None` where no cast is needed.
+    fn json_index_type(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Whether `ILIKE` exists; without it a case-insensitive `LIKE` compares `lower()` of both sides.
     fn has_ilike(&self) -> bool {
         false
@@ -118,6 +130,18 @@ pub trait Dialect: Debug + Send + Sync {
             or_action_sql(action),
             self.name()
         )))
+    }
+
+    /// Whether an `IN` list of tuples is written `IN (VALUES (..), (..))` (SQLite, which has no list of row
+    /// values) rather than `IN ((..), (..))`.
+    fn tuple_in_values(&self) -> bool {
+        false
+    }
+
+    /// Whether a term of a compound select's ORDER BY that names a column of the first select is written
+    /// qualified as there (SQLite matches it so) rather than as the result column's name (which PostgreSQL needs).
+    fn compound_order_by_qualified(&self) -> bool {
+        false
     }
 
     /// Whether `INSERT ... SELECT ... ON CONFLICT` needs a `WHERE` in its SELECT to parse (SQLite's parser).
@@ -356,6 +380,14 @@ impl Dialect for Sqlite {
 
     /// `INSERT ... SELECT ... ON CONFLICT` is ambiguous to SQLite's parser unless the SELECT has a WHERE.
     fn insert_select_needs_where(&self) -> bool {
+        true
+    }
+
+    fn tuple_in_values(&self) -> bool {
+        true
+    }
+
+    fn compound_order_by_qualified(&self) -> bool {
         true
     }
 

@@ -2,12 +2,35 @@
 
 use asqlite::Value;
 
+use super::dialect::Dialect;
 use super::{literal_sql, Compiler, Ctx, Slot};
 use crate::error::{Error, Result};
 use crate::expr::{BinOp, Expr, Frame, Literal, Source};
 
-/// How tightly an expression binds, as SQLite parses it (higher binds tighter).
-fn precedence(e: &Expr) -> u8 {
+/// How tightly a binary operator binds as SQLite parses it (higher binds tighter), on the scale of [`precedence`].
+pub(crate) fn sqlite_binary_precedence(op: BinOp) -> u8 {
+    match op {
+        BinOp::Eq
+        | BinOp::Ne
+        | BinOp::Is
+        | BinOp::IsNot
+        | BinOp::Like
+        | BinOp::NotLike
+        | BinOp::Glob
+        | BinOp::Regexp
+        | BinOp::NotRegexp => 4,
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
+        BinOp::BitAnd | BinOp::BitOr => 6,
+        BinOp::Add | BinOp::Sub => 7,
+        BinOp::Mul | BinOp::Div | BinOp::Rem => 8,
+        // SQLite parses `->` and `->>` at the level of `||`, left to right.
+        BinOp::Concat | BinOp::JsonGet | BinOp::JsonGetValue => 9,
+    }
+}
+
+/// How tightly an expression binds, as the dialect's database parses it (higher binds tighter): SQLite's
+/// levels, with binary operators placed by [`Dialect::binary_precedence`].
+fn precedence(e: &Expr, d: &dyn Dialect) -> u8 {
     // One item is written as that item, and a label inside an expression as what it labels: look through them
     // (a loop, as such wrappers may nest deep).
     let mut e = e;
@@ -23,23 +46,7 @@ fn precedence(e: &Expr) -> u8 {
         Expr::And(v) if v.len() > 1 => 2,
         Expr::And(_) | Expr::Or(_) => 4,
         Expr::Not(_) => 3,
-        Expr::Binary(_, op, _) => match op {
-            BinOp::Eq
-            | BinOp::Ne
-            | BinOp::Is
-            | BinOp::IsNot
-            | BinOp::Like
-            | BinOp::NotLike
-            | BinOp::Glob
-            | BinOp::Regexp
-            | BinOp::NotRegexp => 4,
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
-            BinOp::BitAnd | BinOp::BitOr => 6,
-            BinOp::Add | BinOp::Sub => 7,
-            BinOp::Mul | BinOp::Div | BinOp::Rem => 8,
-            // SQLite parses `->` and `->>` at the level of `||`, left to right.
-            BinOp::Concat | BinOp::JsonGet | BinOp::JsonGetValue => 9,
-        },
+        Expr::Binary(_, op, _) => d.binary_precedence(*op),
         Expr::Like { .. } | Expr::IsNull { .. } | Expr::InList { .. } | Expr::InQuery { .. } | Expr::Between { .. } => {
             4
         }
@@ -73,7 +80,7 @@ impl Compiler {
     }
 
     fn child(&mut self, e: &Expr, parent: u8, right: bool) -> Result<()> {
-        let p = precedence(e);
+        let p = precedence(e, self.dialect);
         if p < parent || (right && p == parent && p >= 4) {
             self.w("(");
             let r = self.expr(e, Ctx::Plain);
@@ -180,12 +187,28 @@ impl Compiler {
 
     fn binary(&mut self, e: &Expr, _: Ctx) -> Result<()> {
         let Expr::Binary(a, op, b) = e else { return Err(misrouted()) };
-        let prec = precedence(e);
-        let op = self.dialect.binary_operator(*op)?;
+        let prec = precedence(e, self.dialect);
+        // `IS NULL` is the same everywhere; only a comparison of two values needs the dialect's null-safe form.
+        let sql = match (op, &**b) {
+            (BinOp::Is | BinOp::IsNot, Expr::Null) => op.sql(),
+            _ => self.dialect.binary_operator(*op)?,
+        };
         self.child(a, prec, false)?;
         self.w(" ");
-        self.w(op);
+        self.w(sql);
         self.w(" ");
+        // An integer after `->` / `->>` is an array index; where the database would read a parameter there as a
+        // key (text), the dialect names its type.
+        if let (BinOp::JsonGet | BinOp::JsonGetValue, Expr::Value(Literal(asqlite::Value::Integer(_))), Some(ty)) =
+            (op, &**b, self.dialect.json_index_type())
+        {
+            self.w("CAST(");
+            self.expr(b, Ctx::Plain)?;
+            self.w(" AS ");
+            self.w(ty);
+            self.w(")");
+            return Ok(());
+        }
         self.child(b, prec, true)
     }
 
@@ -206,7 +229,7 @@ impl Compiler {
             }
             [one] => return self.expr(one, Ctx::Plain),
             _ => {
-                let prec = precedence(e);
+                let prec = precedence(e, self.dialect);
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         self.w(if and { " AND " } else { " OR " });
@@ -294,7 +317,7 @@ impl Compiler {
             return Ok(());
         }
         self.w(if *negated { " NOT IN (" } else { " IN (" });
-        if arity.is_some() {
+        if arity.is_some() && self.dialect.tuple_in_values() {
             self.w("VALUES ");
         }
         self.list(list, Ctx::Plain)?;

@@ -197,6 +197,28 @@ impl Dialect for Postgres {
         })
     }
 
+    /// PostgreSQL's levels: every comparison on one level; `||`, `->`, `->>`, `~` and the bit operators ("any
+    /// other operator") below `+` and `*` and above LIKE; LIKE above the comparisons.
+    fn binary_precedence(&self, op: BinOp) -> u8 {
+        match op {
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Is | BinOp::IsNot => 4,
+            BinOp::Like | BinOp::NotLike | BinOp::Glob => 5,
+            BinOp::Concat
+            | BinOp::JsonGet
+            | BinOp::JsonGetValue
+            | BinOp::BitAnd
+            | BinOp::BitOr
+            | BinOp::Regexp
+            | BinOp::NotRegexp => 6,
+            BinOp::Add | BinOp::Sub => 7,
+            BinOp::Mul | BinOp::Div | BinOp::Rem => 8,
+        }
+    }
+
+    fn json_index_type(&self) -> Option<&'static str> {
+        Some("INTEGER")
+    }
+
     fn has_ilike(&self) -> bool {
         true
     }

@@ -4,6 +4,10 @@
 //! [`Column`]), expressions, `select` / `insert` / `update` / `delete` compiled to SQLite SQL with bound
 //! parameters, a cache of compiled statements by shape, and an async engine over `asqlite::Pool`.
 //!
+//! The same statements compile for PostgreSQL ([`compile::Postgres`], `stmt.compile_for(&Postgres)`), and with the
+//! feature `postgres` the same [`Engine`] runs them there: `create_async_engine("postgresql://user:pass@host/db")`
+//! (see [`engine::postgres`](crate::engine)).
+//!
 //! ```
 //! use asqlite_query::prelude::*;
 //!

@@ -407,6 +407,17 @@ impl Dialect for Sqlite {
     }
 }
 
+/// The SQL word of an `INSERT OR` action.
+pub(crate) fn or_action_sql(action: OrAction) -> &'static str {
+    match action {
+        OrAction::Replace => "REPLACE",
+        OrAction::Ignore => "IGNORE",
+        OrAction::Abort => "ABORT",
+        OrAction::Fail => "FAIL",
+        OrAction::Rollback => "ROLLBACK",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,16 +435,5 @@ mod tests {
         assert_eq!(q("Make"), "\"Make\"");
         assert_eq!(q("a\"b"), "\"a\"\"b\"");
         assert_eq!(q("x; DROP TABLE cars"), "\"x; DROP TABLE cars\"");
-    }
-}
-
-/// The SQL word of an `INSERT OR` action.
-pub(crate) fn or_action_sql(action: OrAction) -> &'static str {
-    match action {
-        OrAction::Replace => "REPLACE",
-        OrAction::Ignore => "IGNORE",
-        OrAction::Abort => "ABORT",
-        OrAction::Fail => "FAIL",
-        OrAction::Rollback => "ROLLBACK",
     }
 }

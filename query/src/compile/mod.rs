@@ -63,7 +63,7 @@ pub struct Shape {
     /// The dialect it was written for.
     pub(crate) dialect: &'static dyn Dialect,
     /// Where each placeholder is in `sql` (its byte range), in slot order.
-    pub(crate) placeholders: Box<[(u32, u32)]>,
+    pub(crate) placeholders: Placeholders,
 }
 
 /// A compiled statement: SQL, parameter slots and the literal values of this instance.
@@ -294,6 +294,9 @@ pub(crate) fn compile_stmt(
     Ok(Compiled { shape: Arc::new(shape), literals: c.literals })
 }
 
+/// The byte range of each placeholder in a statement's SQL.
+type Placeholders = Box<[(u32, u32)]>;
+
 /// A compiled statement runs only where it was compiled for: `?` means nothing to PostgreSQL, nor `$1` to SQLite.
 pub(crate) fn check_dialect(c: &Compiled, dialect: &dyn Dialect) -> Result<()> {
     if c.shape.dialect.name() == dialect.name() {
@@ -312,7 +315,7 @@ pub(crate) fn check_dialect(c: &Compiled, dialect: &dyn Dialect) -> Result<()> {
 /// them, then moved in front, so numbers are known only at the end): replace the marks with the dialect's
 /// placeholders, numbered in slot order. A NUL of the statement's own (in a name or in `text()`) would cut the SQL
 /// short where SQLite reads it: there are then more NULs than slots, which is an error.
-fn number_placeholders(marked: &str, slots: usize, dialect: &dyn Dialect) -> Result<(String, Box<[(u32, u32)]>)> {
+fn number_placeholders(marked: &str, slots: usize, dialect: &dyn Dialect) -> Result<(String, Placeholders)> {
     if marked.bytes().filter(|b| *b == 0).count() != slots {
         return Err(nul_in_sql());
     }

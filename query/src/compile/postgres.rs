@@ -16,6 +16,15 @@
 //! | `offset` without `limit` | `LIMIT -1 OFFSET ?` | `OFFSET $1` |
 //! | `cast(x, Date)` | `CAST(x AS TEXT)` (dates are text there) | `CAST(x AS DATE)` |
 //! | `any_` / `all_` | an error | `ANY (...)`, `ALL (...)` |
+//! | `(a, b).in_([...])` | `IN (VALUES (?, ?), ...)` | `IN (($1, $2), ...)` |
+//! | a compound's `ORDER BY` of a column | qualified as in the first select | the result column's name |
+//! | `json_get(0)` (an array index) | `-> ?` | `-> CAST($1 AS INTEGER)` (a bare parameter would be a key) |
+//! | precedence | `\|\|`, `->`, `->>` above `*`; `<` above `=` | `\|\|`, `->`, `->>` below `+`; comparisons on one level |
+//! | `INSERT ... SELECT ... ON CONFLICT` | `WHERE 1` added to the SELECT (for SQLite's parser) | as written |
+//! | a `Boolean` column's default `1` / `0` | `DEFAULT 1` | `DEFAULT true` |
+//!
+//! A parameter takes the type PostgreSQL infers for its place; where it can infer none (`lit(2) + 3`, a select
+//! list of literals in a recursive CTE), cast one operand (`cast(lit(2), Integer)`).
 //!
 //! Shared: `RETURNING`, `ON CONFLICT (...) DO UPDATE SET ... = excluded.x`, `LIMIT`/`OFFSET`, `NULLS FIRST/LAST`
 //! (the default NULL order is left to each database: SQLite sorts NULLs first, PostgreSQL last), windows,

@@ -24,8 +24,13 @@ pub struct ResultStream {
     inner: StreamInner,
 }
 
+/// The driver's row stream, its errors made this crate's.
+type SqliteRows = Map<RowStream, fn(asqlite::Result<Row>) -> Result<Row>>;
+
+// The SQLite variant is the large one and the common one: boxing it would cost every SQLite stream an allocation.
+#[allow(clippy::large_enum_variant)]
 enum StreamInner {
-    Sqlite(Map<RowStream, fn(asqlite::Result<Row>) -> Result<Row>>),
+    Sqlite(SqliteRows),
     #[cfg(feature = "postgres")]
     Postgres(Pin<Box<dyn Stream<Item = Result<Row>> + Send>>),
 }

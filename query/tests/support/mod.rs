@@ -18,6 +18,13 @@ pub fn postgres_url() -> Option<String> {
     match std::env::var(POSTGRES_URL_VAR) {
         Ok(url) if !url.is_empty() && cfg!(feature = "postgres") => Some(url),
         _ => {
+            if std::env::var_os("ASQLITE_TEST_REQUIRE_POSTGRES").is_some() {
+                panic!(
+                    "ASQLITE_TEST_REQUIRE_POSTGRES is set: the PostgreSQL tests must run, but {} (and the `postgres` \
+                     feature) are needed",
+                    POSTGRES_URL_VAR
+                );
+            }
             static SAID: Once = Once::new();
             SAID.call_once(|| {
                 // Straight to the terminal: the test harness captures print!/eprint!, not this.

@@ -50,6 +50,8 @@ impl Drop for Lease {
     }
 }
 
+// One per connection: the lease need not be boxed.
+#[allow(clippy::large_enum_variant)]
 enum PgState {
     /// No transaction: reads run on any pooled connection.
     Idle,

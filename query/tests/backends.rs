@@ -17,22 +17,26 @@ use support::TestDb;
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let db = crate::TestDb::sqlite().await;
-                    crate::$name(&db).await;
+                    let db = super::TestDb::sqlite().await;
+                    super::$name(&db).await;
                     db.finish().await;
                 }
             )*
         }
         mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let tag: String = stringify!($name).chars().take(24).collect();
-                    let Some(db) = crate::TestDb::postgres(&tag).await else { return };
-                    crate::$name(&db).await;
+                    let Some(db) = super::TestDb::postgres(&tag).await else { return };
+                    super::$name(&db).await;
                     db.finish().await;
                 }
             )*
@@ -593,4 +597,62 @@ async fn engine_is_shared_across_tasks(db: &TestDb) {
         t.await.unwrap();
     }
     assert_eq!(count(&db.engine, &cars).await, 11);
+}
+
+/// The value types of other crates (features `chrono`, `uuid`, `serde_json`, `rust_decimal`) bind and read back the
+/// same on both databases: on PostgreSQL into `TIMESTAMP`, `DATE`, `UUID`, `JSONB` and `NUMERIC` columns.
+#[cfg(all(feature = "chrono", feature = "uuid", feature = "serde_json", feature = "rust_decimal"))]
+mod typed {
+    use super::*;
+    use asqlite_query::types::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    use asqlite_query::types::rust_decimal::Decimal;
+    use asqlite_query::types::uuid::Uuid as UuidValue;
+    use asqlite_query::Json as JsonValue;
+
+    on_both!(feature_types_round_trip);
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Spec {
+        doors: u8,
+        tags: Vec<String>,
+    }
+
+    async fn feature_types_round_trip(db: &TestDb) {
+        let meta = MetaData::new();
+        let t = Table::new(
+            "typed",
+            &meta,
+            [
+                Column::new("id", Integer).primary_key(),
+                Column::new("made", DateTime),
+                Column::new("seen", DateTime),
+                Column::new("day", Date),
+                Column::new("uid", Uuid),
+                Column::new("spec", Json),
+                Column::new("price", Numeric),
+            ],
+        );
+        db.engine.create_all(&meta).await.unwrap();
+        let made = NaiveDate::from_ymd_opt(2012, 6, 1).unwrap().and_hms_micro_opt(10, 30, 5, 250).unwrap();
+        let seen: DateTime<Utc> = made.and_utc();
+        let day = NaiveDate::from_ymd_opt(2020, 2, 29).unwrap();
+        let uid = UuidValue::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        let spec = Spec { doors: 5, tags: vec!["ev".into()] };
+        let price: Decimal = "19999.99".parse().unwrap();
+        let conn = db.engine.begin().await.unwrap();
+        conn.execute(t.insert().values(named_params! {
+            "made" => made, "seen" => seen, "day" => day, "uid" => uid, "spec" => JsonValue(&spec), "price" => price,
+        }))
+        .await
+        .unwrap();
+        conn.commit().await.unwrap();
+        let r = conn.execute(select(&t).where_(t.c("made").ge(made).and(t.c("uid").eq(uid)))).await.unwrap();
+        let row = r.one().unwrap();
+        assert_eq!(row.get::<NaiveDateTime>("made").unwrap(), made);
+        assert_eq!(row.get::<DateTime<Utc>>("seen").unwrap(), seen);
+        assert_eq!(row.get::<NaiveDate>("day").unwrap(), day);
+        assert_eq!(row.get::<UuidValue>("uid").unwrap(), uid);
+        assert_eq!(row.get::<JsonValue<Spec>>("spec").unwrap().0, spec);
+        assert_eq!(row.get::<Decimal>("price").unwrap(), price);
+    }
 }

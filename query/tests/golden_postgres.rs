@@ -1007,3 +1007,246 @@ fn json_arrows() {
         "SELECT json_extract(docs.doc, $1) AS first_tag FROM docs ORDER BY docs.id",
     );
 }
+
+/// The spellings of `golden/spellings.rs` (what a SQLAlchemy Core user writes), in both dialects.
+mod spellings {
+    use super::*;
+    use asqlite_query::expr::{all_, any_, desc, tuple_};
+
+    #[test]
+    fn exists_and_func_count() {
+        let d = db();
+        let owns = || exists().where_(d.cars.c("owner_id").eq(d.owners.c("id")));
+        let sql = "SELECT owners.name FROM owners WHERE EXISTS (SELECT * FROM cars WHERE cars.owner_id = owners.id) \
+                   ORDER BY owners.name";
+        assert_eq!(
+            texts(&check(&d, select(d.owners.c("name")).where_(owns()).order_by("name"), sql, sql), 0),
+            ["Ann", "Bob"]
+        );
+        check(
+            &d,
+            select(d.owners.c("id")).where_(owns() & d.owners.c("name").ne("Ann")),
+            "SELECT owners.id FROM owners WHERE EXISTS (SELECT * FROM cars WHERE cars.owner_id = owners.id) AND \
+             owners.name != ?",
+            "SELECT owners.id FROM owners WHERE EXISTS (SELECT * FROM cars WHERE cars.owner_id = owners.id) AND \
+             owners.name != $1",
+        );
+        let r = check(
+            &d,
+            select(exists().where_(d.cars.c("year").lt(1950)).into_expr().label("old")),
+            "SELECT EXISTS (SELECT * FROM cars WHERE cars.year < ?) AS old",
+            "SELECT EXISTS (SELECT * FROM cars WHERE cars.year < $1) AS old",
+        );
+        assert_eq!(ints(&r, 0), [1], "a boolean reads as 1 on both");
+        let sql = "SELECT count(*), count(cars.mileage) FROM cars";
+        let r = check(&d, select((func.count(), func::count(d.cars.c("mileage")))).select_from(&d.cars), sql, sql);
+        assert_eq!((ints(&r, 0), ints(&r, 1)), (vec![4], vec![3]));
+    }
+
+    #[test]
+    fn tuples_in_lists_subqueries_and_comparisons() {
+        let d = db();
+        let c = |n: &str| d.cars.c(n);
+        check(
+            &d,
+            select(c("car_id"))
+                .where_(tuple_((c("make"), c("year"))).not_in([("Honda Civic", 2012), ("Ford T", 1920)])),
+            "SELECT cars.car_id FROM cars WHERE (cars.make, cars.year) NOT IN (VALUES (?, ?), (?, ?))",
+            "SELECT cars.car_id FROM cars WHERE (cars.make, cars.year) NOT IN (($1, $2), ($3, $4))",
+        );
+        let newest = select((c("owner_id"), func::max(c("year")))).group_by(c("owner_id"));
+        let sql = "SELECT cars.make FROM cars WHERE (cars.owner_id, cars.year) IN (SELECT cars.owner_id, \
+                   max(cars.year) FROM cars GROUP BY cars.owner_id) ORDER BY cars.make";
+        let r = check(
+            &d,
+            select(c("make")).where_(tuple_((c("owner_id"), c("year"))).in_query(newest)).order_by("make"),
+            sql,
+            sql,
+        );
+        assert_eq!(texts(&r, 0), ["Tesla Model 3", "Toyota Prius"]);
+        check(
+            &d,
+            select(c("car_id")).where_(tuple_((c("owner_id"), c("year"))).eq(tuple_((1, 2012)))),
+            "SELECT cars.car_id FROM cars WHERE (cars.owner_id, cars.year) = (?, ?)",
+            "SELECT cars.car_id FROM cars WHERE (cars.owner_id, cars.year) = ($1, $2)",
+        );
+    }
+
+    #[test]
+    fn window_functions_and_filter() {
+        let d = db();
+        let c = |n: &str| d.cars.c(n);
+        let sql = "SELECT cars.car_id, row_number() OVER (PARTITION BY cars.owner_id ORDER BY cars.year DESC) AS rn \
+                   FROM cars WHERE cars.owner_id IS NOT NULL ORDER BY cars.car_id";
+        let r = check(
+            &d,
+            select((c("car_id"), func::row_number().over(c("owner_id"), c("year").desc()).label("rn")))
+                .where_(c("owner_id").is_not_null())
+                .order_by("car_id"),
+            sql,
+            sql,
+        );
+        assert_eq!(ints(&r, 1), [2, 1, 1]);
+        let sql = "SELECT cars.car_id, sum(cars.mileage) OVER (ORDER BY cars.car_id ROWS BETWEEN UNBOUNDED PRECEDING \
+                   AND CURRENT ROW) AS running FROM cars ORDER BY cars.car_id";
+        check(
+            &d,
+            select((
+                c("car_id"),
+                func::sum(c("mileage")).over((), c("car_id")).rows_between(None, Some(0)).label("running"),
+            ))
+            .order_by("car_id"),
+            sql,
+            sql,
+        );
+        let sql = "SELECT cars.car_id, rank() OVER (ORDER BY cars.mileage DESC NULLS LAST), lag(cars.make) OVER \
+                   (ORDER BY cars.car_id), count(*) OVER (PARTITION BY cars.owner_id) FROM cars ORDER BY cars.car_id";
+        check(
+            &d,
+            select((
+                c("car_id"),
+                func.rank().over((), desc(c("mileage")).nulls_last()),
+                func::lag(c("make")).over((), c("car_id")),
+                func::count_star().over(c("owner_id"), ()),
+            ))
+            .order_by("car_id"),
+            sql,
+            sql,
+        );
+        let r = check(
+            &d,
+            select((c("car_id"), func::count_star().over((), c("year")).range_between(Some(-10), Some(10))))
+                .where_(c("car_id").eq(3)),
+            "SELECT cars.car_id, count(*) OVER (ORDER BY cars.year RANGE BETWEEN 10 PRECEDING AND 10 FOLLOWING) \
+             FROM cars WHERE cars.car_id = ?",
+            "SELECT cars.car_id, count(*) OVER (ORDER BY cars.year RANGE BETWEEN 10 PRECEDING AND 10 FOLLOWING) \
+             FROM cars WHERE cars.car_id = $1",
+        );
+        assert_eq!(ints(&r, 1), [1]);
+        // (SQLite also lets a bare column stand beside an aggregate; PostgreSQL does not.)
+        let r = check(
+            &d,
+            select((func::count_star(), func::count_star().filter(c("year").gt(2015)))).select_from(&d.cars),
+            "SELECT count(*), count(*) FILTER (WHERE cars.year > ?) FROM cars",
+            "SELECT count(*), count(*) FILTER (WHERE cars.year > $1) FROM cars",
+        );
+        assert_eq!((ints(&r, 0), ints(&r, 1)), (vec![4], vec![2]));
+    }
+
+    #[test]
+    fn casts_name_each_databases_types() {
+        let d = db();
+        let c = |n: &str| d.cars.c(n);
+        let r = check(
+            &d,
+            select((
+                cast(c("year"), Varchar(4)),
+                cast(c("mileage"), Float),
+                cast("3.5", Numeric),
+                cast("12", BigInteger),
+                cast(c("year"), SmallInteger),
+                cast(1, Boolean),
+            ))
+            .where_(c("car_id").eq(1)),
+            "SELECT CAST(cars.year AS VARCHAR(4)), CAST(cars.mileage AS FLOAT), CAST(? AS NUMERIC), CAST(? AS BIGINT), \
+             CAST(cars.year AS SMALLINT), CAST(? AS BOOLEAN) FROM cars WHERE cars.car_id = ?",
+            "SELECT CAST(cars.year AS VARCHAR(4)), CAST(cars.mileage AS DOUBLE PRECISION), CAST($1 AS NUMERIC), \
+             CAST($2 AS BIGINT), CAST(cars.year AS SMALLINT), CAST($3 AS BOOLEAN) FROM cars WHERE cars.car_id = $4",
+        );
+        assert!(r.first().unwrap().get::<bool>(5).unwrap());
+        // Dates and JSON are text on SQLite (whose DATE affinity would read '2012-06-01' as 2012), types on
+        // PostgreSQL: the same values come back.
+        check(
+            &d,
+            select((cast("2012-06-01", Date), cast(lit(r#"{"a": 1}"#), Json))),
+            "SELECT CAST(? AS TEXT), CAST(? AS TEXT)",
+            "SELECT CAST($1 AS DATE), CAST($2 AS JSONB)",
+        );
+        let ts = select(cast("2012-06-01 10:00:00", DateTime));
+        assert_eq!(ts.compile().unwrap().sql(), "SELECT CAST(? AS TEXT)");
+        if let Some(r) = run_pg(&d, &ts, "SELECT CAST($1 AS TIMESTAMP)", Params::none()) {
+            assert_eq!(texts(&r, 0), ["2012-06-01 10:00:00.000000"], "SQLAlchemy's text form");
+        }
+    }
+
+    #[test]
+    fn null_safe_comparisons() {
+        let d = db();
+        let c = |n: &str| d.cars.c(n);
+        let r = check(
+            &d,
+            select(c("car_id")).where_(c("owner_id").is_distinct_from(1)),
+            "SELECT cars.car_id FROM cars WHERE cars.owner_id IS NOT ?",
+            "SELECT cars.car_id FROM cars WHERE cars.owner_id IS DISTINCT FROM $1",
+        );
+        assert_eq!(ints(&r, 0), [2, 4], "NULL is distinct from 1");
+        let r = check_with(
+            &d,
+            select(c("car_id")).where_(c("owner_id").is_not_distinct_from(bindparam("o"))),
+            "SELECT cars.car_id FROM cars WHERE cars.owner_id IS ?",
+            "SELECT cars.car_id FROM cars WHERE cars.owner_id IS NOT DISTINCT FROM $1",
+            named_params! {"o" => None::<i64>},
+        );
+        assert_eq!(ints(&r, 0), [4], "NULL is not distinct from NULL");
+    }
+
+    /// PostgreSQL has what SQLite lacks: a regular expression operator, and ANY / ALL.
+    #[test]
+    fn regexp_any_and_all_run_on_postgresql() {
+        let d = db();
+        let c = |n: &str| d.cars.c(n);
+        let q = select(c("car_id")).where_(c("make").regexp_match("^T")).order_by(c("car_id"));
+        assert_eq!(
+            q.compile().unwrap().sql(),
+            "SELECT cars.car_id FROM cars WHERE cars.make REGEXP ? ORDER BY cars.car_id"
+        );
+        if let Some(r) =
+            run_pg(&d, &q, "SELECT cars.car_id FROM cars WHERE cars.make ~ $1 ORDER BY cars.car_id", Params::none())
+        {
+            assert_eq!(ints(&r, 0), [2, 3]);
+        }
+        let q = select(c("car_id")).where_(c("make").not_regexp_match("^T"));
+        run_pg(&d, &q, "SELECT cars.car_id FROM cars WHERE cars.make !~ $1", Params::none());
+        let ids = || select(d.owners.c("id"));
+        let q = select(c("car_id")).where_(c("owner_id").eq(any_(ids()))).order_by(c("car_id"));
+        assert!(q.compile().is_err(), "no ANY on SQLite");
+        if let Some(r) = run_pg(
+            &d,
+            &q,
+            "SELECT cars.car_id FROM cars WHERE cars.owner_id = ANY (SELECT owners.id FROM owners) ORDER BY cars.car_id",
+            Params::none(),
+        ) {
+            assert_eq!(ints(&r, 0), [1, 2, 3]);
+        }
+        let q = select(c("car_id")).where_(c("year").gt(all_(select(c("year")).where_(c("year").lt(2015)))));
+        if let Some(r) = run_pg(
+            &d,
+            &q,
+            "SELECT cars.car_id FROM cars WHERE cars.year > ALL (SELECT cars.year FROM cars WHERE cars.year < $1)",
+            Params::none(),
+        ) {
+            let mut ids = ints(&r, 0);
+            ids.sort_unstable();
+            assert_eq!(ids, [2, 3]);
+        }
+    }
+
+    #[test]
+    fn collations_are_each_databases_own() {
+        let d = db();
+        let c = |n: &str| d.cars.c(n);
+        check_sqlite_only(
+            &d,
+            select(c("car_id")).where_(c("make").collate("nocase").eq("honda civic")),
+            "SELECT cars.car_id FROM cars WHERE cars.make COLLATE nocase = ?",
+            "SELECT cars.car_id FROM cars WHERE cars.make COLLATE nocase = $1",
+        );
+        let q = select(c("make")).order_by(c("make").collate("C")).limit(1);
+        assert_eq!(q.compile().unwrap().sql(), "SELECT cars.make FROM cars ORDER BY cars.make COLLATE \"C\" LIMIT ?");
+        if let Some(r) =
+            run_pg(&d, &q, "SELECT cars.make FROM cars ORDER BY cars.make COLLATE \"C\" LIMIT $1", Params::none())
+        {
+            assert_eq!(texts(&r, 0), ["Ford T"]);
+        }
+    }
+}

@@ -174,9 +174,9 @@ pub trait Dialect: Debug + Send + Sync {
         true
     }
 
-    /// The type name `CAST(x AS ...)` writes for `ty`.
+    /// The type name `CAST(x AS ...)` writes for `ty`: the one its columns are declared with.
     fn cast_type(&self, ty: &SqlType) -> String {
-        ty.ddl()
+        self.ddl_type(ty)
     }
 }
 
@@ -402,7 +402,7 @@ impl Dialect for Sqlite {
     fn cast_type(&self, ty: &SqlType) -> String {
         match ty {
             SqlType::Date | SqlType::DateTime | SqlType::Time | SqlType::Json => "TEXT".to_owned(),
-            ty => ty.ddl(),
+            ty => self.ddl_type(ty),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The async [`Engine`] over an `asqlite::Pool`, and its connections.
+//! The async [`Engine`] over an `asqlite::Pool`, and its connections. With the feature `postgres`, the same
+//! engine runs on PostgreSQL behind the backend seam (see its module `postgres` for what differs there).
 //!
 //! `create_async_engine(url)` opens a pool (one writer and N readers under WAL, one connection in memory) and a
 //! compiled-statement cache shared by every connection. [`Engine::connect`] gives a commit-as-you-go

@@ -2,7 +2,11 @@ use asqlite_query::prelude::*;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let engine = create_async_engine("sqlite+aiosqlite:///async_local.db").await?; // also "sqlite:///path", "sqlite://" (memory)
+    // With no argument, the file `async_local.db`; with a URL (`-- postgresql://user@host/db`, feature
+    // "postgres"), the same program runs there unchanged.
+    let url = std::env::args().nth(1);
+    let url = url.as_deref().unwrap_or("sqlite+aiosqlite:///async_local.db"); // also "sqlite:///path", "sqlite://" (memory)
+    let engine = create_async_engine(url).await?;
 
     let meta = MetaData::new(); // cheap to clone, shared
     let cars = Table::new(
@@ -18,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     let conn = engine.begin().await?; // a transaction; dropped without commit = rolled back
     let m = meta.clone();
-    conn.run_sync(move |c| m.create_all(c)).await?; // closure runs on the worker with the blocking connection
+    conn.run_sync(move |c| m.create_all(c)).await?; // closure runs with a blocking connection (the worker's, on SQLite)
     conn.commit().await?;
 
     let cars_data = vec![

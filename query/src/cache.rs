@@ -11,7 +11,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::compile::{collect_literals, compile_stmt, Compiled, Shape, Stmt};
+use crate::compile::{collect_literals, compile_stmt, Compiled, Dialect, Shape, Stmt, SQLITE};
 use crate::error::Result;
 use crate::schema::lock;
 
@@ -26,11 +26,12 @@ pub struct CacheStats {
     pub size: usize,
 }
 
-/// A bounded cache of compiled SQL by statement shape. Shared by every connection of an engine.
+/// A bounded cache of compiled SQL by statement shape, for one dialect. Shared by every connection of an engine.
 #[derive(Debug)]
 pub struct StatementCache {
     map: Mutex<HashMap<(u64, u64), Arc<Shape>>>,
     capacity: usize,
+    dialect: &'static dyn Dialect,
     hits: AtomicU64,
     misses: AtomicU64,
     state: RandomState,
@@ -53,11 +54,17 @@ fn hash_stmt<H: Hasher>(stmt: Stmt<'_>, keys: Option<&[Arc<str>]>, h: &mut H) {
 }
 
 impl StatementCache {
-    /// A cache holding up to `capacity` shapes (0 turns caching off).
+    /// A cache of SQLite SQL holding up to `capacity` shapes (0 turns caching off).
     pub fn new(capacity: usize) -> Self {
+        Self::with_dialect(capacity, &SQLITE)
+    }
+
+    /// A cache of `dialect`'s SQL holding up to `capacity` shapes (0 turns caching off).
+    pub fn with_dialect(capacity: usize, dialect: &'static dyn Dialect) -> Self {
         StatementCache {
             map: Mutex::new(HashMap::new()),
             capacity,
+            dialect,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             state: RandomState::new(),
@@ -67,11 +74,12 @@ impl StatementCache {
     /// Compile `stmt`, or take its SQL from the cache and gather only its literals.
     pub(crate) fn compile(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>) -> Result<Compiled> {
         if let Stmt::Compiled(c) = stmt {
+            crate::compile::check_dialect(c, self.dialect)?;
             return Ok(c.clone());
         }
         if self.capacity == 0 {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return compile_stmt(stmt, keys);
+            return compile_stmt(stmt, keys, self.dialect);
         }
         // Two independent 64-bit hashes: a 128-bit key, so a collision is not a practical concern.
         let mut h1 = DefaultHasher::new();
@@ -82,11 +90,11 @@ impl StatementCache {
         let cached = lock(&self.map).get(&key).cloned();
         if let Some(shape) = cached {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            let literals = collect_literals(stmt, keys)?;
+            let literals = collect_literals(stmt, keys, self.dialect)?;
             return Ok(Compiled { shape, literals });
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
-        let compiled = compile_stmt(stmt, keys)?;
+        let compiled = compile_stmt(stmt, keys, self.dialect)?;
         let mut map = lock(&self.map);
         if map.len() >= self.capacity {
             if let Some(k) = map.keys().next().copied() {
@@ -104,6 +112,11 @@ impl StatementCache {
             misses: self.misses.load(Ordering::Relaxed),
             size: lock(&self.map).len(),
         }
+    }
+
+    /// The dialect whose SQL the cache holds.
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        self.dialect
     }
 
     /// Forget every shape.

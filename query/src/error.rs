@@ -42,6 +42,15 @@ impl Error {
         self.as_driver().map(asqlite::Error::kind)
     }
 
+    /// The SQLSTATE of an error PostgreSQL reported (`"23505"` for a unique violation, ...); `None` for other
+    /// errors (SQLite's have [`asqlite::Error::extended_code`]). Its kind is in [`driver_kind`](Error::driver_kind)
+    /// either way.
+    #[cfg(feature = "postgres")]
+    pub fn sqlstate(&self) -> Option<&str> {
+        let source = std::error::Error::source(self.as_driver()?)?;
+        source.downcast_ref::<tokio_postgres::Error>()?.code().map(tokio_postgres::error::SqlState::code)
+    }
+
     #[cold]
     pub(crate) fn compile(msg: impl Into<String>) -> Self {
         Error::Compile(msg.into())

@@ -4,6 +4,10 @@
 //! [`Column`]), expressions, `select` / `insert` / `update` / `delete` compiled to SQLite SQL with bound
 //! parameters, a cache of compiled statements by shape, and an async engine over `asqlite::Pool`.
 //!
+//! The same statements compile for PostgreSQL ([`compile::Postgres`], `stmt.compile_for(&Postgres)`), and with the
+//! feature `postgres` the same [`Engine`] runs them there: `create_async_engine("postgresql://user:pass@host/db")`
+//! (see [`engine::postgres`](crate::engine)).
+//!
 //! ```
 //! use asqlite_query::prelude::*;
 //!
@@ -205,6 +209,7 @@ pub mod select;
 mod serde_params;
 mod serde_rows;
 pub mod serde_sql;
+mod sync_conn;
 pub mod text;
 pub mod types;
 pub mod update;
@@ -223,3 +228,4 @@ pub use result::QueryResult;
 pub use schema::{Alias, Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table};
 pub use serde_params::{to_params, ParamSet};
 pub use serde_rows::from_row;
+pub use sync_conn::SyncConnection;

@@ -15,6 +15,7 @@ pub use crate::result::QueryResult;
 pub use crate::schema::{Column, Constraint, Index, MetaData, ReferentialAction, Table};
 pub use crate::select::{except_, intersect, select, union, union_all};
 pub use crate::serde_params::ParamSet;
+pub use crate::sync_conn::SyncConnection;
 pub use crate::text::text;
 pub use crate::types::{
     BigInteger, Blob, Boolean, Date, DateTime, Float, Integer, Json, Numeric, SmallInteger, SqlType, Text, Time, Uuid,

@@ -1,10 +1,12 @@
-//! Reflection: read tables, columns, keys and indexes of an existing database into [`MetaData`].
+//! Reflection: read tables, columns, keys and indexes of an existing database into [`MetaData`]; on SQLite through
+//! its pragmas (PostgreSQL's, through `information_schema`, are with its backend).
 
 use asqlite::blocking::Connection;
-use asqlite::{params, Value};
+use asqlite::Value;
 
 use crate::error::Result;
 use crate::schema::{Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table};
+use crate::sync_conn::SyncConnection;
 use crate::types::SqlType;
 
 fn text(v: &Value) -> String {
@@ -23,28 +25,24 @@ fn int(v: &Value) -> i64 {
 }
 
 impl MetaData {
-    /// Read every user table of the database (not `sqlite_*` ones) into this collection.
-    pub fn reflect(&self, conn: &Connection) -> Result<()> {
-        let names = conn.query_map(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-             ORDER BY name",
-            params![],
-            |r| r.get::<String>(0),
-        )?;
-        for name in names {
-            reflect_table(self, conn, &name)?;
+    /// Read every user table of the database (not `sqlite_*` ones; on PostgreSQL, those of the current schema)
+    /// into this collection.
+    pub fn reflect<C: SyncConnection + ?Sized>(&self, conn: &C) -> Result<()> {
+        for name in conn.table_names()? {
+            conn.reflect_table(self, &name)?;
         }
         Ok(())
     }
 
     /// Read one table into this collection and return it.
-    pub fn reflect_table(&self, conn: &Connection, name: &str) -> Result<Table> {
-        reflect_table(self, conn, name)
+    pub fn reflect_table<C: SyncConnection + ?Sized>(&self, conn: &C, name: &str) -> Result<Table> {
+        conn.reflect_table(self, name)
     }
 }
 
-fn reflect_table(meta: &MetaData, conn: &Connection, name: &str) -> Result<Table> {
-    if !crate::ddl::has_table(conn, name)? {
+/// Read one SQLite table through its pragmas.
+pub(crate) fn reflect_sqlite_table(meta: &MetaData, conn: &Connection, name: &str) -> Result<Table> {
+    if !SyncConnection::has_table(conn, name)? {
         return Err(crate::Error::compile(format!("no table named {name:?} in the database")));
     }
     let info = conn.pragma("table_info", Some(name))?;

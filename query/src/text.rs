@@ -76,6 +76,8 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Piece<'_>>, String> {
                 }
                 i += 2;
             }
+            // `x::int`: a cast (PostgreSQL's), not a parameter.
+            b':' if b.get(i + 1) == Some(&b':') => i += 2,
             b':' if b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') => {
                 pieces.push(Piece::Sql(&sql[start..i]));
                 let name_start = i + 1;
@@ -128,6 +130,8 @@ mod tests {
         {
             let _ = parse(s);
         }
+        let p = parse("x::int = :a").unwrap();
+        assert_eq!(p, [Piece::Sql("x::int = "), Piece::Named("a")]);
         let p = parse("é = :a").unwrap();
         assert_eq!(p, [Piece::Sql("é = "), Piece::Named("a")]);
     }

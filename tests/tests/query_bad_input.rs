@@ -61,7 +61,7 @@ async fn malformed_engine_urls_are_url_errors() {
     let cases = [
         ("", "expected sqlite://"),
         ("cars.db", "expected sqlite://"),
-        ("postgresql://localhost/cars", "only sqlite"),
+        ("postgresql://localhost/cars", "`postgres` feature"),
         ("sqlite:/cars.db", "expected sqlite://"),
         ("sqlite+psycopg2:///cars.db", "unknown driver"),
         ("sqlite://localhost/cars.db", "a host is not allowed"),

@@ -1,11 +1,32 @@
 //! What differs between SQL dialects; the compiler asks the dialect and writes the rest itself.
+//!
+//! [`Sqlite`] and [`Postgres`](super::Postgres) differ only where the databases do: placeholders (`?`, `$n`),
+//! reserved words, DDL type names and integer keys, `ILIKE`, null-safe comparison, `REGEXP`, SQLite's
+//! `INSERT OR ...`, how an empty `IN` list and a constant condition are spelled, and what a cast to a date means.
+//! Everything else (`RETURNING`, `ON CONFLICT`, `LIMIT`/`OFFSET`, windows, CTEs, JSON arrows) is written once by the
+//! compiler for both.
 
 use std::fmt::Debug;
 
+use crate::error::{Error, Result};
+use crate::expr::BinOp;
+use crate::insert::OrAction;
 use crate::types::SqlType;
 
-/// The parts of SQL output that vary by database. Every method has the ANSI answer as its default, so a dialect
-/// overrides only what differs.
+/// What `INSERT OR <action>` becomes in a dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InsertOr {
+    /// Written after `INSERT ` (SQLite's `OR REPLACE `).
+    Prefix(&'static str),
+    /// Written after the values, where no `ON CONFLICT` is given (PostgreSQL's ` ON CONFLICT DO NOTHING`).
+    Suffix(&'static str),
+    /// Nothing to write: the database does this anyway.
+    Nothing,
+}
+
+/// The parts of SQL output that vary by database. Every method has the ANSI answer as its default (or, where
+/// ANSI has none, the answer the two dialects share), so a dialect overrides only what differs.
 pub trait Dialect: Debug + Send + Sync {
     /// The dialect's name.
     fn name(&self) -> &'static str;
@@ -38,9 +59,99 @@ pub trait Dialect: Debug + Send + Sync {
         }
     }
 
-    /// Write a positional parameter placeholder.
-    fn write_placeholder(&self, out: &mut String) {
+    /// Write the placeholder of the `n`-th parameter (from 1) of the statement: `?` by default.
+    fn write_placeholder(&self, n: usize, out: &mut String) {
+        let _ = n;
         out.push('?');
+    }
+
+    /// The type name a column of type `ty` is declared with in `CREATE TABLE`.
+    fn ddl_type(&self, ty: &SqlType) -> String {
+        ty.ddl()
+    }
+
+    /// The declaration of a table's one integer primary key column of type `ty`, which the database numbers
+    /// itself when an insert leaves it out; `None` to declare it as any column (SQLite numbers an `INTEGER`
+    /// primary key, its rowid, anyway).
+    fn ddl_integer_key(&self, ty: &SqlType) -> Option<String> {
+        let _ = ty;
+        None
+    }
+
+    /// The SQL of a column's server default `sql` (as given, or the literal of a value) for a column of type `ty`.
+    fn ddl_default(&self, ty: &SqlType, sql: &str) -> String {
+        let _ = ty;
+        sql.to_owned()
+    }
+
+    /// The SQL of a binary operator. `IS` / `IS NOT` compare any two values, NULLs included, on every dialect.
+    fn binary_operator(&self, op: BinOp) -> Result<&'static str> {
+        Ok(op.sql())
+    }
+
+    /// How tightly a binary operator binds (higher binds tighter): SQLite's levels by default (`||`, `->`,
+    /// `->>` above `*`; `<` above `=`). The scale: `OR` 1, `AND` 2, `NOT` 3, `=` 4, unary minus 10.
+    fn binary_precedence(&self, op: BinOp) -> u8 {
+        super::expr::sqlite_binary_precedence(op)
+    }
+
+    /// The type an integer right of `->` / `->>` is cast to, where the database would otherwise read a parameter
+    /// there as an object key (text) rather than an array index; `None` where no cast is needed.
+    fn json_index_type(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether `ILIKE` exists; without it a case-insensitive `LIKE` compares `lower()` of both sides.
+    fn has_ilike(&self) -> bool {
+        false
+    }
+
+    /// Write a condition that is always true or always false, as `and_([])` / `or_([])` are.
+    fn write_bool(&self, value: bool, out: &mut String) {
+        out.push_str(if value { "true" } else { "false" });
+    }
+
+    /// Write an `IN` against an empty list, after its left operand of `arity` values: always false, and
+    /// `NOT IN` always true, whatever the operand (NULL too).
+    fn write_empty_in(&self, negated: bool, arity: usize, out: &mut String) {
+        // A subquery of no rows, whose columns take the operand's types.
+        out.push_str(if negated { " NOT IN (SELECT " } else { " IN (SELECT " });
+        for i in 0..arity {
+            out.push_str(if i == 0 { "NULL" } else { ", NULL" });
+        }
+        out.push_str(" WHERE 1 != 1)");
+    }
+
+    /// What `INSERT OR <action>` is written as; an error where the database has no such thing.
+    fn insert_or(&self, action: OrAction) -> Result<InsertOr> {
+        Err(Error::compile(format!(
+            "INSERT OR {} is SQLite's and has no equivalent on {}: use on_conflict_do_nothing() or \
+             on_conflict_do_update()",
+            or_action_sql(action),
+            self.name()
+        )))
+    }
+
+    /// Whether an `IN` list of tuples is written `IN (VALUES (..), (..))` (SQLite, which has no list of row
+    /// values) rather than `IN ((..), (..))`.
+    fn tuple_in_values(&self) -> bool {
+        false
+    }
+
+    /// Whether a term of a compound select's ORDER BY that names a column of the first select is written
+    /// qualified as there (SQLite matches it so) rather than as the result column's name (which PostgreSQL needs).
+    fn compound_order_by_qualified(&self) -> bool {
+        false
+    }
+
+    /// Whether `INSERT ... SELECT ... ON CONFLICT` needs a `WHERE` in its SELECT to parse (SQLite's parser).
+    fn insert_select_needs_where(&self) -> bool {
+        false
+    }
+
+    /// Whether `INSERT ... DEFAULT VALUES` may have an `ON CONFLICT` clause.
+    fn default_values_on_conflict(&self) -> bool {
+        true
     }
 
     /// The `LIMIT` to write when only an `OFFSET` is given (`None`: write no LIMIT).
@@ -63,9 +174,9 @@ pub trait Dialect: Debug + Send + Sync {
         true
     }
 
-    /// The type name `CAST(x AS ...)` writes for `ty`.
+    /// The type name `CAST(x AS ...)` writes for `ty`: the one its columns are declared with.
     fn cast_type(&self, ty: &SqlType) -> String {
-        ty.ddl()
+        self.ddl_type(ty)
     }
 }
 
@@ -241,6 +352,49 @@ impl Dialect for Sqlite {
         false
     }
 
+    /// Not `true` / `false`: a column named "true" would take that word's place; and not `1` / `0`: an integer
+    /// constant in GROUP BY or ORDER BY is a column number to SQLite.
+    fn write_bool(&self, value: bool, out: &mut String) {
+        out.push_str(if value { "1 = 1" } else { "1 != 1" });
+    }
+
+    /// As SQLAlchemy writes it for SQLite. Not `IN ()`: SQLite folds that to a constant, and `IN () AND x` to the
+    /// integer 0, which GROUP BY and ORDER BY read as a column number.
+    fn write_empty_in(&self, negated: bool, arity: usize, out: &mut String) {
+        out.push_str(if negated { " NOT IN (SELECT 1" } else { " IN (SELECT 1" });
+        for _ in 1..arity {
+            out.push_str(", 1");
+        }
+        out.push_str(" FROM (SELECT 1) WHERE 1 != 1)");
+    }
+
+    fn insert_or(&self, action: OrAction) -> Result<InsertOr> {
+        Ok(InsertOr::Prefix(match action {
+            OrAction::Replace => "OR REPLACE ",
+            OrAction::Ignore => "OR IGNORE ",
+            OrAction::Abort => "OR ABORT ",
+            OrAction::Fail => "OR FAIL ",
+            OrAction::Rollback => "OR ROLLBACK ",
+        }))
+    }
+
+    /// `INSERT ... SELECT ... ON CONFLICT` is ambiguous to SQLite's parser unless the SELECT has a WHERE.
+    fn insert_select_needs_where(&self) -> bool {
+        true
+    }
+
+    fn tuple_in_values(&self) -> bool {
+        true
+    }
+
+    fn compound_order_by_qualified(&self) -> bool {
+        true
+    }
+
+    fn default_values_on_conflict(&self) -> bool {
+        false
+    }
+
     /// Dates, datetimes, times and JSON are stored as text, so a cast to them is a cast to `TEXT`: SQLite reads a
     /// type name by its affinity, and `DATE`, `DATETIME`, `TIME` and `JSON` have NUMERIC affinity, which would turn
     /// `'2012-06-01'` into 2012, `'12:30:00'` into 12 and a JSON object into 0 (SQLAlchemy writes
@@ -248,8 +402,19 @@ impl Dialect for Sqlite {
     fn cast_type(&self, ty: &SqlType) -> String {
         match ty {
             SqlType::Date | SqlType::DateTime | SqlType::Time | SqlType::Json => "TEXT".to_owned(),
-            ty => ty.ddl(),
+            ty => self.ddl_type(ty),
         }
+    }
+}
+
+/// The SQL word of an `INSERT OR` action.
+pub(crate) fn or_action_sql(action: OrAction) -> &'static str {
+    match action {
+        OrAction::Replace => "REPLACE",
+        OrAction::Ignore => "IGNORE",
+        OrAction::Abort => "ABORT",
+        OrAction::Fail => "FAIL",
+        OrAction::Rollback => "ROLLBACK",
     }
 }
 

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use super::dialect::InsertOr;
 use super::from::sources_in;
 use super::{Compiler, Ctx};
 use crate::delete::Delete;
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Literal, Source};
-use crate::insert::{Insert, InsertSource, OrAction};
+use crate::insert::{Insert, InsertSource};
 use crate::schema::Table;
 use crate::update::Update;
 
@@ -68,14 +69,12 @@ impl Compiler {
     pub(crate) fn insert(&mut self, ins: &Insert, keys: Option<&[Arc<str>]>) -> Result<bool> {
         let table = &ins.table;
         self.w("INSERT ");
-        if let Some(or) = ins.or {
-            self.w(match or {
-                OrAction::Replace => "OR REPLACE ",
-                OrAction::Ignore => "OR IGNORE ",
-                OrAction::Abort => "OR ABORT ",
-                OrAction::Fail => "OR FAIL ",
-                OrAction::Rollback => "OR ROLLBACK ",
-            });
+        let or = match ins.or {
+            Some(action) => self.dialect.insert_or(action)?,
+            None => InsertOr::Nothing,
+        };
+        if let InsertOr::Prefix(p) = or {
+            self.w(p);
         }
         self.w("INTO ");
         self.ident(table.name());
@@ -97,7 +96,7 @@ impl Compiler {
                 let keys = keys.unwrap_or(&[]);
                 let defs = defaults(keys);
                 if keys.is_empty() && defs.is_empty() {
-                    if ins.on_conflict.is_some() {
+                    if ins.on_conflict.is_some() && !self.dialect.default_values_on_conflict() {
                         return Err(Error::compile(
                             "ON CONFLICT cannot follow DEFAULT VALUES on SQLite: give the insert at least one column",
                         ));
@@ -156,12 +155,18 @@ impl Compiler {
                 self.column_list(table, cols)?;
                 self.w(" ");
                 // INSERT ... SELECT ... ON CONFLICT is ambiguous to SQLite's parser unless the SELECT has a WHERE.
-                let force_where = ins.on_conflict.is_some();
+                let force_where = ins.on_conflict.is_some() && self.dialect.insert_select_needs_where();
                 match &**q {
                     crate::select::Query::Select(s) => self.select(s, false, force_where)?,
                     crate::select::Query::Compound(c) => self.compound(c, force_where)?,
                 }
             }
+        }
+        if let InsertOr::Suffix(tail) = or {
+            if ins.on_conflict.is_some() {
+                return Err(Error::compile("or() and on_conflict_do_...() cannot both be given on one insert"));
+            }
+            self.w(tail);
         }
         if let Some(oc) = &ins.on_conflict {
             self.w(" ON CONFLICT");

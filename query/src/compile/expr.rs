@@ -2,12 +2,35 @@
 
 use asqlite::Value;
 
+use super::dialect::Dialect;
 use super::{literal_sql, Compiler, Ctx, Slot};
 use crate::error::{Error, Result};
 use crate::expr::{BinOp, Expr, Frame, Literal, Source};
 
-/// How tightly an expression binds, as SQLite parses it (higher binds tighter).
-fn precedence(e: &Expr) -> u8 {
+/// How tightly a binary operator binds as SQLite parses it (higher binds tighter), on the scale of [`precedence`].
+pub(crate) fn sqlite_binary_precedence(op: BinOp) -> u8 {
+    match op {
+        BinOp::Eq
+        | BinOp::Ne
+        | BinOp::Is
+        | BinOp::IsNot
+        | BinOp::Like
+        | BinOp::NotLike
+        | BinOp::Glob
+        | BinOp::Regexp
+        | BinOp::NotRegexp => 4,
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
+        BinOp::BitAnd | BinOp::BitOr => 6,
+        BinOp::Add | BinOp::Sub => 7,
+        BinOp::Mul | BinOp::Div | BinOp::Rem => 8,
+        // SQLite parses `->` and `->>` at the level of `||`, left to right.
+        BinOp::Concat | BinOp::JsonGet | BinOp::JsonGetValue => 9,
+    }
+}
+
+/// How tightly an expression binds, as the dialect's database parses it (higher binds tighter): SQLite's
+/// levels, with binary operators placed by [`Dialect::binary_precedence`].
+fn precedence(e: &Expr, d: &dyn Dialect) -> u8 {
     // One item is written as that item, and a label inside an expression as what it labels: look through them
     // (a loop, as such wrappers may nest deep).
     let mut e = e;
@@ -23,23 +46,7 @@ fn precedence(e: &Expr) -> u8 {
         Expr::And(v) if v.len() > 1 => 2,
         Expr::And(_) | Expr::Or(_) => 4,
         Expr::Not(_) => 3,
-        Expr::Binary(_, op, _) => match op {
-            BinOp::Eq
-            | BinOp::Ne
-            | BinOp::Is
-            | BinOp::IsNot
-            | BinOp::Like
-            | BinOp::NotLike
-            | BinOp::Glob
-            | BinOp::Regexp
-            | BinOp::NotRegexp => 4,
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
-            BinOp::BitAnd | BinOp::BitOr => 6,
-            BinOp::Add | BinOp::Sub => 7,
-            BinOp::Mul | BinOp::Div | BinOp::Rem => 8,
-            // SQLite parses `->` and `->>` at the level of `||`, left to right.
-            BinOp::Concat | BinOp::JsonGet | BinOp::JsonGetValue => 9,
-        },
+        Expr::Binary(_, op, _) => d.binary_precedence(*op),
         Expr::Like { .. } | Expr::IsNull { .. } | Expr::InList { .. } | Expr::InQuery { .. } | Expr::Between { .. } => {
             4
         }
@@ -73,7 +80,7 @@ impl Compiler {
     }
 
     fn child(&mut self, e: &Expr, parent: u8, right: bool) -> Result<()> {
-        let p = precedence(e);
+        let p = precedence(e, self.dialect);
         if p < parent || (right && p == parent && p >= 4) {
             self.w("(");
             let r = self.expr(e, Ctx::Plain);
@@ -180,11 +187,28 @@ impl Compiler {
 
     fn binary(&mut self, e: &Expr, _: Ctx) -> Result<()> {
         let Expr::Binary(a, op, b) = e else { return Err(misrouted()) };
-        let prec = precedence(e);
+        let prec = precedence(e, self.dialect);
+        // `IS NULL` is the same everywhere; only a comparison of two values needs the dialect's null-safe form.
+        let sql = match (op, &**b) {
+            (BinOp::Is | BinOp::IsNot, Expr::Null) => op.sql(),
+            _ => self.dialect.binary_operator(*op)?,
+        };
         self.child(a, prec, false)?;
         self.w(" ");
-        self.w(op.sql());
+        self.w(sql);
         self.w(" ");
+        // An integer after `->` / `->>` is an array index; where the database would read a parameter there as a
+        // key (text), the dialect names its type.
+        if let (BinOp::JsonGet | BinOp::JsonGetValue, Expr::Value(Literal(asqlite::Value::Integer(_))), Some(ty)) =
+            (op, &**b, self.dialect.json_index_type())
+        {
+            self.w("CAST(");
+            self.expr(b, Ctx::Plain)?;
+            self.w(" AS ");
+            self.w(ty);
+            self.w(")");
+            return Ok(());
+        }
         self.child(b, prec, true)
     }
 
@@ -198,11 +222,14 @@ impl Compiler {
             return Err(bare_string(l, if and { "a condition of and_()" } else { "a condition of or_()" }));
         }
         match &items[..] {
-            // Not `1` / `0`: an integer constant in GROUP BY or ORDER BY is a column number to SQLite.
-            [] => self.w(if and { "1 = 1" } else { "1 != 1" }),
+            [] => {
+                if self.emit {
+                    self.dialect.write_bool(and, &mut self.out);
+                }
+            }
             [one] => return self.expr(one, Ctx::Plain),
             _ => {
-                let prec = precedence(e);
+                let prec = precedence(e, self.dialect);
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         self.w(if and { " AND " } else { " OR " });
@@ -243,6 +270,12 @@ impl Compiler {
         let Expr::Like { expr, pattern, negated, case_insensitive: ci, escape } = e else {
             return Err(misrouted());
         };
+        if *ci && self.dialect.has_ilike() {
+            self.child(expr, 4, false)?;
+            self.w(if *negated { " NOT ILIKE " } else { " ILIKE " });
+            self.child(pattern, 4, true)?;
+            return self.like_escape(*escape);
+        }
         if *ci {
             self.w("lower(");
             self.expr(expr, Ctx::Plain)?;
@@ -258,6 +291,10 @@ impl Compiler {
         } else {
             self.child(pattern, 4, true)?;
         }
+        self.like_escape(*escape)
+    }
+
+    fn like_escape(&mut self, escape: Option<char>) -> Result<()> {
         if let Some(c) = escape {
             self.w(" ESCAPE ");
             let lit = literal_sql(&Value::Text(c.to_string()));
@@ -273,18 +310,14 @@ impl Compiler {
             _ => None,
         };
         self.child(expr, 5, false)?;
-        self.w(if *negated { " NOT IN (" } else { " IN (" });
         if list.is_empty() {
-            // An empty set, as SQLAlchemy writes it for SQLite. Not `IN ()`: SQLite folds that to a constant, and
-            // `IN () AND x` to the integer 0, which GROUP BY and ORDER BY read as a column number.
-            self.w("SELECT 1");
-            for _ in 1..arity.unwrap_or(1) {
-                self.w(", 1");
+            if self.emit {
+                self.dialect.write_empty_in(*negated, arity.unwrap_or(1), &mut self.out);
             }
-            self.w(" FROM (SELECT 1) WHERE 1 != 1)");
             return Ok(());
         }
-        if arity.is_some() {
+        self.w(if *negated { " NOT IN (" } else { " IN (" });
+        if arity.is_some() && self.dialect.tuple_in_values() {
             self.w("VALUES ");
         }
         self.list(list, Ctx::Plain)?;

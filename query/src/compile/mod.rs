@@ -1,7 +1,8 @@
-//! Compilation: statements (plain data) become SQLite SQL and a list of parameter slots.
+//! Compilation: statements (plain data) become SQL for a dialect ([`Sqlite`] unless told otherwise, or
+//! [`Postgres`]) and a list of parameter slots.
 //!
 //! The compiler writes SQL and numbers parameters; the [`Dialect`] answers what differs between databases.
-//! Every literal becomes a `?` whose value is kept aside, so the SQL depends only on the statement's shape: the
+//! Every literal becomes a placeholder (`?`, `$n`) whose value is kept aside, so the SQL depends only on the statement's shape: the
 //! engine caches it by that shape (see [`cache`](crate::cache)). The same walk runs in a "collect" mode that
 //! writes nothing and only gathers the literals, in the same order, for a statement whose SQL is cached.
 
@@ -12,6 +13,7 @@ mod dml;
 mod expr;
 mod from;
 mod names;
+mod postgres;
 mod query;
 
 use std::fmt;
@@ -19,8 +21,11 @@ use std::sync::Arc;
 
 use asqlite::{Params, Value};
 
-pub use self::ddl::{create_index_sql, create_table_sql, drop_table_sql};
-pub use self::dialect::{Dialect, Sqlite};
+pub use self::ddl::{
+    create_index_sql, create_index_sql_for, create_table_sql, create_table_sql_for, drop_table_sql, drop_table_sql_for,
+};
+pub use self::dialect::{Dialect, InsertOr, Sqlite};
+pub use self::postgres::Postgres;
 use crate::delete::Delete;
 use crate::error::{Error, Result};
 use crate::insert::Insert;
@@ -55,6 +60,10 @@ pub struct Shape {
     pub(crate) readonly: bool,
     /// Whether the statement's kind is unknown until SQLite prepares it (text).
     pub(crate) is_text: bool,
+    /// The dialect it was written for.
+    pub(crate) dialect: &'static dyn Dialect,
+    /// Where each placeholder is in `sql` (its byte range), in slot order.
+    pub(crate) placeholders: Placeholders,
 }
 
 /// A compiled statement: SQL, parameter slots and the literal values of this instance.
@@ -85,6 +94,11 @@ impl Compiled {
         self.shape.returns_rows
     }
 
+    /// The dialect it was compiled for.
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        self.shape.dialect
+    }
+
     /// The positional values to bind, taking named and positional parameters from `params`.
     pub fn bind(&self, params: &Params) -> Result<Vec<Value>> {
         bind_slots(&self.shape.slots, &self.literals, params)
@@ -101,28 +115,23 @@ impl Compiled {
 
     /// The SQL with literal values written in, for logs only: never execute this text.
     pub fn debug_sql(&self) -> String {
-        let mut out = String::with_capacity(self.shape.sql.len() + 16);
-        let mut slots = self.shape.slots.iter();
-        for piece in text::parse(&self.shape.sql).unwrap_or_default() {
-            match piece {
-                text::Piece::Sql(s) => out.push_str(s),
-                text::Piece::Named(n) => {
+        let sql: &str = &self.shape.sql;
+        let mut out = String::with_capacity(sql.len() + 16);
+        let mut at = 0;
+        for (&(start, end), slot) in self.shape.placeholders.iter().zip(self.shape.slots.iter()) {
+            let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else { break };
+            out.push_str(sql.get(at..start).unwrap_or_default());
+            match slot {
+                Slot::Literal(i) => out.push_str(&self.literals.get(*i).map_or_else(|| "?".to_owned(), literal_sql)),
+                Slot::Named(n) => {
                     out.push(':');
                     out.push_str(n);
                 }
-                text::Piece::Positional => match slots.next() {
-                    Some(Slot::Literal(i)) => {
-                        out.push_str(&self.literals.get(*i).map_or_else(|| "?".to_owned(), literal_sql));
-                    }
-                    Some(Slot::Named(n)) => {
-                        out.push(':');
-                        out.push_str(n);
-                    }
-                    Some(Slot::Positional(i)) => out.push_str(&format!("?{}", i + 1)),
-                    None => out.push('?'),
-                },
+                Slot::Positional(i) => out.push_str(&format!("?{}", i + 1)),
             }
+            at = end;
         }
+        out.push_str(sql.get(at..).unwrap_or_default());
         out
     }
 }
@@ -201,7 +210,13 @@ pub trait Executable: Send + Sync {
 
     /// Compile to SQLite SQL (without the engine's cache).
     fn compile(&self) -> Result<Compiled> {
-        compile_stmt(self.as_stmt(), None)
+        compile_stmt(self.as_stmt(), None, &SQLITE)
+    }
+
+    /// Compile to the SQL of `dialect` (without the engine's cache): `stmt.compile_for(&Postgres)`. A statement
+    /// compiled for another dialect is an error.
+    fn compile_for(&self, dialect: &'static dyn Dialect) -> Result<Compiled> {
+        compile_stmt(self.as_stmt(), None, dialect)
     }
 }
 
@@ -250,36 +265,89 @@ impl fmt::Display for TextClause {
     }
 }
 
-/// Compile a statement. `insert_keys` names the columns of an insert that takes them from its parameters.
-pub(crate) fn compile_stmt(stmt: Stmt<'_>, insert_keys: Option<&[Arc<str>]>) -> Result<Compiled> {
+/// Compile a statement for `dialect`. `insert_keys` names the columns of an insert that takes them from its
+/// parameters. A statement already compiled must have been compiled for `dialect`.
+pub(crate) fn compile_stmt(
+    stmt: Stmt<'_>,
+    insert_keys: Option<&[Arc<str>]>,
+    dialect: &'static dyn Dialect,
+) -> Result<Compiled> {
     if let Stmt::Compiled(c) = stmt {
+        check_dialect(c, dialect)?;
         return Ok(c.clone());
     }
-    let mut c = Compiler::new(true);
+    let mut c = Compiler::new(true, dialect);
     let kind = c.statement(stmt, insert_keys)?;
     if c.empty_ident {
         return Err(empty_name());
     }
-    check_no_nul(&c.out)?;
+    let (sql, placeholders) = number_placeholders(&c.out, c.slots.len(), dialect)?;
     let shape = Shape {
-        sql: Arc::from(c.out),
+        sql: Arc::from(sql),
         slots: c.slots.into_boxed_slice(),
         returns_rows: kind.returns_rows,
         readonly: kind.readonly,
         is_text: kind.is_text,
+        dialect,
+        placeholders,
     };
     Ok(Compiled { shape: Arc::new(shape), literals: c.literals })
+}
+
+/// The byte range of each placeholder in a statement's SQL.
+type Placeholders = Box<[(u32, u32)]>;
+
+/// A compiled statement runs only where it was compiled for: `?` means nothing to PostgreSQL, nor `$1` to SQLite.
+pub(crate) fn check_dialect(c: &Compiled, dialect: &dyn Dialect) -> Result<()> {
+    if c.shape.dialect.name() == dialect.name() {
+        Ok(())
+    } else {
+        Err(Error::compile(format!(
+            "this statement was compiled for {} and cannot run on {}: pass the statement itself (or compile it with \
+             compile_for)",
+            c.shape.dialect.name(),
+            dialect.name()
+        )))
+    }
+}
+
+/// The compiler marks each placeholder with a NUL while it writes (CTEs are written after the statement that uses
+/// them, then moved in front, so numbers are known only at the end): replace the marks with the dialect's
+/// placeholders, numbered in slot order. A NUL of the statement's own (in a name or in `text()`) would cut the SQL
+/// short where SQLite reads it: there are then more NULs than slots, which is an error.
+fn number_placeholders(marked: &str, slots: usize, dialect: &dyn Dialect) -> Result<(String, Placeholders)> {
+    if marked.bytes().filter(|b| *b == 0).count() != slots {
+        return Err(nul_in_sql());
+    }
+    let mut sql = String::with_capacity(marked.len() + slots * 2);
+    let mut places = Vec::with_capacity(slots);
+    for (n, piece) in marked.split('\0').enumerate() {
+        if n > 0 {
+            let start = sql.len();
+            dialect.write_placeholder(n, &mut sql);
+            let range = (u32::try_from(start), u32::try_from(sql.len()));
+            let (Ok(start), Ok(end)) = range else {
+                return Err(Error::compile("the statement is longer than 4 GiB"));
+            };
+            places.push((start, end));
+        }
+        sql.push_str(piece);
+    }
+    Ok((sql, places.into_boxed_slice()))
 }
 
 /// SQLite reads SQL text up to its first NUL, so a NUL in an identifier (or in `text()`) would cut the statement
 /// short: refuse it. Values never reach the SQL, so they may hold NULs.
 pub(crate) fn check_no_nul(sql: &str) -> Result<()> {
     if sql.contains('\0') {
-        return Err(Error::compile(
-            "a NUL character cannot appear in SQL text: a table, column or label name (or text()) holds one",
-        ));
+        return Err(nul_in_sql());
     }
     Ok(())
+}
+
+#[cold]
+fn nul_in_sql() -> Error {
+    Error::compile("a NUL character cannot appear in SQL text: a table, column or label name (or text()) holds one")
 }
 
 #[cold]
@@ -296,8 +364,12 @@ pub(crate) fn empty_name() -> Error {
 }
 
 /// Gather a statement's literals in slot order without writing SQL (for a statement whose shape is cached).
-pub(crate) fn collect_literals(stmt: Stmt<'_>, insert_keys: Option<&[Arc<str>]>) -> Result<Vec<Value>> {
-    let mut c = Compiler::new(false);
+pub(crate) fn collect_literals(
+    stmt: Stmt<'_>,
+    insert_keys: Option<&[Arc<str>]>,
+    dialect: &'static dyn Dialect,
+) -> Result<Vec<Value>> {
+    let mut c = Compiler::new(false, dialect);
     c.statement(stmt, insert_keys)?;
     Ok(c.literals)
 }
@@ -349,16 +421,16 @@ pub(crate) struct Compiler {
     pub(crate) depth: usize,
 }
 
-static SQLITE: Sqlite = Sqlite;
+pub(crate) static SQLITE: Sqlite = Sqlite;
 
 impl Compiler {
-    pub(crate) fn new(emit: bool) -> Self {
+    pub(crate) fn new(emit: bool, dialect: &'static dyn Dialect) -> Self {
         Compiler {
             out: String::new(),
             emit,
             slots: Vec::new(),
             literals: Vec::new(),
-            dialect: &SQLITE,
+            dialect,
             scopes: Vec::new(),
             hidden_scopes: 0,
             ctes: Vec::new(),
@@ -409,9 +481,10 @@ impl Compiler {
         }
     }
 
+    /// A placeholder: a NUL mark, numbered once the statement is whole (see `number_placeholders`).
     pub(crate) fn slot(&mut self, slot: Slot) {
         if self.emit {
-            self.dialect.write_placeholder(&mut self.out);
+            self.out.push('\0');
         }
         self.slots.push(slot);
     }

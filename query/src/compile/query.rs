@@ -104,7 +104,8 @@ impl Compiler {
         // ("" stands for a result column without a name, which cannot be named.)
         match columns.iter().find(|c| c.output_name().is_some_and(|n| !n.is_empty() && n == &**name)) {
             Some(Expr::Label(_, label)) => self.ident(label),
-            Some(Expr::Column(c)) => self.column(&c.source, &c.name),
+            Some(Expr::Column(c)) if self.dialect.compound_order_by_qualified() => self.column(&c.source, &c.name),
+            Some(Expr::Column(c)) => self.ident(&c.name),
             _ => {
                 return Err(Error::compile(format!(
                     "the ORDER BY of a UNION/INTERSECT/EXCEPT names result columns, and {name:?} is not one of {:?}",

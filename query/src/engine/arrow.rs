@@ -8,7 +8,7 @@ use asqlite::Params;
 
 use super::AsyncConnection;
 use crate::compile::Executable;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::serde_params::ParamSet;
 
 /// What became of `text()` offered as a read outside a transaction.
@@ -49,7 +49,13 @@ impl AsyncConnection {
             options = options.fields(fields.iter().cloned());
         }
         let shape = &compiled.shape;
-        let pool = &self.inner.engine.inner.pool;
+        let pool = self.inner.engine.sqlite_pool().ok_or_else(|| {
+            Error::Compile(
+                "execute_arrow builds batches on the SQLite driver's workers; on PostgreSQL, execute the \
+                 statement and use QueryResult::to_arrow"
+                    .into(),
+            )
+        })?;
         if shape.readonly && !self.inner.in_tx.load(Ordering::Acquire) {
             self.inner.engine.check_open()?;
             return Ok(pool.query_arrow_with(&shape.sql, values, options).await?);

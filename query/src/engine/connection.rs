@@ -4,9 +4,12 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use asqlite::{blocking, FromSql, NamedInOrder, Params, Row, RowStream, Rows, Transaction};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use asqlite::{FromSql, NamedInOrder, Params, Row, RowStream, Rows, Transaction};
 use futures::lock::{Mutex as AsyncMutex, MutexGuard};
-use futures::stream::{Map, StreamExt};
+use futures::stream::{Map, Stream, StreamExt};
 
 use super::Engine;
 use crate::compile::{Compiled, Executable, Slot, Stmt};
@@ -14,10 +17,49 @@ use crate::error::{Error, Result};
 use crate::result::QueryResult;
 use crate::schema::lock;
 use crate::serde_params::ParamSet;
+use crate::sync_conn::SyncConnection;
 use crate::text::strip_param_prefix;
 
-/// The rows of a streamed query, each a `Result<Row>` of this crate.
-pub type ResultStream = Map<RowStream, fn(asqlite::Result<Row>) -> Result<Row>>;
+/// The rows of a streamed query: a `futures::Stream` of `Result<Row>` of this crate.
+pub struct ResultStream {
+    inner: StreamInner,
+}
+
+/// The driver's row stream, its errors made this crate's.
+type SqliteRows = Map<RowStream, fn(asqlite::Result<Row>) -> Result<Row>>;
+
+// The SQLite variant is the large one and the common one: boxing it would cost every SQLite stream an allocation.
+#[allow(clippy::large_enum_variant)]
+enum StreamInner {
+    Sqlite(SqliteRows),
+    #[cfg(feature = "postgres")]
+    Postgres(Pin<Box<dyn Stream<Item = Result<Row>> + Send>>),
+}
+
+impl ResultStream {
+    #[cfg(feature = "postgres")]
+    pub(crate) fn boxed(s: Pin<Box<dyn Stream<Item = Result<Row>> + Send>>) -> Self {
+        ResultStream { inner: StreamInner::Postgres(s) }
+    }
+}
+
+impl Stream for ResultStream {
+    type Item = Result<Row>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match &mut self.get_mut().inner {
+            StreamInner::Sqlite(s) => s.poll_next_unpin(cx),
+            #[cfg(feature = "postgres")]
+            StreamInner::Postgres(s) => s.as_mut().poll_next(cx),
+        }
+    }
+}
+
+impl std::fmt::Debug for ResultStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResultStream")
+    }
+}
 
 fn map_row(r: asqlite::Result<Row>) -> Result<Row> {
     r.map_err(Error::from)
@@ -34,6 +76,9 @@ pub(crate) struct ConnInner {
     /// Savepoint rollbacks queued by dropped [`NestedTransaction`]s (with their transaction's generation), run
     /// before the next statement.
     pub(super) pending: Mutex<Vec<(u64, String)>>,
+    /// The connection's state on a PostgreSQL engine (which has no asqlite transaction).
+    #[cfg(feature = "postgres")]
+    pub(super) pg: Option<super::postgres::PgConn>,
 }
 
 /// A connection of an [`Engine`]: SQLAlchemy's `AsyncConnection`.
@@ -107,14 +152,22 @@ impl AsyncConnection {
     pub(crate) fn new(engine: Engine) -> Self {
         AsyncConnection {
             inner: Arc::new(ConnInner {
-                engine,
                 tx: AsyncMutex::new(None),
                 in_tx: AtomicBool::new(false),
                 generation: AtomicU64::new(0),
                 savepoints: AtomicU64::new(0),
                 pending: Mutex::new(Vec::new()),
+                #[cfg(feature = "postgres")]
+                pg: super::postgres::PgConn::for_engine(&engine),
+                engine,
             }),
         }
+    }
+
+    /// The PostgreSQL side of this connection, on a PostgreSQL engine.
+    #[cfg(feature = "postgres")]
+    pub(super) fn pg(&self) -> Option<&super::postgres::PgConn> {
+        self.inner.pg.as_ref()
     }
 
     /// The engine this connection belongs to.
@@ -156,7 +209,7 @@ impl AsyncConnection {
         guard: &'g mut MutexGuard<'_, Option<Transaction>>,
     ) -> Result<&'g Transaction> {
         if guard.is_none() {
-            let tx = self.inner.engine.inner.pool.begin().await?;
+            let tx = self.inner.engine.sqlite()?.begin().await?;
             **guard = Some(tx);
             self.inner.in_tx.store(true, Ordering::Release);
         }
@@ -172,6 +225,10 @@ impl AsyncConnection {
     ///
     /// If the future is dropped after the transaction began, it stays open on this connection.
     pub async fn begin(&self) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.pg() {
+            return pg.begin(self).await;
+        }
         let mut guard = self.state().await?;
         if guard.is_some() {
             return Err(Error::Closed("a transaction is already open on this connection".into()));
@@ -181,6 +238,10 @@ impl AsyncConnection {
     }
 
     async fn end(&self, commit: bool) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.pg() {
+            return pg.end(self, commit).await;
+        }
         let mut guard = self.state().await?;
         if guard.is_some() {
             self.inner.generation.fetch_add(1, Ordering::AcqRel);
@@ -287,17 +348,21 @@ impl AsyncConnection {
     }
 
     async fn run(&self, compiled: &Compiled, values: Params) -> Result<QueryResult> {
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.pg() {
+            return pg.run(self, compiled, values).await;
+        }
         let shape = &compiled.shape;
         let sql: &str = &shape.sql;
         if shape.readonly && !self.inner.in_tx.load(Ordering::Acquire) {
             // No transaction: a read goes straight to the pool's readers, without the connection's lock (savepoint
             // rollbacks queued meanwhile belong to ended transactions and are dropped at the next locked call).
             self.inner.engine.check_open()?;
-            return Ok(QueryResult::from_rows(self.inner.engine.inner.pool.query(sql, values).await?));
+            return Ok(QueryResult::from_rows(self.inner.engine.sqlite()?.query(sql, values).await?));
         }
         let mut guard = self.state().await?;
         if guard.is_none() {
-            let pool = &self.inner.engine.inner.pool;
+            let pool = self.inner.engine.sqlite()?;
             if shape.readonly {
                 return Ok(QueryResult::from_rows(pool.query(sql, values).await?));
             }
@@ -410,6 +475,10 @@ impl AsyncConnection {
         if let Some(e) = sets.iter().find_map(Params::error) {
             return Err(Error::Params(e.to_string()));
         }
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.pg() {
+            return pg.execute_many(self, &compiled, &sets).await;
+        }
         // Every placeholder a named value of the sets, in one key order (rows built by one `named_params!`, or
         // structs): each set goes to the worker as it is and binds there by position, nothing copied.
         if let Some(order) = all_same_order.then(|| named_order(&compiled, first)).flatten() {
@@ -471,29 +540,41 @@ impl AsyncConnection {
         let params = params.into_params()?;
         let compiled = self.prepare(stmt.as_stmt(), &params)?;
         let values = compiled.bind_params(&params)?;
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.pg() {
+            return pg.stream(self, &compiled, values).await;
+        }
         let guard = self.state().await?;
         let f: fn(asqlite::Result<Row>) -> Result<Row> = map_row;
         let s = match guard.as_ref() {
             Some(tx) => tx.stream(compiled.sql(), values),
-            None => self.inner.engine.inner.pool.stream(compiled.sql(), values),
+            None => self.inner.engine.sqlite()?.stream(compiled.sql(), values),
         };
-        Ok(s.map(f))
+        Ok(ResultStream { inner: StreamInner::Sqlite(s.map(f)) })
     }
 
-    /// Run a closure with the driver's blocking connection on the writer, inside this connection's transaction
-    /// (begun if needed): `conn.run_sync(move |c| meta.create_all(c))`. The closure holds this connection until it
-    /// returns: a call on it from inside the closure (`block_on(conn.execute(..))`) fails with the driver's
-    /// [`ErrorKind::Misuse`](asqlite::ErrorKind::Misuse) instead of waiting for itself; use `c`.
+    /// Run a closure with a synchronous connection, inside this connection's transaction (begun if needed):
+    /// `conn.run_sync(move |c| meta.create_all(c))`. On SQLite the closure runs on the writer with the driver's
+    /// blocking connection (`c.as_sqlite()` gives it whole); on PostgreSQL it runs on a blocking thread of the
+    /// runtime, each call waiting for the server (see [`SyncConnection`]).
+    /// The closure holds this connection until it returns: a call on it from inside the closure
+    /// (`block_on(conn.execute(..))`) fails with the driver's [`ErrorKind::Misuse`](asqlite::ErrorKind::Misuse)
+    /// instead of waiting for itself; use `c`.
     ///
     /// # Cancel safety
     ///
-    /// Dropped before it starts, `f` does not run; dropped while it runs, its running statement is interrupted.
+    /// Dropped before it starts, `f` does not run; dropped while it runs, its running statement is interrupted
+    /// on SQLite; on PostgreSQL the closure runs to its end and the transaction is then rolled back.
     pub async fn run_sync<F, T, E>(&self, f: F) -> Result<T>
     where
-        F: FnOnce(&mut blocking::Connection) -> std::result::Result<T, E> + Send + 'static,
+        F: FnOnce(&mut dyn SyncConnection) -> std::result::Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: Into<Error> + Send + 'static,
     {
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.pg() {
+            return pg.run_sync(self, f).await;
+        }
         let mut guard = self.state().await?;
         let tx = self.ensure_tx(&mut guard).await?;
         let me = Arc::as_ptr(&self.inner) as usize;

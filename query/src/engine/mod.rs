@@ -1,4 +1,5 @@
-//! The async [`Engine`] over an `asqlite::Pool`, and its connections.
+//! The async [`Engine`] over an `asqlite::Pool`, and its connections. With the feature `postgres`, the same
+//! engine runs on PostgreSQL behind the backend seam (see its module `postgres` for what differs there).
 //!
 //! `create_async_engine(url)` opens a pool (one writer and N readers under WAL, one connection in memory) and a
 //! compiled-statement cache shared by every connection. [`Engine::connect`] gives a commit-as-you-go
@@ -97,6 +98,8 @@
 #[cfg(feature = "arrow")]
 mod arrow;
 mod connection;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod savepoint;
 
 use std::future::Future;
@@ -105,22 +108,31 @@ use std::sync::Arc;
 
 use asqlite::Pool;
 
-pub use self::connection::AsyncConnection;
+pub use self::connection::{AsyncConnection, ResultStream};
 pub use self::savepoint::NestedTransaction;
 use crate::cache::{CacheStats, StatementCache, DEFAULT_CAPACITY};
 use crate::error::{Error, Result};
 use crate::schema::MetaData;
 use crate::url::EngineUrl;
 
+/// The database an engine reaches: the seam between the engine's connections and a driver.
+pub(crate) enum Backend {
+    /// The asqlite pool.
+    Sqlite(Pool),
+    /// A pool of tokio-postgres connections.
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::PgBackend),
+}
+
 pub(crate) struct EngineInner {
-    pub(crate) pool: Pool,
+    pub(crate) backend: Backend,
     pub(crate) cache: StatementCache,
     pub(crate) url: Option<EngineUrl>,
     pub(crate) disposed: AtomicBool,
 }
 
-/// An async engine: a pool of SQLite connections and a cache of compiled statements. A cheap handle:
-/// `Clone + Send + Sync`.
+/// An async engine: a pool of SQLite connections (or, with the feature `postgres`, of PostgreSQL connections) and
+/// a cache of compiled statements. A cheap handle: `Clone + Send + Sync`.
 ///
 /// An in-memory engine (`sqlite://`) has a single connection: while one of its connections holds a transaction,
 /// the others wait for it to end (as with SQLAlchemy's single-connection pools).
@@ -141,12 +153,22 @@ impl std::fmt::Debug for Engine {
 
 /// Open an engine from a URL: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (in memory), also
 /// spelled `sqlite+aiosqlite://...`, with options such as `?mode=ro`, `?foreign_keys=off&journal_mode=wal` or
-/// `uri=true` (see [`crate::url`]).
+/// `uri=true` (see [`crate::url`]). With the feature `postgres`, `postgresql://user:pass@host:port/db` (also
+/// `postgres://`, `postgresql+asyncpg://`) opens the same engine on PostgreSQL (see [`postgres`](mod@postgres)).
 ///
 /// # Cancel safety
 ///
 /// Dropping the future before it resolves closes whatever it had opened.
 pub async fn create_async_engine(url: &str) -> Result<Engine> {
+    if is_postgres_url(url) {
+        #[cfg(feature = "postgres")]
+        return postgres::create_engine(url).await;
+        #[cfg(not(feature = "postgres"))]
+        return Err(Error::Url(format!(
+            "{:?}: PostgreSQL engines need asqlite-query's `postgres` feature",
+            redact_url(url)
+        )));
+    }
     let parsed = EngineUrl::parse(url)?;
     let mut builder = Pool::builder().read_only(parsed.read_only).create(parsed.create).uri(parsed.uri);
     if let Some(n) = parsed.readers {
@@ -166,7 +188,35 @@ pub async fn create_async_engine(url: &str) -> Result<Engine> {
         None => builder.open(":memory:").await?,
     };
     let cache = StatementCache::new(parsed.cache_size.unwrap_or(DEFAULT_CAPACITY));
-    Ok(Engine { inner: Arc::new(EngineInner { pool, cache, url: Some(parsed), disposed: AtomicBool::new(false) }) })
+    Ok(Engine {
+        inner: Arc::new(EngineInner {
+            backend: Backend::Sqlite(pool),
+            cache,
+            url: Some(parsed),
+            disposed: AtomicBool::new(false),
+        }),
+    })
+}
+
+/// Whether a URL names PostgreSQL: `postgresql://`, `postgres://`, or either with a driver (`+asyncpg`).
+pub(crate) fn is_postgres_url(url: &str) -> bool {
+    let scheme = url.split_once("://").map_or("", |(s, _)| s);
+    let dialect = scheme.split_once('+').map_or(scheme, |(d, _)| d);
+    dialect.eq_ignore_ascii_case("postgresql") || dialect.eq_ignore_ascii_case("postgres")
+}
+
+/// A URL with its password replaced by `***`, for error messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 impl Engine {
@@ -174,7 +224,7 @@ impl Engine {
     pub fn from_pool(pool: Pool) -> Engine {
         Engine {
             inner: Arc::new(EngineInner {
-                pool,
+                backend: Backend::Sqlite(pool),
                 cache: StatementCache::default(),
                 url: None,
                 disposed: AtomicBool::new(false),
@@ -304,7 +354,11 @@ impl Engine {
     pub async fn reflect(&self, meta: &MetaData) -> Result<()> {
         self.check_open()?;
         let m = meta.clone();
-        self.inner.pool.read(move |c| Ok(m.reflect(c))).await?
+        match &self.inner.backend {
+            Backend::Sqlite(pool) => pool.read(move |c| Ok(m.reflect(c))).await?,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.reflect(m).await,
+        }
     }
 
     /// Close the pool. Every later use of this engine, its clones and their connections is an error.
@@ -314,7 +368,11 @@ impl Engine {
     /// Once polled, the engine is disposed whether or not the future completes.
     pub async fn dispose(&self) -> Result<()> {
         self.inner.disposed.store(true, Ordering::Release);
-        self.inner.pool.close().await?;
+        match &self.inner.backend {
+            Backend::Sqlite(pool) => pool.close().await?,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.close(),
+        }
         Ok(())
     }
 
@@ -329,8 +387,34 @@ impl Engine {
     }
 
     /// The driver's pool (its own statistics include the prepared-statement cache).
+    ///
+    /// # Panics
+    ///
+    /// On an engine of another database than SQLite (feature `postgres`): see [`sqlite_pool`](Engine::sqlite_pool).
     pub fn pool(&self) -> &Pool {
-        &self.inner.pool
+        match self.sqlite_pool() {
+            Some(pool) => pool,
+            None => panic!("Engine::pool(): this engine is on {}, not SQLite", self.dialect().name()),
+        }
+    }
+
+    /// The driver's pool, if the engine is on SQLite.
+    pub fn sqlite_pool(&self) -> Option<&Pool> {
+        match &self.inner.backend {
+            Backend::Sqlite(pool) => Some(pool),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// The pool of a SQLite engine; an error on another (never reached: those calls go to their backend first).
+    pub(crate) fn sqlite(&self) -> Result<&Pool> {
+        self.sqlite_pool().ok_or_else(|| Error::Closed("internal error: a SQLite call reached another backend".into()))
+    }
+
+    /// The dialect the engine compiles statements for.
+    pub fn dialect(&self) -> &'static dyn crate::compile::Dialect {
+        self.inner.cache.dialect()
     }
 
     /// The URL the engine was made from, if any.

@@ -17,6 +17,14 @@ impl AsyncConnection {
     ///
     /// Dropped after the savepoint opened, it stays open until the transaction ends.
     pub async fn begin_nested(&self) -> Result<NestedTransaction<'_>> {
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.pg() {
+            let n = self.inner.savepoints.fetch_add(1, Ordering::AcqRel) + 1;
+            let name = format!("sa_savepoint_{n}");
+            pg.savepoint(self, &format!("SAVEPOINT {name}"), None).await?;
+            let generation = self.inner.generation.load(Ordering::Acquire);
+            return Ok(NestedTransaction { conn: self, name, generation, done: false });
+        }
         let mut guard = self.state().await?;
         let tx = self.ensure_tx(&mut guard).await?;
         let n = self.inner.savepoints.fetch_add(1, Ordering::AcqRel) + 1;
@@ -42,6 +50,10 @@ pub struct NestedTransaction<'c> {
 impl NestedTransaction<'_> {
     async fn finish(mut self, sql: String) -> Result<()> {
         self.done = true;
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.conn.pg() {
+            return pg.savepoint(self.conn, &sql, Some((self.generation, &self.name))).await;
+        }
         let guard = self.conn.state().await?;
         match guard.as_ref() {
             Some(tx) if self.conn.inner.generation.load(Ordering::Acquire) == self.generation => {

@@ -24,12 +24,16 @@ use crate::schema::{Alias, Table};
 use crate::select::{Cte, Query, Subquery};
 use crate::types::SqlType;
 
-/// A literal value, bound as a parameter. It does not take part in the statement's shape (its hash is empty).
+/// A literal value, bound as a parameter. It takes part in the statement's shape only by its storage class
+/// (NULL, integer, real, text, blob): PostgreSQL's SQL for `doc -> 0` (an array index) and `doc -> 'a'` (a key)
+/// differ.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Literal(pub Value);
 
 impl Hash for Literal {
-    fn hash<H: Hasher>(&self, _state: &mut H) {}
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(&self.0).hash(state);
+    }
 }
 
 /// Where a column comes from: a table, an alias, a subquery or a CTE.

@@ -157,6 +157,24 @@ impl RowStream {
     }
 }
 
+/// Send a stream's job if it is not sent yet (nothing to do once it is): `Pending` while its queue is full. Once
+/// sent, the stream lets go of its route, so it does not keep a transaction's channel open.
+pub(crate) fn poll_start(
+    shared: &Arc<Shared>,
+    route: &mut OwnedRoute,
+    pending: &mut Option<Job>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<()>> {
+    if pending.is_none() {
+        return Poll::Ready(Ok(()));
+    }
+    let sent = shared.poll_send(route.as_route(), pending, cx);
+    if let Poll::Ready(Ok(())) = sent {
+        *route = OwnedRoute::Write;
+    }
+    sent
+}
+
 impl Stream for RowStream {
     type Item = Result<Row>;
 
@@ -165,14 +183,10 @@ impl Stream for RowStream {
         if this.done {
             return Poll::Ready(None);
         }
-        if this.pending.is_some() {
-            let shared = Arc::clone(&this.shared);
-            match shared.poll_send(this.route.as_route(), &mut this.pending, cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(e)) => return this.finish(Some(Err(e))),
-                // Sent: let go of the route, so a stream does not keep a transaction's channel open.
-                Poll::Ready(Ok(())) => this.route = OwnedRoute::Write,
-            }
+        match poll_start(&this.shared, &mut this.route, &mut this.pending, cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return this.finish(Some(Err(e))),
+            Poll::Ready(Ok(())) => {}
         }
         if let Some(item) = this.try_next() {
             return this.finish(item);

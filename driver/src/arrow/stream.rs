@@ -312,14 +312,10 @@ impl Stream for ArrowStream {
         if this.done {
             return Poll::Ready(None);
         }
-        if this.pending.is_some() {
-            let shared = Arc::clone(&this.shared);
-            match shared.poll_send(this.route.as_route(), &mut this.pending, cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(e)) => return this.finish(Some(Err(e))),
-                // Sent: let go of the route, so a stream does not keep a transaction's channel open.
-                Poll::Ready(Ok(())) => this.route = OwnedRoute::Write,
-            }
+        match crate::stream::poll_start(&this.shared, &mut this.route, &mut this.pending, cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return this.finish(Some(Err(e))),
+            Poll::Ready(Ok(())) => {}
         }
         if let Some(item) = this.try_next() {
             return this.finish(item);

@@ -70,6 +70,11 @@ fn misrouted() -> Error {
 /// Writes one kind of expression node; all take the node whole, so that [`Compiler::node`] only picks one.
 type NodeWriter = fn(&mut Compiler, &Expr, Ctx) -> Result<()>;
 
+/// Stack left below which [`Compiler::expr`] continues on a new segment.
+const STACK_RED_ZONE: usize = 64 * 1024;
+/// The size of each new stack segment.
+const STACK_SEGMENT: usize = 1024 * 1024;
+
 impl Compiler {
     pub(crate) fn column(&mut self, source: &Source, name: &str) {
         if self.unqualified.as_deref() != Some(source.name()) {
@@ -109,9 +114,13 @@ impl Compiler {
     /// the limit compiles on a 2 MiB thread, even unoptimized.
     ///
     /// [`MAX_EXPR_DEPTH`]: super::MAX_EXPR_DEPTH
+    ///
+    /// Frames grow with the build (unoptimized, more features): where less than [`STACK_RED_ZONE`] of the thread's
+    /// stack is left, the rest of the expression is written on a fresh stack segment, so no limit of the caller's
+    /// thread can be overflowed before [`MAX_EXPR_DEPTH`] refuses the expression.
     pub(crate) fn expr(&mut self, e: &Expr, ctx: Ctx) -> Result<()> {
         self.descend()?;
-        let r = self.node(e, ctx);
+        let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.node(e, ctx));
         self.depth -= 1;
         r
     }

@@ -461,36 +461,14 @@ impl RawStatement {
     /// of `needles` (lowercase), ignoring case: that is where a program names the functions it calls and the
     /// collations it compares with. Any failure answers true (the cautious answer).
     fn program_mentions(&self, needles: &[String]) -> bool {
-        // SAFETY: the statement is live, just prepared (not running), and used by its owning thread only;
-        // sqlite3_stmt_explain only changes how it runs next.
-        if unsafe { ffi::sqlite3_stmt_explain(self.ptr(), 1) } != ffi::SQLITE_OK {
-            return true;
-        }
-        let mut found = false;
-        loop {
-            match self.step() {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(_) => {
-                    found = true;
-                    break;
-                }
-            }
-            // EXPLAIN's columns: addr, opcode, p1, p2, p3, p4, p5, comment.
-            if let Column::Value(ValueRef::Text(p4)) = self.column_value(5) {
+        // EXPLAIN's columns: addr, opcode, p1, p2, p3, p4, p5, comment.
+        self.program_has(|s| match s.column_value(5) {
+            Column::Value(ValueRef::Text(p4)) => {
                 let p4 = p4.to_ascii_lowercase();
-                if needles.iter().any(|n| p4.contains(n.as_str())) {
-                    found = true;
-                    break;
-                }
+                needles.iter().any(|n| p4.contains(n.as_str()))
             }
-        }
-        self.reset();
-        // SAFETY: as above; the statement was reset, so switching back is allowed.
-        if unsafe { ffi::sqlite3_stmt_explain(self.ptr(), 0) } != ffi::SQLITE_OK {
-            return true;
-        }
-        found
+            _ => false,
+        })
     }
 }
 

@@ -349,39 +349,34 @@ impl RawStatement {
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
-    /// Whether the statement's program holds one of the virtual-machine `opcodes` (by name, as `EXPLAIN` lists
-    /// them). The statement is switched to EXPLAIN mode, stepped through its program, and switched back; it must
-    /// not be running. Any failure answers true (the caller treats a yes as the cautious answer).
-    pub fn uses_opcode(&self, opcodes: &[&str]) -> bool {
+    /// Whether any instruction of the statement's program (as `EXPLAIN` lists it, one row per instruction) passes
+    /// `test`. The statement is switched to EXPLAIN mode, stepped through its program, and switched back; it must
+    /// not be running. Any failure answers true (the callers treat a yes as the cautious answer).
+    pub(crate) fn program_has(&self, mut test: impl FnMut(&RawStatement) -> bool) -> bool {
         // SAFETY: the statement is live, not running (just prepared or reset), and used by its owning thread only;
         // sqlite3_stmt_explain only changes how it runs next.
         if unsafe { ffi::sqlite3_stmt_explain(self.ptr(), 1) } != ffi::SQLITE_OK {
             return true;
         }
-        let mut found = false;
-        loop {
+        let found = loop {
             match self.step() {
+                Ok(true) if test(self) => break true,
                 Ok(true) => {}
-                Ok(false) => break,
-                Err(_) => {
-                    found = true;
-                    break;
-                }
+                Ok(false) => break false,
+                Err(_) => break true,
             }
-            // Column 1 of EXPLAIN is the opcode's name.
-            if let Column::Value(ValueRef::Text(op)) = self.column_value(1) {
-                if opcodes.contains(&op) {
-                    found = true;
-                    break;
-                }
-            }
-        }
+        };
         self.reset();
         // SAFETY: as above; the statement was reset, so switching back is allowed.
         if unsafe { ffi::sqlite3_stmt_explain(self.ptr(), 0) } != ffi::SQLITE_OK {
             return true;
         }
         found
+    }
+
+    /// Whether the statement's program holds one of the virtual-machine `opcodes` (by name; column 1 of EXPLAIN).
+    pub fn uses_opcode(&self, opcodes: &[&str]) -> bool {
+        self.program_has(|s| matches!(s.column_value(1), Column::Value(ValueRef::Text(op)) if opcodes.contains(&op)))
     }
 
     /// Whether the statement makes no direct change to the database.

@@ -168,9 +168,23 @@ impl Client {
         F: FnMut(&crate::RowRef<'_>) -> crate::Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let params = crate::BindRow::into_params(params);
+        let route = &self.read;
+        // A cheap read runs inline and copies its rows out; `f` runs once the connection is handed back.
+        let tried = self
+            .shared
+            .try_inline(route.as_route(), sql, crate::BindRow::into_params(params), |c, p| c.query_with(sql, p));
+        let params = match tried {
+            crate::worker::inline::Tried::Ran(out) => {
+                // `f` is dropped inside the guard too, whatever the outcome: a captured value's `Drop` is user code.
+                return crate::worker::catch(move || {
+                    let mut f = f;
+                    out?.iter().map(|row| f(&row.as_row_ref())).collect()
+                });
+            }
+            crate::worker::inline::Tried::Declined(params) => params,
+        };
         self.shared
-            .submit(self.read.as_route(), |reply| crate::worker::Job::QueryMap {
+            .submit(route.as_route(), |reply| crate::worker::Job::QueryMap {
                 sql: sql.into(),
                 params,
                 job: Box::new(crate::worker::job::MapImpl { f, reply }),
@@ -201,8 +215,11 @@ impl Client {
             .try_inline(route.as_route(), sql, crate::BindRow::into_params(params), |c, p| c.query_first_with(sql, p));
         let params = match tried {
             crate::worker::inline::Tried::Ran(out) => {
-                let row = out?.ok_or_else(|| crate::blocking::statement::no_rows(sql))?;
-                return crate::worker::catch(|| f(&row.as_row_ref()));
+                // `f` is dropped inside the guard, whatever the outcome: a captured value's `Drop` is user code.
+                return crate::worker::catch(move || {
+                    let row = out?.ok_or_else(|| crate::blocking::statement::no_rows(sql))?;
+                    f(&row.as_row_ref())
+                });
             }
             crate::worker::inline::Tried::Declined(params) => params,
         };

@@ -373,7 +373,7 @@ pub use changes::{Change, Changes, Lagged, Operation};
 pub use client::Client;
 pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
-pub use ffi::sqlite_version;
+pub use ffi::{initialize, sqlite_version};
 /// The SQLite bindings this crate links (bundled SQLite), for the raw handle of
 /// [`blocking::Connection::handle`].
 pub use libsqlite3_sys;

@@ -148,3 +148,104 @@ fn count_star_over_a_table_that_grew_never_runs_on_the_callers_thread() {
         pool.close().await.unwrap();
     });
 }
+
+#[test]
+fn a_cheap_query_map_runs_inline_and_its_decoder_reads_the_pool_again_without_deadlock() {
+    let (dir, path) = temp_db();
+    without_hanging("a query_map decoder reading the pool", move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let pool = pool_with_rows(&path, 2).await;
+            let range = "SELECT id, v FROM t WHERE id BETWEEN ?1 AND ?1 + 4 ORDER BY id";
+            for _ in 0..5 {
+                pool.query_map(range, params![1], |r| r.get::<i64>(0)).await.unwrap();
+            }
+            // Warm on every reader, so the next one runs on the caller's thread and is counted there.
+            let before = pool.stats().inline_reads;
+            let ids = pool.query_map(range, params![10], |r| r.get::<i64>(0)).await.unwrap();
+            assert_eq!(ids, vec![10, 11, 12, 13, 14]);
+            assert_eq!(pool.stats().inline_reads, before + 1, "a warm 5-row query_map did not run inline");
+            for i in 1..=20_i64 {
+                let inner = pool.clone();
+                let rows: Vec<(String, String)> = pool
+                    .query_map(range, params![i], move |r| {
+                        let sql = format!("SELECT v FROM t WHERE id = ?1 AND {i} = {i}");
+                        let id: i64 = r.get(0)?;
+                        let nested = futures::executor::block_on(inner.query_one(&sql, params![id]))?;
+                        Ok((r.get(1)?, nested.get(0)?))
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(rows.len(), 5);
+                for (k, (outer, nested)) in rows.iter().enumerate() {
+                    assert_eq!(outer, nested);
+                    assert_eq!(*outer, format!("v{}", i - 1 + i64::try_from(k).unwrap()));
+                }
+            }
+            pool.close().await.unwrap();
+        });
+        drop(dir);
+    });
+}
+
+#[test]
+fn a_query_map_decoder_that_fails_or_panics_inline_is_an_error_and_the_pool_goes_on() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = pool_with_rows(&path, 2).await;
+        let range = "SELECT id, v FROM t WHERE id BETWEEN ?1 AND ?1 + 4 ORDER BY id";
+        for _ in 0..5 {
+            pool.query_map(range, params![1], |r| r.get::<i64>(0)).await.unwrap();
+        }
+        let before = pool.stats().inline_reads;
+        let e = pool
+            .query_map(range, params![1], |r| -> asqlite::Result<()> {
+                if r.get::<i64>(0)? == 3 {
+                    panic!("decoder");
+                }
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), asqlite::ErrorKind::Panicked);
+        // A decoder's own error comes back as it was (a wrong type here).
+        let e = pool.query_map(range, params![1], |r| r.get::<i64>(1)).await.unwrap_err();
+        assert_eq!(e.kind(), asqlite::ErrorKind::TypeConversion, "{e}");
+        assert_eq!(pool.stats().inline_reads, before + 2, "the failing decoders did not run inline");
+        let v: Vec<String> = pool.query_map(range, params![96], |r| r.get(1)).await.unwrap();
+        assert_eq!(v, ["v95", "v96", "v97", "v98", "v99"]);
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_query_map_decoder_whose_captured_value_panics_on_drop_inline_is_an_error_not_a_panic_of_the_caller() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                panic!("PanicsOnDrop dropped");
+            }
+        }
+    }
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = pool_with_rows(&path, 1).await;
+        let range = "SELECT id FROM t WHERE id BETWEEN ?1 AND ?1 + 4";
+        for _ in 0..5 {
+            pool.query_map(range, params![1], |r| r.get::<i64>(0)).await.unwrap();
+        }
+        let before = pool.stats().inline_reads;
+        let bomb = PanicsOnDrop;
+        let e = pool
+            .query_map(range, params![1], move |r| {
+                let _keep = &bomb;
+                r.get::<i64>(0)
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), asqlite::ErrorKind::Panicked);
+        assert_eq!(pool.stats().inline_reads, before + 1, "it did not run inline");
+        pool.close().await.unwrap();
+    });
+}

@@ -50,9 +50,10 @@ fn a_panicking_drop_on_a_worker_neither_kills_it_nor_hangs_close() {
         futures::executor::block_on(async {
             let pool = Pool::builder().readers(1).open(&path).await.unwrap();
             pool.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)").await.unwrap();
-            for _ in 0..3 {
+            for i in 0..3 {
                 // Keep the one reader busy, queue a query_map whose closure holds the value, and give up on it:
-                // the reader skips the job and drops the closure outside any closure's guard.
+                // the reader skips the job and drops the closure outside any closure's guard. (A statement new
+                // to the reader, so it cannot run on this thread instead.)
                 let busy = pool.read(|_| {
                     std::thread::sleep(Duration::from_millis(100));
                     Ok(())
@@ -60,7 +61,8 @@ fn a_panicking_drop_on_a_worker_neither_kills_it_nor_hangs_close() {
                 let mut busy = Box::pin(busy);
                 assert!((&mut busy).now_or_never().is_none());
                 let bomb = PanicsOnDrop;
-                let skipped = pool.query_map("SELECT x FROM t", params![], move |r| {
+                let fresh = format!("SELECT x FROM t WHERE {i} = {i}");
+                let skipped = pool.query_map(&fresh, params![], move |r| {
                     let _keep = &bomb;
                     r.get::<i64>(0)
                 });

@@ -13,6 +13,7 @@ mod inline_lease;
 mod lifecycle;
 mod load;
 mod migrate;
+mod mutexes;
 mod pool;
 mod powers;
 mod query_bad_input;

@@ -290,10 +290,12 @@ struct Args {
     secs: f64,
     rate: f64,
     only: Option<String>,
+    /// Skip the open loop (`--closed-only`): quicker A/B runs of throughput alone.
+    closed_only: bool,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { tasks: vec![16, 128], secs: 3.0, rate: 15_000.0, only: None };
+    let mut a = Args { tasks: vec![16, 128], secs: 3.0, rate: 15_000.0, only: None, closed_only: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -302,8 +304,9 @@ fn args() -> Result<Args> {
             "--secs" => a.secs = value()?.parse()?,
             "--rate" => a.rate = value()?.parse()?,
             "--only" => a.only = Some(value()?),
+            "--closed-only" => a.closed_only = true,
             "--help" | "-h" => {
-                println!("mixed [--tasks 16,128] [--secs 3] [--rate 15000] [--only asqlite-pool|tokio-rusqlite|async-sqlite|sqlx]");
+                println!("mixed [--tasks 16,128] [--secs 3] [--rate 15000] [--only asqlite-pool|tokio-rusqlite|async-sqlite|sqlx] [--closed-only]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown flag {other}").into()),
@@ -314,6 +317,8 @@ fn args() -> Result<Args> {
 
 fn main() -> Result<()> {
     let args = args()?;
+    // Before the fixture's rusqlite connection initializes SQLite: asqlite's mutexes (see `asqlite::initialize`).
+    asqlite::initialize();
     let fixture = Fixture::create(Sizes { stream_rows: 1_000, ..Sizes::FULL })?;
     let rows = i64::from(Sizes::FULL.rows);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -335,7 +340,11 @@ fn main() -> Result<()> {
                     }
                 }
                 let closed = closed_loop(&db, tasks, args.secs, rows).await?;
-                let lat = open_loop(&db, tasks, args.secs, args.rate, rows).await?;
+                let lat = if args.closed_only {
+                    [vec![], vec![], vec![]]
+                } else {
+                    open_loop(&db, tasks, args.secs, args.rate, rows).await?
+                };
                 db.close().await?;
                 Ok::<_, asqlite_bench::Error>((closed, lat))
             })?;

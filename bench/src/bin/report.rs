@@ -497,6 +497,9 @@ fn run(args: &Args) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Before any contender (or the fixture's rusqlite connection) initializes SQLite: asqlite's mutexes, which every
+    // contender linking this SQLite shares (see `asqlite::initialize`).
+    asqlite::initialize();
     match parse_args().and_then(|args| run(&args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -363,6 +363,8 @@ impl RawConnection {
                 "this SQLite library was built single-threaded (SQLITE_THREADSAFE=0); asqlite needs a thread-safe build",
             ));
         }
+        // Before SQLite initializes, which the first open does.
+        super::mutex::initialize();
         let mut db = ptr::null_mut();
         // SAFETY: path is NUL-terminated; db receives a handle that we own (even on failure, when it must be closed).
         let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags.bits(), ptr::null()) };

@@ -14,12 +14,14 @@ pub(crate) mod error;
 pub(crate) mod feed;
 pub(crate) mod functions;
 pub(crate) mod hooks;
+mod mutex;
 mod statement;
 
 pub(crate) use backup::{BackupStep, RawBackup};
 pub(crate) use blob::RawBlob;
 pub(crate) use connection::{InterruptHandle, OpenFlags, RawConnection};
 pub(crate) use db::status;
+pub use mutex::initialize;
 pub(crate) use statement::{Column, RawStatement};
 
 /// The version of the SQLite library linked in, such as `"3.50.2"`.

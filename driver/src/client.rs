@@ -115,6 +115,26 @@ impl Client {
             .await
     }
 
+    /// Run a query and collect its rows packed (see [`PackedRows`](crate::PackedRows)): column names once, a
+    /// 16-byte cell per value and one buffer for all the text, where [`query`](Self::query) makes a [`Row`](crate::Row)
+    /// per row. The form to keep a large result in.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`query`](Self::query).
+    pub async fn query_packed(&self, sql: &str, params: impl crate::BindRow) -> crate::Result<crate::PackedRows> {
+        let route = &self.read;
+        self.shared
+            .query(
+                route.as_route(),
+                sql,
+                crate::BindRow::into_params(params),
+                |c, p| c.query_packed_with(sql, p),
+                crate::worker::QueryReply::Packed,
+            )
+            .await
+    }
+
     /// Run a query that returns one row, and return it: an error of kind
     /// [`ErrorKind::NoRows`](crate::ErrorKind::NoRows) if it returns none, and of kind
     /// [`ErrorKind::TooManyRows`](crate::ErrorKind::TooManyRows) if it returns more (as tokio-postgres'

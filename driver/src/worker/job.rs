@@ -61,6 +61,7 @@ where
 /// What a read-shaped query replies with.
 pub(crate) enum QueryReply {
     All(Completer<Rows>),
+    Packed(Completer<crate::PackedRows>),
     One(Completer<Row>),
     Opt(Completer<Option<Row>>),
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use asqlite::{FromSql, NamedInOrder, Params, Row, RowStream, Rows, Transaction};
+use asqlite::{FromSql, NamedInOrder, PackedRows, Params, Row, RowStream, Transaction};
 use futures::lock::{Mutex as AsyncMutex, MutexGuard};
 use futures::stream::{Map, Stream, StreamExt};
 
@@ -135,13 +135,13 @@ impl Drop for ClearOnDrop<'_> {
 }
 
 enum TextOutcome {
-    Rows(Rows),
+    Rows(PackedRows),
     Done(u64, i64),
 }
 
 /// What became of `text()` offered as a read outside a transaction.
 enum TextRead {
-    Rows(Rows),
+    Rows(PackedRows),
     /// It writes: it runs in a transaction.
     Writes,
     /// A reader could not prepare it: the writer may.
@@ -358,13 +358,13 @@ impl AsyncConnection {
             // No transaction: a read goes straight to the pool's readers, without the connection's lock (savepoint
             // rollbacks queued meanwhile belong to ended transactions and are dropped at the next locked call).
             self.inner.engine.check_open()?;
-            return Ok(QueryResult::from_rows(self.inner.engine.sqlite()?.query(sql, values).await?));
+            return Ok(QueryResult::from_packed(self.inner.engine.sqlite()?.query_packed(sql, values).await?));
         }
         let mut guard = self.state().await?;
         if guard.is_none() {
             let pool = self.inner.engine.sqlite()?;
             if shape.readonly {
-                return Ok(QueryResult::from_rows(pool.query(sql, values).await?));
+                return Ok(QueryResult::from_packed(pool.query_packed(sql, values).await?));
             }
             if shape.is_text {
                 // A read runs on a reader; one a reader cannot prepare (it uses a temp table, an attached database,
@@ -373,7 +373,7 @@ impl AsyncConnection {
                 let (s, v) = (shape.sql.clone(), values.clone());
                 let mut read = pool
                     .read(move |c| match c.prepare_cached(&s) {
-                        Ok(mut st) if st.readonly() => st.query(v).map(TextRead::Rows),
+                        Ok(mut st) if st.readonly() => st.query_packed(v).map(TextRead::Rows),
                         Ok(_) => Ok(TextRead::Writes),
                         Err(_) => Ok(TextRead::NotHere),
                     })
@@ -384,7 +384,7 @@ impl AsyncConnection {
                         .call(move |c| {
                             let mut st = c.prepare_cached(&s)?;
                             if st.readonly() {
-                                st.query(v).map(TextRead::Rows)
+                                st.query_packed(v).map(TextRead::Rows)
                             } else {
                                 Ok(TextRead::Writes)
                             }
@@ -392,7 +392,7 @@ impl AsyncConnection {
                         .await?;
                 }
                 if let TextRead::Rows(rows) = read {
-                    return Ok(QueryResult::from_rows(rows));
+                    return Ok(QueryResult::from_packed(rows));
                 }
             }
         }
@@ -406,17 +406,17 @@ impl AsyncConnection {
                         let d = st.execute(values)?;
                         Ok(TextOutcome::Done(d.rows_affected(), d.last_insert_rowid()))
                     } else {
-                        st.query(values).map(TextOutcome::Rows)
+                        st.query_packed(values).map(TextOutcome::Rows)
                     }
                 })
                 .await?;
             return Ok(match out {
-                TextOutcome::Rows(r) => QueryResult::from_rows(r),
+                TextOutcome::Rows(r) => QueryResult::from_packed(r),
                 TextOutcome::Done(n, id) => QueryResult::from_done(n, id),
             });
         }
         if shape.returns_rows {
-            Ok(QueryResult::from_rows(tx.query(sql, values).await?))
+            Ok(QueryResult::from_packed(tx.query_packed(sql, values).await?))
         } else {
             let d = tx.execute(sql, values).await?;
             Ok(QueryResult::from_done(d.rows_affected(), d.last_insert_rowid()))

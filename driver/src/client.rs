@@ -97,6 +97,20 @@ impl Client {
             .await
     }
 
+    /// [`execute_many`](Self::execute_many) with parameter sets packed by the caller (see
+    /// [`PackedParams`](crate::PackedParams)): each set binds by position where it lies, and the worker frees
+    /// three buffers at the end rather than every set's values.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`execute_many`](Self::execute_many).
+    pub async fn execute_many_packed(&self, sql: &str, sets: crate::PackedParams) -> crate::Result<u64> {
+        let sets: Box<dyn crate::worker::job::ManyJob> = Box::new(crate::worker::job::PackedMany(sets));
+        self.shared
+            .submit(self.write.as_route(), |reply| crate::worker::Job::ExecuteMany { sql: sql.into(), sets, reply })
+            .await
+    }
+
     /// Run a query and collect its rows.
     ///
     /// # Cancel safety

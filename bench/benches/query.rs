@@ -30,7 +30,7 @@ fn point(cars: &Table) -> asqlite_query::select::Select {
     select(cars).where_(cars.c("car_id").eq(bindparam("id")))
 }
 
-fn car(r: &Row) -> Car {
+fn car(r: &RowRef<'_>) -> Car {
     Car {
         car_id: r.get(0).expect("car_id"),
         make: r.get(1).expect("make"),
@@ -99,27 +99,27 @@ fn point_query(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2));
     bench_points(&mut g, &rt, "asqlite-pool", ids, |id| {
         let pool = &pool;
-        async move { car(&pool.query_one(sql::POINT, params![id]).await.expect("pool point")) }
+        async move { car(&pool.query_one(sql::POINT, params![id]).await.expect("pool point").as_row_ref()) }
     });
     let (conn, cars) = (&conn, &cars);
     bench_points(&mut g, &rt, "engine, built in the loop (cache hit)", ids, |id| async move {
         let r = conn.execute_with(point(cars), named_params! {"id" => id}).await.expect("engine point");
-        car(r.one().expect("one row"))
+        car(&r.one().expect("one row"))
     });
     let uncached_conn = &uncached_conn;
     bench_points(&mut g, &rt, "engine, built in the loop (no cache: compiled every time)", ids, |id| async move {
         let r = uncached_conn.execute_with(point(cars), named_params! {"id" => id}).await.expect("engine point");
-        car(r.one().expect("one row"))
+        car(&r.one().expect("one row"))
     });
     let compiled = &compiled;
     bench_points(&mut g, &rt, "engine, compiled once", ids, |id| async move {
         let r = conn.execute_with(compiled, named_params! {"id" => id}).await.expect("engine point");
-        car(r.one().expect("one row"))
+        car(&r.one().expect("one row"))
     });
     let hand_written = &hand_written;
     bench_points(&mut g, &rt, "engine, hand-written SQL text", ids, |id| async move {
         let r = conn.execute_with(hand_written, named_params! {"id" => id}).await.expect("engine point");
-        car(r.one().expect("one row"))
+        car(&r.one().expect("one row"))
     });
     g.finish();
 

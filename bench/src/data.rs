@@ -64,8 +64,8 @@ pub struct NewCar {
     pub mileage: i64,
 }
 
-/// A car read back: what every contender decodes rows into.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A car read back: what every contender decodes rows into (the query layer's scan through serde).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Car {
     /// The primary key.
     pub car_id: i64,

@@ -97,6 +97,20 @@ impl Client {
             .await
     }
 
+    /// [`execute_many`](Self::execute_many) with parameter sets packed by the caller (see
+    /// [`PackedParams`](crate::PackedParams)): each set binds by position where it lies, and the worker frees
+    /// three buffers at the end rather than every set's values.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`execute_many`](Self::execute_many).
+    pub async fn execute_many_packed(&self, sql: &str, sets: crate::PackedParams) -> crate::Result<u64> {
+        let sets: Box<dyn crate::worker::job::ManyJob> = Box::new(crate::worker::job::PackedMany(sets));
+        self.shared
+            .submit(self.write.as_route(), |reply| crate::worker::Job::ExecuteMany { sql: sql.into(), sets, reply })
+            .await
+    }
+
     /// Run a query and collect its rows.
     ///
     /// # Cancel safety
@@ -111,6 +125,26 @@ impl Client {
                 crate::BindRow::into_params(params),
                 |c, p| c.query_with(sql, p),
                 crate::worker::QueryReply::All,
+            )
+            .await
+    }
+
+    /// Run a query and collect its rows packed (see [`PackedRows`](crate::PackedRows)): column names once, a
+    /// 16-byte cell per value and one buffer for all the text, where [`query`](Self::query) makes a [`Row`](crate::Row)
+    /// per row. The form to keep a large result in.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`query`](Self::query).
+    pub async fn query_packed(&self, sql: &str, params: impl crate::BindRow) -> crate::Result<crate::PackedRows> {
+        let route = &self.read;
+        self.shared
+            .query(
+                route.as_route(),
+                sql,
+                crate::BindRow::into_params(params),
+                |c, p| c.query_packed_with(sql, p),
+                crate::worker::QueryReply::Packed,
             )
             .await
     }

@@ -368,7 +368,7 @@ mod worker;
 
 pub use backup::BackupOptions;
 pub use blob::{BlobStream, BLOB_CHUNK};
-pub use blocking::{Done, Row, RowRef, Rows, TransactionBehavior};
+pub use blocking::{Done, PackedIter, PackedParams, PackedRows, Row, RowRef, Rows, TransactionBehavior};
 pub use changes::{Change, Changes, Lagged, Operation};
 pub use client::Client;
 pub use connection::Connection;

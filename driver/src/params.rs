@@ -159,6 +159,26 @@ impl BindRow for NamedInOrder {
     }
 }
 
+impl sealed::Sealed for crate::blocking::PackedSet<'_> {}
+
+impl BindRow for crate::blocking::PackedSet<'_> {
+    fn bind_row(self, to: Binder<'_>) -> crate::Result<()> {
+        let raw = to.0;
+        let expected = raw.parameter_count();
+        if expected != self.width() {
+            return Err(crate::blocking::statement::count_error(raw, expected, self.width()));
+        }
+        for i in 0..self.width() {
+            raw.bind_ref(i + 1, self.value(i))?;
+        }
+        Ok(())
+    }
+
+    fn into_params(self) -> Params {
+        Params::positional((0..self.width()).map(|i| self.value(i).to_owned()))
+    }
+}
+
 /// Parameters for one execution of a statement: positional, named, or none.
 #[derive(Debug, Default)]
 pub struct Params {

@@ -2,16 +2,21 @@
 //!
 //! A statement's shape is everything but its literal values (which are bound as parameters), so the same query
 //! built again with other values maps to the same key. A hit skips compilation: only the literals are gathered
-//! (a walk that writes no SQL). The SQL text is then the same string every time, so the driver's prepared
-//! statement cache prepares it once per connection.
+//! (see `compile::gather`; a shape without literals gathers nothing). The SQL text is then the same string every
+//! time, so the driver's prepared statement cache prepares it once per connection.
+//!
+//! The key is the shape itself, written out as the words its `Hash` feeds a hasher (no SQL is rendered): a hit
+//! compares the whole key, so two shapes never share an entry however their hashes fall. The words are written
+//! into a buffer the thread keeps, so a hit allocates nothing for its key.
 
-use std::collections::hash_map::{DefaultHasher, RandomState};
+use std::cell::Cell;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::compile::{collect_literals, compile_stmt, Compiled, Dialect, Shape, Stmt, SQLITE};
+use crate::compile::gather::{self, Gather};
+use crate::compile::{collect_literals, compile_shape, compile_stmt, Compiled, Dialect, Shape, Stmt, SQLITE};
 use crate::error::Result;
 use crate::schema::lock;
 
@@ -29,12 +34,82 @@ pub struct CacheStats {
 /// A bounded cache of compiled SQL by statement shape, for one dialect. Shared by every connection of an engine.
 #[derive(Debug)]
 pub struct StatementCache {
-    map: Mutex<HashMap<(u64, u64), Arc<Shape>>>,
+    map: Mutex<ShapeMap>,
     capacity: usize,
     dialect: &'static dyn Dialect,
     hits: AtomicU64,
     misses: AtomicU64,
-    state: RandomState,
+}
+
+/// Compiled shapes by key words.
+type ShapeMap = HashMap<Box<[u64]>, Arc<Shape>, BuildHasherDefault<WordHasher>>;
+
+/// Writes what a `Hash` implementation feeds a hasher as words: integers one word each, bytes as their length
+/// and then eight to a word. Equal words mean equal shapes (every `Hash` of the statement types writes its
+/// lengths and discriminants), which is what makes the words a key.
+struct KeyWriter<'a>(&'a mut Vec<u64>);
+
+impl Hasher for KeyWriter<'_> {
+    fn finish(&self) -> u64 {
+        0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.push(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0.push(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0.push(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.0.push(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0.push(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.0.push(u64::try_from(i).unwrap_or(u64::MAX));
+    }
+}
+
+/// The map's hasher over key words (equality of the whole key decides a hit, so it only needs to spread them).
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        let m = u128::from(self.0 ^ i) * u128::from(0x9E37_79B9_7F4A_7C15_u64);
+        self.0 = u64::try_from(m >> 64).unwrap_or(0) ^ u64::try_from(m & u128::from(u64::MAX)).unwrap_or(0);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(u64::try_from(i).unwrap_or(u64::MAX));
+    }
+}
+
+thread_local! {
+    /// The buffer a thread writes keys into, kept between calls.
+    static KEY: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
 }
 
 /// The default number of shapes a cache holds.
@@ -62,12 +137,11 @@ impl StatementCache {
     /// A cache of `dialect`'s SQL holding up to `capacity` shapes (0 turns caching off).
     pub fn with_dialect(capacity: usize, dialect: &'static dyn Dialect) -> Self {
         StatementCache {
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(HashMap::default()),
             capacity,
             dialect,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
-            state: RandomState::new(),
         }
     }
 
@@ -81,27 +155,37 @@ impl StatementCache {
             self.misses.fetch_add(1, Ordering::Relaxed);
             return compile_stmt(stmt, keys, self.dialect);
         }
-        // Two independent 64-bit hashes: a 128-bit key, so a collision is not a practical concern.
-        let mut h1 = DefaultHasher::new();
-        hash_stmt(stmt, keys, &mut h1);
-        let mut h2 = self.state.build_hasher();
-        hash_stmt(stmt, keys, &mut h2);
-        let key = (h1.finish(), h2.finish());
-        let cached = lock(&self.map).get(&key).cloned();
+        let mut key = KEY.with(Cell::take);
+        key.clear();
+        hash_stmt(stmt, keys, &mut KeyWriter(&mut key));
+        let out = self.compile_keyed(stmt, keys, &key);
+        KEY.with(|k| k.set(key));
+        out
+    }
+
+    fn compile_keyed(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>, key: &[u64]) -> Result<Compiled> {
+        let cached = lock(&self.map).get(key).cloned();
         if let Some(shape) = cached {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            let literals = collect_literals(stmt, keys, self.dialect)?;
+            let literals = match &shape.gather {
+                Gather::Nothing => Vec::new(),
+                Gather::Walk(order) => match gather::gather(stmt, order) {
+                    Some(literals) => literals,
+                    None => collect_literals(stmt, keys, self.dialect)?,
+                },
+                Gather::Compiler => collect_literals(stmt, keys, self.dialect)?,
+            };
             return Ok(Compiled { shape, literals });
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
-        let compiled = compile_stmt(stmt, keys, self.dialect)?;
+        let compiled = compile_shape(stmt, keys, self.dialect, true)?;
         let mut map = lock(&self.map);
         if map.len() >= self.capacity {
-            if let Some(k) = map.keys().next().copied() {
+            if let Some(k) = map.keys().next().cloned() {
                 map.remove(&k);
             }
         }
-        map.insert(key, compiled.shape.clone());
+        map.insert(key.into(), compiled.shape.clone());
         Ok(compiled)
     }
 
@@ -128,5 +212,85 @@ impl StatementCache {
 impl Default for StatementCache {
     fn default() -> Self {
         Self::new(DEFAULT_CAPACITY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::Executable;
+    use crate::prelude::*;
+    use crate::select::Select;
+
+    fn cars(meta: &MetaData) -> Table {
+        Table::new(
+            "cars",
+            meta,
+            [Column::new("car_id", Integer).primary_key(), Column::new("make", Text), Column::new("year", Integer)],
+        )
+    }
+
+    /// Statements of one shape built with other values: the cache's hit gathers what compiling anew gathers.
+    #[test]
+    fn a_hit_gathers_the_literals_compiling_would() {
+        let meta = MetaData::new();
+        let t = cars(&meta);
+        let owners = Table::new("owners", &meta, [Column::new("id", Integer).primary_key()]);
+        type Make<'a> = Box<dyn Fn(i64) -> Select + 'a>;
+        let shapes: Vec<(Make<'_>, Gather)> = vec![
+            (Box::new(|_| select(&t).where_(t.c("car_id").eq(bindparam("id")))), Gather::Nothing),
+            (
+                Box::new(|n| {
+                    select((t.c("make"), (t.c("year") + n).label("later")))
+                        .where_(t.c("year").between(n, n + 5) & t.c("make").ne("x").or(t.c("car_id").in_([n, 2, 3])))
+                        .order_by(t.c("year"))
+                        .limit(n)
+                        .offset(n + 1)
+                }),
+                Gather::Walk(Box::default()),
+            ),
+            (
+                Box::new(|n| {
+                    select(&t)
+                        .where_(t.c("year").gt(n))
+                        .where_(t.c("car_id").in_query(select(owners.c("id")).where_(owners.c("id").lt(n))))
+                }),
+                Gather::Compiler,
+            ),
+        ];
+        for (make, kind) in shapes {
+            let cache = StatementCache::new(10);
+            cache.compile(make(1).as_stmt(), None).unwrap();
+            for n in [2, 7] {
+                let stmt = make(n);
+                let hit = cache.compile(stmt.as_stmt(), None).unwrap();
+                let fresh = stmt.compile().unwrap();
+                assert_eq!((hit.sql(), hit.literals()), (fresh.sql(), fresh.literals()));
+                assert_eq!(std::mem::discriminant(&hit.shape.gather), std::mem::discriminant(&kind), "{}", hit.sql());
+            }
+            assert_eq!(cache.stats().misses, 1);
+        }
+    }
+
+    /// The key is the whole shape: shapes that differ only in a name, a literal's type or an operator miss.
+    #[test]
+    fn shapes_that_differ_do_not_share_an_entry() {
+        let meta = MetaData::new();
+        let t = cars(&meta);
+        let cache = StatementCache::new(10);
+        let stmts = [
+            select(&t).where_(t.c("year").gt(1)),
+            select(&t).where_(t.c("year").gt("1")),
+            select(&t).where_(t.c("year").ge(1)),
+            select(&t).where_(t.c("car_id").gt(1)),
+            select(t.c("year")).where_(t.c("year").gt(1)),
+        ];
+        let sqls: Vec<String> =
+            stmts.iter().map(|s| cache.compile(s.as_stmt(), None).unwrap().sql().to_owned()).collect();
+        assert_eq!(cache.stats(), CacheStats { hits: 0, misses: 5, size: 5 });
+        for (s, sql) in stmts.iter().zip(&sqls) {
+            assert_eq!(cache.compile(s.as_stmt(), None).unwrap().sql(), sql);
+        }
+        assert_eq!(cache.stats().hits, 5);
     }
 }

@@ -227,5 +227,5 @@ pub use error::{Error, Result};
 pub use result::QueryResult;
 pub use schema::{Alias, Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table};
 pub use serde_params::{to_params, ParamSet};
-pub use serde_rows::from_row;
+pub use serde_rows::{from_row, from_row_ref};
 pub use sync_conn::SyncConnection;

@@ -22,4 +22,4 @@ pub use crate::types::{
     Varchar,
 };
 pub use crate::update::update;
-pub use asqlite::{named_params, params, Params, Row, Value};
+pub use asqlite::{named_params, params, Params, Row, RowRef, Value};

@@ -3,17 +3,19 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use asqlite::{FromSql, Row, Rows, Value, ValueRef};
+use asqlite::{FromSql, PackedIter, PackedRows, Row, RowRef, Rows, Value, ValueRef};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 
 /// The result of executing a statement: rows (for queries and `RETURNING`) and counts (for DML).
 ///
+/// The rows are kept packed (the driver's [`PackedRows`]: column names once, a 16-byte cell per value, one buffer
+/// for all the text) and read as [`RowRef`]s, the rows `query_map` decoders take: `row.get(0)`, `row.get("make")`.
 /// `Display` prints an aligned table like a pandas `DataFrame`.
 #[derive(Clone, Default)]
 pub struct QueryResult {
-    pub(crate) rows: Rows,
+    pub(crate) rows: PackedRows,
     pub(crate) rows_affected: u64,
     pub(crate) last_insert_rowid: i64,
     /// The Arrow fields of the result's columns, from the statement (see `crate::arrow`).
@@ -32,8 +34,13 @@ impl fmt::Debug for QueryResult {
 }
 
 impl QueryResult {
-    pub(crate) fn from_rows(rows: Rows) -> Self {
+    pub(crate) fn from_packed(rows: PackedRows) -> Self {
         QueryResult { rows, ..QueryResult::default() }
+    }
+
+    /// A result of owned rows (packed).
+    pub(crate) fn from_rows(rows: &Rows) -> Result<Self> {
+        Ok(Self::from_packed(PackedRows::from_rows(rows)?))
     }
 
     pub(crate) fn from_done(rows_affected: u64, last_insert_rowid: i64) -> Self {
@@ -56,34 +63,33 @@ impl QueryResult {
     }
 
     /// The rows, in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Row> {
+    pub fn iter(&self) -> PackedIter<'_> {
         self.rows.iter()
     }
 
     /// Row `i`.
-    pub fn get(&self, i: usize) -> Option<&Row> {
+    pub fn get(&self, i: usize) -> Option<RowRef<'_>> {
         self.rows.get(i)
     }
 
     /// The first row, if any.
-    pub fn first(&self) -> Option<&Row> {
+    pub fn first(&self) -> Option<RowRef<'_>> {
         self.rows.first()
     }
 
     /// The only row: an error if there are none or several.
-    pub fn one(&self) -> Result<&Row> {
-        match self.rows.len() {
-            1 => Ok(&self.rows.as_slice()[0]),
-            0 => Err(Error::Rows("one(): the statement returned no rows".into())),
-            n => Err(Error::Rows(format!("one(): the statement returned {n} rows, expected exactly one"))),
+    pub fn one(&self) -> Result<RowRef<'_>> {
+        match (self.rows.len(), self.rows.first()) {
+            (1, Some(row)) => Ok(row),
+            (0, _) => Err(Error::Rows("one(): the statement returned no rows".into())),
+            (n, _) => Err(Error::Rows(format!("one(): the statement returned {n} rows, expected exactly one"))),
         }
     }
 
     /// The only row or none: an error if there are several.
-    pub fn one_or_none(&self) -> Result<Option<&Row>> {
+    pub fn one_or_none(&self) -> Result<Option<RowRef<'_>>> {
         match self.rows.len() {
-            0 => Ok(None),
-            1 => Ok(Some(&self.rows.as_slice()[0])),
+            0 | 1 => Ok(self.rows.first()),
             n => Err(Error::Rows(format!("one_or_none(): the statement returned {n} rows, expected at most one"))),
         }
     }
@@ -115,7 +121,7 @@ impl QueryResult {
 
     /// Each row as a name → value map (SQLAlchemy's `.mappings()`).
     pub fn mappings(&self) -> Vec<HashMap<String, Value>> {
-        self.rows.iter().map(|r| r.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect()).collect()
+        self.rows.iter().map(|r| self.columns().iter().cloned().zip(r.to_values()).collect()).collect()
     }
 
     /// The values of column `name`, top to bottom.
@@ -126,7 +132,7 @@ impl QueryResult {
             .position(|c| c == name)
             .or_else(|| self.columns().iter().position(|c| c.eq_ignore_ascii_case(name)))
             .ok_or_else(|| Error::Rows(format!("no column named {name:?}")))?;
-        Ok(self.rows.iter().map(|r| r.values()[i].clone()).collect())
+        Ok(self.rows.iter().map(|r| r.get::<Value>(i).unwrap_or(Value::Null)).collect())
     }
 
     /// The column-major view (the `DataFrame` analogue): each column's name and its values.
@@ -134,13 +140,13 @@ impl QueryResult {
         self.columns()
             .iter()
             .enumerate()
-            .map(|(i, c)| (c.clone(), self.rows.iter().map(|r| r.values()[i].clone()).collect()))
+            .map(|(i, c)| (c.clone(), self.rows.iter().map(|r| r.get::<Value>(i).unwrap_or(Value::Null)).collect()))
             .collect()
     }
 
     /// Every row decoded into `T` through serde (`#[derive(Deserialize)]` structs by column name, or tuples).
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
-        self.rows.iter().map(crate::serde_rows::from_row).collect()
+        crate::serde_rows::from_rows(&self.rows)
     }
 
     /// The rows as one Arrow record batch (feature `arrow`), typed by the statement's tables' columns with their
@@ -163,14 +169,14 @@ impl QueryResult {
         self
     }
 
-    /// The driver's rows.
-    pub fn rows(&self) -> &Rows {
+    /// The driver's packed rows.
+    pub fn rows(&self) -> &PackedRows {
         &self.rows
     }
 
-    /// Take the driver's rows.
+    /// The rows as the driver's owned [`Rows`] (a [`Row`] each).
     pub fn into_rows(self) -> Rows {
-        self.rows
+        self.rows.to_rows()
     }
 }
 
@@ -184,13 +190,13 @@ impl IntoIterator for QueryResult {
     type Item = Row;
     type IntoIter = std::vec::IntoIter<Row>;
     fn into_iter(self) -> Self::IntoIter {
-        self.rows.into_iter()
+        self.rows.to_rows().into_iter()
     }
 }
 
 impl<'a> IntoIterator for &'a QueryResult {
-    type Item = &'a Row;
-    type IntoIter = std::slice::Iter<'a, Row>;
+    type Item = RowRef<'a>;
+    type IntoIter = PackedIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
         self.rows.iter()
     }

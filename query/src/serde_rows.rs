@@ -6,10 +6,15 @@
 //! features read through their own `Deserialize`, which may not take SQLite's text (chrono's `NaiveDateTime` wants
 //! a `T`); read such fields with `#[serde(with = "asqlite_query::serde_sql")]`, which decodes with `FromSql`. An
 //! error names the column.
+//!
+//! Values are read where the row holds them (text borrowed, not copied twice). A struct whose fields are exactly
+//! the result's columns is read field by field in declaration order, each from its column, with the fields matched
+//! to columns by name once per result rather than once per row.
 
+use std::cell::RefCell;
 use std::fmt;
 
-use asqlite::{Row, Value};
+use asqlite::{PackedRows, Row, RowRef, Value, ValueRef};
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
@@ -34,23 +39,99 @@ impl de::Error for DeError {
 
 /// Decode a row into `T` (a struct by column name, or a tuple by position).
 pub fn from_row<T: DeserializeOwned>(row: &Row) -> Result<T> {
-    T::deserialize(RowDe { columns: row.columns(), values: row.values() }).map_err(|e| Error::Serde(e.0))
+    from_row_ref(&row.as_row_ref())
 }
 
-struct RowDe<'a> {
-    columns: &'a [String],
-    values: &'a [Value],
+/// Decode a borrowed row (a row of a `QueryResult`, or of a `query_map` decoder) into `T`.
+pub fn from_row_ref<T: DeserializeOwned>(row: &RowRef<'_>) -> Result<T> {
+    T::deserialize(RowDe { row, order: None }).map_err(|e| Error::Serde(e.0))
 }
 
-impl<'de> de::Deserializer<'de> for RowDe<'_> {
+/// Decode every row, matching a struct's fields to the columns once.
+pub(crate) fn from_rows<T: DeserializeOwned>(rows: &PackedRows) -> Result<Vec<T>> {
+    let order = RefCell::new(None);
+    rows.iter()
+        .map(|row| T::deserialize(RowDe { row: &row, order: Some(&order) }).map_err(|e| Error::Serde(e.0)))
+        .collect()
+}
+
+/// The columns of a struct's fields, in field order, for the struct whose field list this is (by address).
+struct FieldOrder {
+    fields: *const &'static str,
+    columns: Option<Box<[usize]>>,
+}
+
+/// For `fields` (a struct's, in declaration order) the column of each, if the fields are exactly the columns.
+fn field_columns(fields: &[&str], columns: &[String]) -> Option<Box<[usize]>> {
+    if fields.len() != columns.len() {
+        return None;
+    }
+    let mut seen = vec![false; columns.len()];
+    let mut order = Vec::with_capacity(fields.len());
+    for f in fields {
+        let i = columns.iter().position(|c| c == f)?;
+        if std::mem::replace(&mut seen[i], true) {
+            return None;
+        }
+        order.push(i);
+    }
+    Some(order.into_boxed_slice())
+}
+
+/// Column `i` of a row as a value to decode: borrowed, or (TEXT that is not UTF-8) its lossy copy.
+fn with_value<R>(row: &RowRef<'_>, i: usize, f: impl FnOnce(ValueRef<'_>) -> R) -> std::result::Result<R, DeError> {
+    match row.get_ref(i) {
+        Ok(v) => Ok(f(v)),
+        Err(_) => {
+            let owned: Value = row.get(i).map_err(|e| DeError(e.to_string()))?;
+            Ok(f(owned.as_ref()))
+        }
+    }
+}
+
+fn value_seed<'de, S: de::DeserializeSeed<'de>>(row: &RowRef<'_>, i: usize, seed: S) -> Result<S::Value, DeError> {
+    let column = || row.columns().get(i).map_or("", String::as_str);
+    with_value(row, i, |v| seed.deserialize(ValueDe(v)))?.map_err(|e| DeError(format!("column {:?}: {e}", column())))
+}
+
+struct RowDe<'a, 'r> {
+    row: &'a RowRef<'r>,
+    order: Option<&'a RefCell<Option<FieldOrder>>>,
+}
+
+impl<'de> de::Deserializer<'de> for RowDe<'_, '_> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_map(RowMap { columns: self.columns.iter(), values: self.values.iter(), pending: None })
+        visitor.visit_map(RowMap { row: self.row, next: 0, pending: None })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let fresh = || FieldOrder { fields: fields.as_ptr(), columns: field_columns(fields, self.row.columns()) };
+        let columns = match self.order {
+            Some(memo) => {
+                let mut memo = memo.borrow_mut();
+                match memo.as_ref() {
+                    Some(m) if m.fields == fields.as_ptr() => {}
+                    _ => *memo = Some(fresh()),
+                }
+                memo.as_ref().and_then(|m| m.columns.clone())
+            }
+            None => fresh().columns,
+        };
+        match columns {
+            Some(order) => visitor.visit_seq(FieldSeq { row: self.row, order: &order, next: 0 }),
+            None => self.deserialize_any(visitor),
+        }
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_seq(ValueSeq(self.values.iter()))
+        visitor.visit_seq(ValueSeq { row: self.row, next: 0 })
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
@@ -72,64 +153,87 @@ impl<'de> de::Deserializer<'de> for RowDe<'_> {
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit unit_struct
-        map struct enum identifier ignored_any
+        map enum identifier ignored_any
     }
 }
 
-struct RowMap<'a> {
-    columns: std::slice::Iter<'a, String>,
-    values: std::slice::Iter<'a, Value>,
-    pending: Option<(&'a str, &'a Value)>,
+/// A struct's fields in declaration order, each from its column.
+struct FieldSeq<'a, 'r> {
+    row: &'a RowRef<'r>,
+    order: &'a [usize],
+    next: usize,
 }
 
-impl<'de> de::MapAccess<'de> for RowMap<'_> {
+impl<'de> de::SeqAccess<'de> for FieldSeq<'_, '_> {
+    type Error = DeError;
+
+    fn next_element_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, DeError> {
+        let Some(&i) = self.order.get(self.next) else { return Ok(None) };
+        self.next += 1;
+        value_seed(self.row, i, seed).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.order.len() - self.next)
+    }
+}
+
+struct RowMap<'a, 'r> {
+    row: &'a RowRef<'r>,
+    next: usize,
+    pending: Option<usize>,
+}
+
+impl<'de> de::MapAccess<'de> for RowMap<'_, '_> {
     type Error = DeError;
 
     fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
-        match (self.columns.next(), self.values.next()) {
-            (Some(c), Some(v)) => {
-                self.pending = Some((c, v));
-                seed.deserialize(c.as_str().into_deserializer()).map(Some)
-            }
-            _ => Ok(None),
-        }
+        let Some(c) = self.row.columns().get(self.next) else { return Ok(None) };
+        self.pending = Some(self.next);
+        self.next += 1;
+        seed.deserialize(c.as_str().into_deserializer()).map(Some)
     }
 
     fn next_value_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, DeError> {
         match self.pending.take() {
-            Some((column, v)) => seed.deserialize(ValueDe(v)).map_err(|e| DeError(format!("column {column:?}: {e}"))),
+            Some(i) => value_seed(self.row, i, seed),
             None => Err(DeError("value requested before key".into())),
         }
     }
 }
 
-struct ValueSeq<'a>(std::slice::Iter<'a, Value>);
+struct ValueSeq<'a, 'r> {
+    row: &'a RowRef<'r>,
+    next: usize,
+}
 
-impl<'de> de::SeqAccess<'de> for ValueSeq<'_> {
+impl<'de> de::SeqAccess<'de> for ValueSeq<'_, '_> {
     type Error = DeError;
 
     fn next_element_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, DeError> {
-        match self.0.next() {
-            Some(v) => seed.deserialize(ValueDe(v)).map(Some),
-            None => Ok(None),
+        if self.next >= self.row.len() {
+            return Ok(None);
         }
+        let i = self.next;
+        self.next += 1;
+        with_value(self.row, i, |v| seed.deserialize(ValueDe(v)))?.map(Some)
     }
 }
 
 /// A field read as JSON whatever the column holds (a [`Json<T>`](crate::Json) field).
 #[cfg(feature = "serde_json")]
-fn json_newtype<'de, V: Visitor<'de>>(value: &Value, visitor: V) -> Result<V::Value, DeError> {
+fn json_newtype<'de, V: Visitor<'de>>(value: ValueRef<'_>, visitor: V) -> Result<V::Value, DeError> {
     use asqlite::FromSql;
-    let json = serde_json::Value::from_sql(value.as_ref()).map_err(|e| DeError(e.to_string()))?;
+    let json = serde_json::Value::from_sql(value).map_err(|e| DeError(e.to_string()))?;
     visitor.visit_newtype_struct(json).map_err(|e| DeError(format!("JSON column: {e}")))
 }
 
-struct ValueDe<'a>(&'a Value);
+struct ValueDe<'a>(ValueRef<'a>);
 
 impl ValueDe<'_> {
     fn json<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.0 {
-            Value::Text(s) => {
+            ValueRef::Text(s) => {
                 let v: serde_json::Value = serde_json::from_str(s).map_err(|e| DeError(format!("JSON column: {e}")))?;
                 de::Deserializer::deserialize_any(v, visitor).map_err(|e| DeError(format!("JSON column: {e}")))
             }
@@ -143,24 +247,24 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.0 {
-            Value::Null => visitor.visit_unit(),
-            Value::Integer(i) => visitor.visit_i64(*i),
-            Value::Real(r) => visitor.visit_f64(*r),
-            Value::Text(s) => visitor.visit_str(s),
-            Value::Blob(b) => visitor.visit_bytes(b),
+            ValueRef::Null => visitor.visit_unit(),
+            ValueRef::Integer(i) => visitor.visit_i64(i),
+            ValueRef::Real(r) => visitor.visit_f64(r),
+            ValueRef::Text(s) => visitor.visit_str(s),
+            ValueRef::Blob(b) => visitor.visit_bytes(b),
         }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.0 {
-            Value::Null => visitor.visit_none(),
+            ValueRef::Null => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.0 {
-            Value::Integer(i) => visitor.visit_bool(*i != 0),
+            ValueRef::Integer(i) => visitor.visit_bool(i != 0),
             _ => self.deserialize_any(visitor),
         }
     }
@@ -177,7 +281,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_> {
     /// A BLOB is a sequence of its bytes (a `Vec<u8>` field); text is parsed as JSON.
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.0 {
-            Value::Blob(b) => visitor.visit_seq(de::value::SeqDeserializer::new(b.iter().copied())),
+            ValueRef::Blob(b) => visitor.visit_seq(de::value::SeqDeserializer::new(b.iter().copied())),
             _ => self.json(visitor),
         }
     }
@@ -215,7 +319,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         match self.0 {
-            Value::Text(s) if !s.trim_start().starts_with('{') => visitor.visit_enum(s.as_str().into_deserializer()),
+            ValueRef::Text(s) if !s.trim_start().starts_with('{') => visitor.visit_enum(s.into_deserializer()),
             _ => self.json(visitor),
         }
     }
@@ -223,5 +327,79 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_> {
     forward_to_deserialize_any! {
         i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit unit_struct
         identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use asqlite::{PackedRows, Row, Rows, Value};
+    use serde::Deserialize;
+
+    use super::{from_row, from_rows};
+
+    fn rows(columns: &[&str], values: Vec<Vec<Value>>) -> PackedRows {
+        let cols: Arc<[String]> = columns.iter().map(|c| (*c).to_owned()).collect();
+        let rows = values.into_iter().map(|v| Row::new(cols.clone(), v).unwrap()).collect();
+        PackedRows::from_rows(&Rows::new(cols, rows)).unwrap()
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Car {
+        make: String,
+        id: i64,
+        #[serde(rename = "km")]
+        mileage: Option<i64>,
+    }
+
+    #[test]
+    fn struct_fields_match_columns_by_name_in_any_order() {
+        let r = rows(
+            &["id", "km", "make"],
+            vec![
+                vec![Value::Integer(1), Value::Integer(20), Value::Text("Honda".into())],
+                vec![Value::Integer(2), Value::Null, Value::Text("Tesla".into())],
+            ],
+        );
+        let cars: Vec<Car> = from_rows(&r).unwrap();
+        assert_eq!(
+            cars,
+            [
+                Car { make: "Honda".into(), id: 1, mileage: Some(20) },
+                Car { make: "Tesla".into(), id: 2, mileage: None }
+            ]
+        );
+        assert_eq!(from_row::<Car>(&r.to_rows().into_vec()[1]).unwrap(), cars[1]);
+    }
+
+    #[test]
+    fn structs_that_are_not_exactly_the_columns_read_by_name() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Make {
+            make: String,
+        }
+        let r = rows(
+            &["id", "make", "make"],
+            vec![vec![Value::Integer(1), Value::Text("a".into()), Value::Text("b".into())]],
+        );
+        // A duplicate column: serde sees the field twice, as before.
+        assert!(from_rows::<Make>(&r).unwrap_err().to_string().contains("duplicate field"));
+        let r = rows(&["id", "make"], vec![vec![Value::Integer(1), Value::Text("a".into())]]);
+        assert_eq!(from_rows::<Make>(&r).unwrap(), [Make { make: "a".into() }]);
+        // A missing `Option` field is `None`, as serde reads maps.
+        assert_eq!(from_rows::<Car>(&r).unwrap(), [Car { make: "a".into(), id: 1, mileage: None }]);
+    }
+
+    #[test]
+    fn a_value_that_does_not_fit_names_its_column() {
+        let r = rows(
+            &["id", "km", "make"],
+            vec![vec![Value::Text("x".into()), Value::Integer(1), Value::Text("a".into())]],
+        );
+        let err = from_rows::<Car>(&r).unwrap_err().to_string();
+        assert!(err.contains("column \"id\""), "{err}");
+        let tuples: Vec<(String, i64, String)> = from_rows(&r).unwrap();
+        assert_eq!(tuples, [("x".to_owned(), 1, "a".to_owned())]);
     }
 }

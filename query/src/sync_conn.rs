@@ -87,7 +87,7 @@ impl dyn SyncConnection + '_ {
         let compiled = compile_stmt(stmt.as_stmt(), keys.as_deref(), self.dialect())?;
         let values = compiled.bind(&params)?;
         if compiled.returns_rows() {
-            Ok(QueryResult::from_rows(self.query_values(compiled.sql(), values)?))
+            QueryResult::from_rows(&self.query_values(compiled.sql(), values)?)
         } else {
             let n = self.execute_values(compiled.sql(), values)?;
             Ok(QueryResult::from_done(n, 0))

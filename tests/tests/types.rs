@@ -425,7 +425,7 @@ async fn query_layer_columns_bind_and_decode_these_types() {
         .await
         .unwrap();
     assert_eq!(
-        raw.one().unwrap().values(),
+        raw.one().unwrap().to_values(),
         [
             Value::Text("2012-05-17 09:30:00.000000".into()),
             Value::Text("2012-05-17".into()),
@@ -475,7 +475,7 @@ async fn serde_structs_with_these_fields_round_trip_through_a_table() {
     // The stored text is what ToSql writes, not chrono's or uuid's serde form.
     let raw = c.execute(text("SELECT made_at, uid, typeof(data), doc FROM docs WHERE id = 2")).await.unwrap();
     assert_eq!(
-        raw.one().unwrap().values(),
+        raw.one().unwrap().to_values(),
         [
             Value::Text("2020-02-29 23:59:59.123456".into()),
             Value::Text("00000000000000000000000000000002".into()),

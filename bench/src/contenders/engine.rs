@@ -57,14 +57,14 @@ pub(crate) fn engine_url(path: &Path, readers: usize) -> Result<String> {
     Ok(format!("sqlite:///{encoded}?readers={readers}"))
 }
 
-fn row_car(r: &Row) -> asqlite::Result<Car> {
+fn row_car(r: &RowRef<'_>) -> asqlite::Result<Car> {
     Ok(Car { car_id: r.get(0)?, make: r.get(1)?, year: r.get(2)?, mileage: r.get(3)? })
 }
 
 fn checksum(r: &QueryResult) -> Result<u64> {
     let mut sum = 0u64;
     for row in r.iter() {
-        sum = sum.wrapping_add(row_car(row)?.share());
+        sum = sum.wrapping_add(row_car(&row)?.share());
     }
     Ok(sum)
 }
@@ -78,7 +78,7 @@ async fn points(engine: &Engine, tables: &Tables, compiled: Option<&Compiled>, i
             Some(c) => conn.execute_with(c, named_params! {"id" => id}).await?,
             None => conn.execute_with(tables.point(), named_params! {"id" => id}).await?,
         };
-        sum = sum.wrapping_add(row_car(r.one()?)?.share());
+        sum = sum.wrapping_add(row_car(&r.one()?)?.share());
     }
     Ok(sum)
 }
@@ -159,16 +159,19 @@ impl Contender for QueryEngine {
                     .await?
                 }
                 Workload::Scan => {
+                    // Into structs through serde, as a query-layer user writes it.
                     let q = select(&tables.cars).where_(tables.cars.c("mileage").gt(bindparam("m")));
                     let conn = engine.connect().await?;
-                    checksum(&conn.execute_with(q, named_params! {"m" => SCAN_MILEAGE}).await?)?
+                    let cars: Vec<Car> =
+                        conn.execute_with(q, named_params! {"m" => SCAN_MILEAGE}).await?.deserialize()?;
+                    crate::data::checksum(&cars)
                 }
                 Workload::Stream => {
                     let conn = engine.connect().await?;
                     let mut rows = conn.stream(select(&tables.cars_big)).await?;
                     let mut sum = 0u64;
                     while let Some(row) = rows.next().await {
-                        sum = sum.wrapping_add(row_car(&row?)?.share());
+                        sum = sum.wrapping_add(row_car(&row?.as_row_ref())?.share());
                     }
                     sum
                 }

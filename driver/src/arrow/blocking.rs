@@ -163,6 +163,22 @@ impl Iterator for ArrowBatches<'_, '_> {
     }
 }
 
+impl crate::PackedRows {
+    /// The rows as one Arrow record batch, typed as [`Rows::to_arrow`] types them.
+    pub fn to_arrow(&self) -> Result<RecordBatch> {
+        self.to_arrow_with(&ArrowOptions::default())
+    }
+
+    /// [`to_arrow`](Self::to_arrow) with options.
+    pub fn to_arrow_with(&self, options: &ArrowOptions) -> Result<RecordBatch> {
+        let mut b = BatchBuilder::new(self.columns(), |_| None, options)?;
+        for row in self.iter() {
+            b.push(&row)?;
+        }
+        b.finish()
+    }
+}
+
 impl Rows {
     /// The rows as one Arrow record batch. Types come from the values (rows keep no declared types), or from the
     /// fields given in `options`; see [`arrow`](crate::arrow#types).

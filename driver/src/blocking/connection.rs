@@ -271,6 +271,16 @@ impl Connection {
         self.prepare_cached(sql)?.query_with(params)
     }
 
+    /// Run a query and collect its rows, packed (see [`PackedRows`](crate::PackedRows)): the compact form of a
+    /// result that is kept.
+    pub fn query_packed(&self, sql: &str, params: impl BindRow) -> Result<crate::PackedRows> {
+        self.prepare_cached(sql)?.query_packed(params)
+    }
+
+    pub(crate) fn query_packed_with(&self, sql: &str, params: &mut Params) -> Result<crate::PackedRows> {
+        self.prepare_cached(sql)?.query_packed_with(params)
+    }
+
     pub(crate) fn query_one_with(&self, sql: &str, params: &mut Params) -> Result<Row> {
         self.prepare_cached(sql)?.query_one_with(params)
     }

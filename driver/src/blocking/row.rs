@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::packed::Cells;
 use crate::ffi::{Column, RawStatement};
 use crate::value::{FromSql, FromSqlError, Value, ValueRef};
 use crate::{Error, ErrorKind, Result};
@@ -110,6 +111,8 @@ pub struct RowRef<'s> {
 enum Source<'s> {
     Statement(&'s RawStatement),
     Row(&'s Row),
+    /// A row of packed cells: the cells from this index on.
+    Packed(&'s Cells, usize),
 }
 
 impl fmt::Debug for RowRef<'_> {
@@ -123,6 +126,12 @@ impl<'s> RowRef<'s> {
     #[inline]
     pub(crate) fn of_statement(stmt: &'s RawStatement, columns: &'s Arc<[String]>) -> Self {
         RowRef { src: Source::Statement(stmt), columns }
+    }
+
+    /// The row of packed cells that starts at cell `start`.
+    #[inline]
+    pub(crate) fn of_packed(cells: &'s Cells, start: usize, columns: &'s Arc<[String]>) -> Self {
+        RowRef { src: Source::Packed(cells, start), columns }
     }
 
     /// Read column `idx` (a position or a name) as `T`. TEXT that is not UTF-8 reads as its bytes into a
@@ -139,6 +148,13 @@ impl<'s> RowRef<'s> {
                 }
             }
             Source::Row(row) => row.get(idx),
+            Source::Packed(cells, start) => {
+                let i = idx.index(self.columns)?;
+                match cells.column(start + i) {
+                    Column::Value(v) => convert(v, i, self.columns),
+                    Column::NonUtf8Text(bytes) => convert_non_utf8(bytes, i, self.columns),
+                }
+            }
         }
     }
 
@@ -152,6 +168,10 @@ impl<'s> RowRef<'s> {
                 Column::NonUtf8Text(bytes) => Err(non_utf8_ref_error(bytes, i, self.columns)),
             },
             Source::Row(row) => row.get_ref(i),
+            Source::Packed(cells, start) => match cells.column(start + i) {
+                Column::Value(v) => Ok(v),
+                Column::NonUtf8Text(bytes) => Err(non_utf8_ref_error(bytes, i, self.columns)),
+            },
         }
     }
 
@@ -164,6 +184,7 @@ impl<'s> RowRef<'s> {
                 Some(bytes) => Column::NonUtf8Text(bytes),
                 None => Column::Value(row.values.get(i).map_or(ValueRef::Null, Value::as_ref)),
             },
+            Source::Packed(cells, start) => cells.column(start + i),
         }
     }
 
@@ -178,7 +199,7 @@ impl<'s> RowRef<'s> {
     pub(crate) fn cell(&self, i: usize) -> Column<'_> {
         match self.src {
             Source::Statement(stmt) => stmt.column_cell(i),
-            Source::Row(_) => self.column(i),
+            Source::Row(_) | Source::Packed(..) => self.column(i),
         }
     }
 
@@ -187,7 +208,7 @@ impl<'s> RowRef<'s> {
     pub(crate) fn decltype(&self, i: usize) -> Option<String> {
         match self.src {
             Source::Statement(stmt) => stmt.column_decltype(i),
-            Source::Row(_) => None,
+            Source::Row(_) | Source::Packed(..) => None,
         }
     }
 
@@ -204,6 +225,11 @@ impl<'s> RowRef<'s> {
     /// Copy the row into an owned [`Row`]. TEXT that is not UTF-8 becomes [`Value::Text`] lossily, and the row
     /// keeps its bytes for typed reads (see [`Value`](crate::Value#text-that-is-not-utf-8)).
     pub fn to_row(&self) -> Result<Row> {
+        Ok(self.owned())
+    }
+
+    /// [`to_row`](Self::to_row), which cannot fail.
+    pub(crate) fn owned(&self) -> Row {
         let n = self.columns.len();
         let mut values = Vec::with_capacity(n);
         let mut non_utf8 = None;
@@ -214,7 +240,17 @@ impl<'s> RowRef<'s> {
             });
         }
         // Exactly `n` long: no reallocation.
-        Ok(Row { columns: Arc::clone(self.columns), values: values.into_boxed_slice(), non_utf8 })
+        Row { columns: Arc::clone(self.columns), values: values.into_boxed_slice(), non_utf8 }
+    }
+
+    /// Copy the values out, in column order (TEXT that is not UTF-8 lossily, as [`Row::values`] holds it).
+    pub fn to_values(&self) -> Vec<Value> {
+        (0..self.columns.len())
+            .map(|i| match self.column(i) {
+                Column::Value(v) => v.to_owned(),
+                Column::NonUtf8Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+            })
+            .collect()
     }
 
     /// The shared column names.

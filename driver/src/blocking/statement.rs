@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::cache::{CacheKey, Cached};
+use super::packed::PackedRows;
 use super::row::{Row, RowRef, Rows};
 use super::Connection;
 use crate::ffi::RawStatement;
@@ -239,6 +240,21 @@ impl<'c> Statement<'c> {
                 rows.get_or_insert_with(|| Rows::empty(Arc::clone(steps.columns()))).push(row);
             }
             Ok(rows.unwrap_or_else(|| Rows::empty(Arc::clone(steps.columns()))))
+        })
+    }
+
+    /// Run and collect every row, packed (see [`PackedRows`]).
+    pub fn query_packed(&mut self, params: impl BindRow) -> Result<PackedRows> {
+        self.query_packed_with(&mut params.into_params())
+    }
+
+    pub(crate) fn query_packed_with(&mut self, params: &mut Params) -> Result<PackedRows> {
+        self.run_with(params, |steps| {
+            let mut rows: Option<PackedRows> = None;
+            while let Some(row) = steps.next()? {
+                rows.get_or_insert_with(|| PackedRows::new(Arc::clone(row.shared_columns()))).push_ref(&row)?;
+            }
+            Ok(rows.unwrap_or_else(|| PackedRows::new(Arc::clone(steps.columns()))))
         })
     }
 

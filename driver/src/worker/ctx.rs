@@ -349,6 +349,9 @@ impl<'a> Ctx<'a> {
             }
             Job::Query { sql, params, reply } => match reply {
                 QueryReply::All(r) => self.exec_counted(conn, r, |c| c.query(&sql, params), |rs| len(rs.len())),
+                QueryReply::Packed(r) => {
+                    self.exec_counted(conn, r, |c| c.query_packed(&sql, params), |rs| len(rs.len()));
+                }
                 QueryReply::One(r) => self.exec_counted(conn, r, |c| c.query_one(&sql, params), |_| Some(1)),
                 QueryReply::Opt(r) => {
                     self.exec_counted(conn, r, |c| c.query_opt(&sql, params), |o| Some(u64::from(o.is_some())));

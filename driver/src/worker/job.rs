@@ -36,6 +36,15 @@ where
     }
 }
 
+/// An `execute_many` job of packed parameter sets, bound where they lie.
+pub(crate) struct PackedMany(pub crate::PackedParams);
+
+impl ManyJob for PackedMany {
+    fn run(self: Box<Self>, conn: &mut Connection, sql: &str) -> Result<u64> {
+        conn.execute_many(sql, self.0.sets())
+    }
+}
+
 /// A `query_row` job: decodes the first row with the caller's closure.
 pub(crate) trait RowJob: Send {
     fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>, sql: &str, params: Params);
@@ -61,6 +70,7 @@ where
 /// What a read-shaped query replies with.
 pub(crate) enum QueryReply {
     All(Completer<Rows>),
+    Packed(Completer<crate::PackedRows>),
     One(Completer<Row>),
     Opt(Completer<Option<Row>>),
 }

@@ -12,6 +12,7 @@ pub mod dialect;
 mod dml;
 mod expr;
 mod from;
+pub(crate) mod gather;
 mod names;
 mod postgres;
 mod query;
@@ -64,6 +65,8 @@ pub struct Shape {
     pub(crate) dialect: &'static dyn Dialect,
     /// Where each placeholder is in `sql` (its byte range), in slot order.
     pub(crate) placeholders: Placeholders,
+    /// How a statement of this shape, found in the cache, gathers its literals.
+    pub(crate) gather: gather::Gather,
 }
 
 /// A compiled statement: SQL, parameter slots and the literal values of this instance.
@@ -149,17 +152,19 @@ pub(crate) fn bind_slots(slots: &[Slot], literals: &[Value], params: &Params) ->
 
 /// The value for one slot: a gathered literal, or the caller's parameter.
 fn slot_value(slot: &Slot, literals: &[Value], params: &Params) -> Result<Value> {
+    slot_value_ref(slot, literals, params).cloned()
+}
+
+/// [`slot_value`], borrowed.
+pub(crate) fn slot_value_ref<'a>(slot: &Slot, literals: &'a [Value], params: &'a Params) -> Result<&'a Value> {
     match slot {
-        Slot::Literal(i) => {
-            literals.get(*i).cloned().ok_or_else(|| Error::compile(format!("literal {i} missing (internal)")))
-        }
+        Slot::Literal(i) => literals.get(*i).ok_or_else(|| Error::compile(format!("literal {i} missing (internal)"))),
         Slot::Named(n) => {
-            params.get_named(n).cloned().ok_or_else(|| Error::params(format!("no value given for parameter {n:?}")))
+            params.get_named(n).ok_or_else(|| Error::params(format!("no value given for parameter {n:?}")))
         }
         Slot::Positional(i) => params
             .positional_values()
             .get(*i)
-            .cloned()
             .ok_or_else(|| Error::params(format!("no value given for positional parameter {}", i + 1))),
     }
 }
@@ -276,6 +281,17 @@ pub(crate) fn compile_stmt(
         check_dialect(c, dialect)?;
         return Ok(c.clone());
     }
+    compile_shape(stmt, insert_keys, dialect, false)
+}
+
+/// Compile a statement (not a compiled one); with `plan`, also work out how a cached statement of its shape
+/// gathers its literals (see [`gather`]).
+pub(crate) fn compile_shape(
+    stmt: Stmt<'_>,
+    insert_keys: Option<&[Arc<str>]>,
+    dialect: &'static dyn Dialect,
+    plan: bool,
+) -> Result<Compiled> {
     let mut c = Compiler::new(true, dialect);
     let kind = c.statement(stmt, insert_keys)?;
     if c.empty_ident {
@@ -290,6 +306,7 @@ pub(crate) fn compile_stmt(
         is_text: kind.is_text,
         dialect,
         placeholders,
+        gather: if plan { gather::plan(stmt, &c.literal_addrs) } else { gather::Gather::Compiler },
     };
     Ok(Compiled { shape: Arc::new(shape), literals: c.literals })
 }
@@ -397,6 +414,8 @@ pub(crate) struct Compiler {
     pub(crate) emit: bool,
     pub(crate) slots: Vec<Slot>,
     pub(crate) literals: Vec<Value>,
+    /// The address of each literal's value in the statement (to map the compiler's order onto a walk's).
+    pub(crate) literal_addrs: Vec<usize>,
     pub(crate) dialect: &'static dyn Dialect,
     /// FROM names of the enclosing selects, innermost last, for correlation.
     pub(crate) scopes: Vec<Vec<String>>,
@@ -430,6 +449,7 @@ impl Compiler {
             emit,
             slots: Vec::new(),
             literals: Vec::new(),
+            literal_addrs: Vec::new(),
             dialect,
             scopes: Vec::new(),
             hidden_scopes: 0,
@@ -492,6 +512,7 @@ impl Compiler {
     pub(crate) fn literal(&mut self, v: &Value) {
         let i = self.literals.len();
         self.literals.push(v.clone());
+        self.literal_addrs.push(std::ptr::from_ref(v) as usize);
         self.slot(Slot::Literal(i));
     }
 

@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use asqlite::{FromSql, NamedInOrder, Params, Row, RowStream, Rows, Transaction};
+use asqlite::{FromSql, PackedParams, PackedRows, Params, Row, RowStream, Transaction};
 use futures::lock::{Mutex as AsyncMutex, MutexGuard};
 use futures::stream::{Map, Stream, StreamExt};
 
 use super::Engine;
-use crate::compile::{Compiled, Executable, Slot, Stmt};
+use crate::compile::{slot_value_ref, Compiled, Executable, Slot, Stmt};
 use crate::error::{Error, Result};
 use crate::result::QueryResult;
 use crate::schema::lock;
@@ -135,13 +135,13 @@ impl Drop for ClearOnDrop<'_> {
 }
 
 enum TextOutcome {
-    Rows(Rows),
+    Rows(PackedRows),
     Done(u64, i64),
 }
 
 /// What became of `text()` offered as a read outside a transaction.
 enum TextRead {
-    Rows(Rows),
+    Rows(PackedRows),
     /// It writes: it runs in a transaction.
     Writes,
     /// A reader could not prepare it: the writer may.
@@ -358,13 +358,13 @@ impl AsyncConnection {
             // No transaction: a read goes straight to the pool's readers, without the connection's lock (savepoint
             // rollbacks queued meanwhile belong to ended transactions and are dropped at the next locked call).
             self.inner.engine.check_open()?;
-            return Ok(QueryResult::from_rows(self.inner.engine.sqlite()?.query(sql, values).await?));
+            return Ok(QueryResult::from_packed(self.inner.engine.sqlite()?.query_packed(sql, values).await?));
         }
         let mut guard = self.state().await?;
         if guard.is_none() {
             let pool = self.inner.engine.sqlite()?;
             if shape.readonly {
-                return Ok(QueryResult::from_rows(pool.query(sql, values).await?));
+                return Ok(QueryResult::from_packed(pool.query_packed(sql, values).await?));
             }
             if shape.is_text {
                 // A read runs on a reader; one a reader cannot prepare (it uses a temp table, an attached database,
@@ -373,7 +373,7 @@ impl AsyncConnection {
                 let (s, v) = (shape.sql.clone(), values.clone());
                 let mut read = pool
                     .read(move |c| match c.prepare_cached(&s) {
-                        Ok(mut st) if st.readonly() => st.query(v).map(TextRead::Rows),
+                        Ok(mut st) if st.readonly() => st.query_packed(v).map(TextRead::Rows),
                         Ok(_) => Ok(TextRead::Writes),
                         Err(_) => Ok(TextRead::NotHere),
                     })
@@ -384,7 +384,7 @@ impl AsyncConnection {
                         .call(move |c| {
                             let mut st = c.prepare_cached(&s)?;
                             if st.readonly() {
-                                st.query(v).map(TextRead::Rows)
+                                st.query_packed(v).map(TextRead::Rows)
                             } else {
                                 Ok(TextRead::Writes)
                             }
@@ -392,7 +392,7 @@ impl AsyncConnection {
                         .await?;
                 }
                 if let TextRead::Rows(rows) = read {
-                    return Ok(QueryResult::from_rows(rows));
+                    return Ok(QueryResult::from_packed(rows));
                 }
             }
         }
@@ -406,17 +406,17 @@ impl AsyncConnection {
                         let d = st.execute(values)?;
                         Ok(TextOutcome::Done(d.rows_affected(), d.last_insert_rowid()))
                     } else {
-                        st.query(values).map(TextOutcome::Rows)
+                        st.query_packed(values).map(TextOutcome::Rows)
                     }
                 })
                 .await?;
             return Ok(match out {
-                TextOutcome::Rows(r) => QueryResult::from_rows(r),
+                TextOutcome::Rows(r) => QueryResult::from_packed(r),
                 TextOutcome::Done(n, id) => QueryResult::from_done(n, id),
             });
         }
         if shape.returns_rows {
-            Ok(QueryResult::from_rows(tx.query(sql, values).await?))
+            Ok(QueryResult::from_packed(tx.query_packed(sql, values).await?))
         } else {
             let d = tx.execute(sql, values).await?;
             Ok(QueryResult::from_done(d.rows_affected(), d.last_insert_rowid()))
@@ -435,38 +435,59 @@ impl AsyncConnection {
         I: IntoIterator,
         I::Item: ParamSet,
     {
-        let sets: Vec<Params> = sets.into_iter().map(ParamSet::into_params).collect::<Result<_>>()?;
+        let mut sets = sets.into_iter().map(ParamSet::into_params);
+        let Some(first) = sets.next().transpose()? else {
+            return Ok(QueryResult::from_done(0, 0));
+        };
+        #[cfg(feature = "postgres")]
+        if self.pg().is_some() {
+            let sets: Vec<Params> = std::iter::once(Ok(first)).chain(sets).collect::<Result<_>>()?;
+            return self.execute_many_sets(stmt, &sets).await;
+        }
+        // Each set is checked and its values packed as it comes (nothing per row crosses to the worker, or is freed
+        // there); the sets are all checked before anything runs.
+        let compiled = self.prepare(stmt.as_stmt(), &first)?;
+        if compiled.returns_rows() {
+            return Err(Error::compile("execute_many cannot return rows: run RETURNING statements with execute"));
+        }
+        let mut packed = PackedParams::new(compiled.slots().len());
+        let mut first_keys = None;
+        let mut push = |p: &Params| -> Result<()> {
+            if let Some(e) = p.error() {
+                return Err(Error::Params(e.to_string()));
+            }
+            let mut missing = None;
+            let values = compiled
+                .slots()
+                .iter()
+                .map_while(|s| slot_value_ref(s, compiled.literals(), p).map_err(|e| missing = Some(e)).ok());
+            let pushed = packed.push_set(values);
+            match missing {
+                Some(e) => Err(e),
+                None => Ok(pushed?),
+            }
+        };
+        push(&first)?;
+        for (i, p) in sets.enumerate() {
+            let p = p?;
+            check_keys(&first, &p, i + 1, &mut first_keys)?;
+            push(&p)?;
+        }
+        let mut guard = self.state().await?;
+        let tx = self.ensure_tx(&mut guard).await?;
+        let n = tx.execute_many_packed(compiled.sql(), packed).await?;
+        Ok(QueryResult::from_done(n, 0))
+    }
+
+    /// `execute_many` on PostgreSQL: the sets checked, then run by the backend.
+    #[cfg(feature = "postgres")]
+    async fn execute_many_sets<S: Executable>(&self, stmt: S, sets: &[Params]) -> Result<QueryResult> {
         let Some(first) = sets.first() else {
             return Ok(QueryResult::from_done(0, 0));
         };
-        let key_set = |p: &Params| {
-            let mut k: Vec<String> = p.names().map(|n| strip_param_prefix(n).to_owned()).collect();
-            k.sort();
-            k
-        };
-        // The same keys in the same order (sets built by one `named_params!` in a loop) match without sorting.
-        let same_order = |p: &Params| {
-            p.is_named() == first.is_named()
-                && p.len() == first.len()
-                && p.names().zip(first.names()).all(|(a, b)| strip_param_prefix(a) == strip_param_prefix(b))
-        };
         let mut first_keys = None;
-        let mut all_same_order = true;
         for (i, p) in sets.iter().enumerate().skip(1) {
-            if same_order(p) {
-                continue;
-            }
-            all_same_order = false;
-            let first_keys = first_keys.get_or_insert_with(|| key_set(first));
-            let keys = key_set(p);
-            if keys != *first_keys || p.is_named() != first.is_named() || p.len() != first.len() {
-                return Err(Error::params(format!(
-                    "parameter set {} has keys [{}] but set 0 has [{}]: every set must have the same keys",
-                    i,
-                    keys.join(", "),
-                    first_keys.join(", ")
-                )));
-            }
+            check_keys(first, p, i, &mut first_keys)?;
         }
         let compiled = self.prepare(stmt.as_stmt(), first)?;
         if compiled.returns_rows() {
@@ -475,32 +496,10 @@ impl AsyncConnection {
         if let Some(e) = sets.iter().find_map(Params::error) {
             return Err(Error::Params(e.to_string()));
         }
-        #[cfg(feature = "postgres")]
-        if let Some(pg) = self.pg() {
-            return pg.execute_many(self, &compiled, &sets).await;
+        match self.pg() {
+            Some(pg) => pg.execute_many(self, &compiled, sets).await,
+            None => Err(Error::Closed("not a PostgreSQL connection".into())),
         }
-        // Every placeholder a named value of the sets, in one key order (rows built by one `named_params!`, or
-        // structs): each set goes to the worker as it is and binds there by position, nothing copied.
-        if let Some(order) = all_same_order.then(|| named_order(&compiled, first)).flatten() {
-            let rows = sets.into_iter().map(move |p| NamedInOrder::new(p, Arc::clone(&order)));
-            let mut guard = self.state().await?;
-            let tx = self.ensure_tx(&mut guard).await?;
-            let n = tx.execute_many(compiled.sql(), rows).await?;
-            return Ok(QueryResult::from_done(n, 0));
-        }
-        let values: Vec<Params> = sets
-            .iter()
-            .map(|p| {
-                if let Some(e) = p.error() {
-                    return Err(Error::Params(e.to_string()));
-                }
-                compiled.bind_params(p)
-            })
-            .collect::<Result<_>>()?;
-        let mut guard = self.state().await?;
-        let tx = self.ensure_tx(&mut guard).await?;
-        let n = tx.execute_many(compiled.sql(), values).await?;
-        Ok(QueryResult::from_done(n, 0))
     }
 
     /// The first column of the first row as `T` (no rows reads as NULL, so use `Option<T>` when there may be
@@ -597,17 +596,31 @@ impl AsyncConnection {
     }
 }
 
-/// For a statement whose every placeholder is a named value of `first` (an insert that takes its columns from the
-/// parameters, say), the index in `first`'s named values of each placeholder's value; `None` if any placeholder
-/// takes a literal or a positional value.
-fn named_order(compiled: &Compiled, first: &Params) -> Option<Arc<[usize]>> {
-    let names: Vec<&str> = first.names().map(strip_param_prefix).collect();
-    compiled
-        .slots()
-        .iter()
-        .map(|slot| match slot {
-            Slot::Named(n) => names.iter().position(|k| *k == strip_param_prefix(n)),
-            _ => None,
-        })
-        .collect()
+/// Check that parameter set `i` has the keys of the first set: the same keys in the same order (sets built by one
+/// `named_params!` in a loop) match without sorting.
+fn check_keys(first: &Params, p: &Params, i: usize, first_keys: &mut Option<Vec<String>>) -> Result<()> {
+    let same_order = p.is_named() == first.is_named()
+        && p.len() == first.len()
+        && p.names()
+            .zip(first.names())
+            .all(|(a, b)| std::ptr::eq(a, b) || strip_param_prefix(a) == strip_param_prefix(b));
+    if same_order {
+        return Ok(());
+    }
+    let key_set = |p: &Params| {
+        let mut k: Vec<String> = p.names().map(|n| strip_param_prefix(n).to_owned()).collect();
+        k.sort();
+        k
+    };
+    let first_keys = first_keys.get_or_insert_with(|| key_set(first));
+    let keys = key_set(p);
+    if keys != *first_keys || p.is_named() != first.is_named() || p.len() != first.len() {
+        return Err(Error::params(format!(
+            "parameter set {} has keys [{}] but set 0 has [{}]: every set must have the same keys",
+            i,
+            keys.join(", "),
+            first_keys.join(", ")
+        )));
+    }
+    Ok(())
 }

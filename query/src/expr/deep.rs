@@ -122,7 +122,28 @@ impl Expr {
     }
 
     fn has_children(&self) -> bool {
-        self.children().next().is_some()
+        !self.is_leaf() && self.children().next().is_some()
+    }
+
+    /// Whether the node is of a kind that never has child expressions (a quick answer before `children`).
+    #[inline]
+    fn is_leaf(&self) -> bool {
+        matches!(
+            self,
+            Expr::Column(_)
+                | Expr::Value(_)
+                | Expr::Str(_)
+                | Expr::Name(_)
+                | Expr::BindParam(_)
+                | Expr::Null
+                | Expr::CountStar
+                | Expr::Exists(_)
+                | Expr::Scalar(_)
+                | Expr::Text(_)
+                | Expr::Excluded(_)
+                | Expr::Star
+                | Expr::Invalid(_)
+        )
     }
 
     /// A copy of this node alone: its child expressions are `NULL`, to be filled in by [`Clone::clone`].
@@ -205,8 +226,18 @@ impl Expr {
             return;
         }
         self.hash_node(h);
-        for c in self.children() {
-            c.hash_at(h, depth + 1);
+        match self {
+            _ if self.is_leaf() => {}
+            // The common inner node, without the general child iterator.
+            Expr::Binary(a, _, b) => {
+                a.hash_at(h, depth + 1);
+                b.hash_at(h, depth + 1);
+            }
+            _ => {
+                for c in self.children() {
+                    c.hash_at(h, depth + 1);
+                }
+            }
         }
     }
 
@@ -257,7 +288,12 @@ impl Drop for Expr {
     /// Children that have children of their own are moved to a heap stack and dropped from there, each after its
     /// own such children were moved out: dropping never recurses more than one level, at any depth.
     fn drop(&mut self) {
-        if !self.children().any(Expr::has_children) {
+        let shallow = match self {
+            _ if self.is_leaf() => true,
+            Expr::Binary(a, _, b) => !a.has_children() && !b.has_children(),
+            _ => !self.children().any(Expr::has_children),
+        };
+        if shallow {
             return;
         }
         let mut nested = Vec::new();

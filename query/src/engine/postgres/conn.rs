@@ -195,7 +195,7 @@ async fn run_on(client: &ClientWrapper, sql: &str, values: &[Value]) -> Result<Q
         Ok(QueryResult::from_done(n, 0))
     } else {
         let got = client.query(&stmt, &arg_refs(&a)).await.map_err(|e| from_pg(e, Some(sql)))?;
-        Ok(QueryResult::from_rows(rows(&columns(&stmt), &got)?))
+        Ok(QueryResult::from_rows(&rows(&columns(&stmt), &got)?)?)
     }
 }
 

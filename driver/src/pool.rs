@@ -426,10 +426,16 @@ impl<T> Builder<T> {
         let writable = !self.read_only;
         let writer_path = path.to_path_buf();
         let which = if readers > 0 { Which::Writer } else { Which::Lone };
+        let checkpointer = (format!("asqlite-{what}-checkpointer"), Arc::clone(&core.checkpoints));
         let open_writer = move || -> Result<blocking::Connection> {
             let mut conn = writer_opts.open(&writer_path)?;
             // The setup runs before the role is sealed: a writer's role refuses read settings.
             setup.apply(&mut conn, which, &writer_path, writable, memory)?;
+            // A WAL file with readers: no write waits for a checkpoint (`ffi::checkpoint`).
+            if readers > 0 && writable && !memory {
+                let (name, count) = checkpointer;
+                conn.checkpoint_in_background(name, count, writer_opts.clone(), writer_path.clone())?;
+            }
             conn.raw.set_deadline_checks(writer_checks);
             if readers > 0 {
                 conn_state::seal(&conn, Role::Writer);
@@ -543,6 +549,9 @@ pub struct PoolStats {
     pub jobs: u64,
     /// Of `jobs`, the cheap reads run inline on a caller's thread (see the crate docs).
     pub inline_reads: u64,
+    /// Checkpoints the writer's checkpointer thread ran, off the writer's path (a file pool with readers: see the
+    /// crate docs).
+    pub background_checkpoints: u64,
     /// Worker threads that died of a panic outside any job (0 unless something is badly wrong: their connections
     /// were closed and [`Pool::close`] reports it).
     pub dead_workers: usize,
@@ -576,6 +585,7 @@ pub(crate) fn stats_of(shared: &Shared) -> PoolStats {
         cache_misses: sum(|s| s.misses.load(Ordering::Relaxed)),
         jobs: sum(|s| s.jobs.load(Ordering::Relaxed)),
         inline_reads: sum(|s| s.inline.load(Ordering::Relaxed)),
+        background_checkpoints: core.checkpoints.load(Ordering::Relaxed),
         dead_workers: core.dead_workers.load(Ordering::Relaxed),
         cache_memory: memory.cache,
         schema_memory: memory.schema,

@@ -3,6 +3,7 @@
 mod arrow;
 mod attack;
 mod blocking;
+mod checkpoints;
 mod common;
 mod conn_state;
 mod contract;

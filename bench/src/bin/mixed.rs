@@ -73,7 +73,13 @@ fn rusqlite_tuple(r: &rusqlite::Row<'_>) -> rusqlite::Result<CarTuple> {
 impl Db {
     async fn open(name: &str, path: &std::path::Path) -> Result<Db> {
         Ok(match name {
-            "asqlite-pool" => Db::Asqlite(asqlite::Pool::builder().readers(3).open(path).await?),
+            "asqlite-pool" => {
+                let mut b = asqlite::Pool::builder().readers(3);
+                if let Some(v) = std::env::var_os("X_CKPT") {
+                    b = b.pragma("wal_autocheckpoint", v.to_string_lossy().parse::<i64>().unwrap());
+                }
+                Db::Asqlite(b.open(path).await?)
+            }
             "tokio-rusqlite" => {
                 let c = tokio_rusqlite::Connection::open(path).await?;
                 c.call(|c| {

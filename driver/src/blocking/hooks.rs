@@ -199,6 +199,31 @@ impl Connection {
         self.raw.set_wal_autocheckpoint(pages)
     }
 
+    /// Hand this connection's automatic checkpoints to a thread of their own (named `name`), with a connection
+    /// that `opts` opens on `path` (see the `ffi::checkpoint` module): a pool's writer does, so that no write waits
+    /// for a checkpoint. The threshold stays the one in force.
+    pub(crate) fn checkpoint_in_background(
+        &self,
+        name: String,
+        count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+        opts: super::OpenOptions,
+        path: std::path::PathBuf,
+    ) -> Result<()> {
+        let threshold = self.wal_threshold();
+        let body = move |requests: crossbeam_channel::Receiver<()>| {
+            let Ok(conn) = opts.open(&path) else { return };
+            while requests.recv().is_ok() {
+                conn.raw.checkpoint_passive();
+                count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
+        let checkpointer = crate::ffi::checkpoint::Checkpointer::start(name, body).map_err(|e| {
+            crate::Error::new(crate::ErrorKind::Io, format!("could not start a checkpointer thread: {e}"))
+        })?;
+        self.raw.set_checkpointer(Some(checkpointer), threshold);
+        Ok(())
+    }
+
     /// The automatic-checkpoint threshold to keep when our WAL hook takes over (None: ours is in place already).
     fn wal_threshold(&self) -> Option<u32> {
         if self.raw.wal_hooked() {

@@ -79,6 +79,8 @@ pub(crate) struct Hooks {
     /// Whether our WAL hook is registered, standing in for SQLite's automatic checkpoint at this threshold.
     wal_hooked: Cell<bool>,
     wal_threshold: Cell<u32>,
+    /// A pool writer's checkpointer: our WAL hook hands it the checkpoints (see [`super::checkpoint`]).
+    checkpointer: RefCell<Option<super::checkpoint::Checkpointer>>,
     feed: RefCell<Option<Feed>>,
     has_feed: Cell<bool>,
 }
@@ -172,9 +174,10 @@ impl Hooks {
             // SAFETY: as above.
             if unsafe { arg(arg1) }.is_some_and(|p| p.eq_ignore_ascii_case("wal_autocheckpoint")) {
                 self.refused.set(Some(
-                    "PRAGMA wal_autocheckpoint = N would replace the WAL hook this connection uses (a change feed or \
-                     wal_hook), which checkpoints at the same threshold itself; set the threshold with \
-                     Connection::set_wal_autocheckpoint",
+                    "PRAGMA wal_autocheckpoint = N would replace the WAL hook this connection uses (a change feed, a \
+                     wal_hook, or a pool's checkpointer), which checkpoints at the same threshold itself; set the \
+                     threshold with Connection::set_wal_autocheckpoint (in a pool, through call) or \
+                     PoolBuilder::pragma",
                 ));
                 return ffi::SQLITE_DENY;
             }
@@ -287,10 +290,17 @@ extern "C" fn wal_cb(data: *mut c_void, db: *mut ffi::sqlite3, name: *const c_ch
     // SAFETY: registered with the connection's `Hooks`; SQLite passes the database name valid for the call.
     let (h, db_name) = unsafe { (hooks(data), arg(name).unwrap_or("")) };
     let threshold = h.wal_threshold.get();
-    if threshold > 0 && u32::try_from(pages).unwrap_or(0) >= threshold {
-        // What SQLite's own automatic checkpoint does from its WAL hook (sqlite3WalDefaultHook).
-        // SAFETY: the connection is live and on its thread; a WAL hook may checkpoint (SQLite's default one does).
-        unsafe { ffi::sqlite3_wal_checkpoint(db, name) };
+    let pages = u32::try_from(pages).unwrap_or(0);
+    if threshold > 0 && pages >= threshold {
+        // The checkpointer takes it, unless the WAL outgrew it (or it is gone, or this is an attached database).
+        let handed = db_name == "main"
+            && pages < threshold.saturating_mul(super::checkpoint::BACKSTOP)
+            && h.checkpointer.try_borrow().ok().is_some_and(|c| c.as_ref().is_some_and(|c| c.request()));
+        if !handed {
+            // What SQLite's own automatic checkpoint does from its WAL hook (sqlite3WalDefaultHook).
+            // SAFETY: the connection is live and on its thread; a WAL hook may checkpoint (SQLite's default does).
+            unsafe { ffi::sqlite3_wal_checkpoint(db, name) };
+        }
     }
     if h.has_feed.get() {
         let _ = catch_unwind(AssertUnwindSafe(|| {
@@ -301,7 +311,7 @@ extern "C" fn wal_cb(data: *mut c_void, db: *mut ffi::sqlite3, name: *const c_ch
             }
         }));
     }
-    with_hook(&h.wal, |f| f(db_name, u32::try_from(pages).unwrap_or(0)));
+    with_hook(&h.wal, |f| f(db_name, pages));
     ffi::SQLITE_OK
 }
 
@@ -437,6 +447,21 @@ impl RawConnection {
         self.sync_data_hooks();
     }
 
+    /// Hand this connection's automatic checkpoints to `checkpointer` (None: take them back, stopping it);
+    /// `threshold` as for [`set_wal_hook`](Self::set_wal_hook).
+    pub(crate) fn set_checkpointer(
+        &self,
+        checkpointer: Option<super::checkpoint::Checkpointer>,
+        threshold: Option<u32>,
+    ) {
+        if let Some(t) = threshold {
+            self.hooks().wal_threshold.set(t);
+        }
+        let old = self.hooks().checkpointer.replace(checkpointer);
+        self.sync_data_hooks();
+        drop(old);
+    }
+
     /// Start (or, with None, stop) the driver's change feed on this connection.
     pub fn set_feed(&self, feed: Option<Feed>, threshold: Option<u32>) {
         let h = self.hooks();
@@ -484,7 +509,7 @@ impl RawConnection {
             let trace: Option<unsafe extern "C" fn(c_uint, *mut c_void, *mut c_void, *mut c_void) -> c_int> =
                 feed.then_some(trace_cb);
             ffi::sqlite3_trace_v2(db, if feed { ffi::SQLITE_TRACE_STMT } else { 0 }, trace, data);
-            let wal = want(h.wal.borrow().is_some());
+            let wal = want(h.wal.borrow().is_some()) || h.checkpointer.borrow().is_some();
             if wal {
                 ffi::sqlite3_wal_hook(db, Some(wal_cb), data);
             } else if h.wal_hooked.get() {

@@ -8,6 +8,7 @@
 
 mod backup;
 mod blob;
+pub(crate) mod checkpoint;
 mod connection;
 mod db;
 pub(crate) mod error;

@@ -74,6 +74,8 @@ pub(crate) struct Core {
     alive_readers: AtomicUsize,
     /// Set when the writer has stopped, with the closers waiting for it.
     stopped: AtomicBool,
+    /// Checkpoints run by the writer's checkpointer thread (`ffi::checkpoint`).
+    pub checkpoints: Arc<AtomicU64>,
     /// Worker threads that died of a panic outside any job's guard.
     pub dead_workers: AtomicUsize,
     stop_waiters: Mutex<Vec<Waker>>,
@@ -105,6 +107,7 @@ impl Core {
             conns: (0..=readers).map(|_| Mutex::new(None)).collect(),
             alive_readers: AtomicUsize::new(readers),
             stopped: AtomicBool::new(false),
+            checkpoints: Arc::new(AtomicU64::new(0)),
             dead_workers: AtomicUsize::new(0),
             stop_waiters: Mutex::new(Vec::new()),
             changes: crate::changes::Hub::default(),

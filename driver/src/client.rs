@@ -244,15 +244,18 @@ impl Client {
         let route = &self.read;
         // A cheap read runs inline and copies its row out; the decoder runs once the connection is handed
         // back, so it may block, panic or call the pool again without holding a connection a worker needs.
-        let tried = self
-            .shared
-            .try_inline(route.as_route(), sql, crate::BindRow::into_params(params), |c, p| c.query_first_with(sql, p));
+        // The row is copied into this thread's reused buffer, not into a new `Row`.
+        let tried = self.shared.try_inline(route.as_route(), sql, crate::BindRow::into_params(params), |c, p| {
+            c.query_first_into(sql, p, crate::worker::inline::take_row_buffer())
+        });
         let params = match tried {
             crate::worker::inline::Tried::Ran(out) => {
                 // `f` is dropped inside the guard, whatever the outcome: a captured value's `Drop` is user code.
                 return crate::worker::catch(move || {
-                    let row = out?.ok_or_else(|| crate::blocking::statement::no_rows(sql))?;
-                    f(&row.as_row_ref())
+                    let (columns, cells) = out?.ok_or_else(|| crate::blocking::statement::no_rows(sql))?;
+                    let decoded = f(&crate::RowRef::of_packed(&cells, 0, &columns));
+                    crate::worker::inline::give_back_row_buffer(cells);
+                    decoded
                 });
             }
             crate::worker::inline::Tried::Declined(params) => params,

@@ -249,3 +249,43 @@ fn a_query_map_decoder_whose_captured_value_panics_on_drop_inline_is_an_error_no
         pool.close().await.unwrap();
     });
 }
+
+#[test]
+fn inline_query_rows_nested_in_a_decoder_big_blobs_and_non_utf8_text_each_decode_their_own_row() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = pool_with_rows(&path, 2).await;
+        pool.execute("INSERT INTO t (id, v) VALUES (1000, zeroblob(200000))", params![]).await.unwrap();
+        pool.execute("INSERT INTO t (id, v) VALUES (1001, CAST(x'ff00fe41' AS TEXT))", params![]).await.unwrap();
+        let point = "SELECT id, v FROM t WHERE id = ?1";
+        for _ in 0..5 {
+            pool.query_row(point, params![1], |r| r.get::<i64>(0)).await.unwrap();
+        }
+        let before = pool.stats().inline_reads;
+        for i in 1..=30_i64 {
+            let inner = pool.clone();
+            // The decoder reads the pool again on this thread, inline too: each row stays its own.
+            let (outer, nested): (String, String) = pool
+                .query_row(point, params![i], move |r| {
+                    // Inline, it is ready at its first poll.
+                    let nested = futures::FutureExt::now_or_never(inner.query_row(point, params![i + 1], |n| n.get(1)));
+                    let nested: String = nested.expect("the nested read did not run inline")?;
+                    let outer: String = r.get(1)?;
+                    Ok((outer, nested))
+                })
+                .await
+                .unwrap();
+            assert_eq!((outer, nested), (format!("v{}", i - 1), format!("v{i}")));
+        }
+        assert!(pool.stats().inline_reads >= before + 60, "the nested reads did not run inline");
+        // A big blob, then a small row: the buffer the blob grew is not handed to the next row's bytes.
+        let blob: Vec<u8> = pool.query_row(point, params![1000], |r| r.get(1)).await.unwrap();
+        assert_eq!(blob.len(), 200_000);
+        assert!(blob.iter().all(|b| *b == 0));
+        let v: String = pool.query_row(point, params![7], |r| r.get(1)).await.unwrap();
+        assert_eq!(v, "v6");
+        let raw: Vec<u8> = pool.query_row(point, params![1001], |r| r.get(1)).await.unwrap();
+        assert_eq!(raw, [0xff, 0x00, 0xfe, 0x41]);
+        pool.close().await.unwrap();
+    });
+}

@@ -249,13 +249,16 @@ async fn open_loop(db: &Db, tasks: usize, secs: f64, rate: f64, rows: i64) -> Re
             let offset = interval.mul_f64(t as f64 / tasks as f64);
             let mut lat: [Vec<u64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
             let mut behind = false;
+            let mut last_start = start;
             for i in 0..calls_per_task {
                 let due = start + offset + interval.mul_f64(i as f64);
                 tokio::time::sleep_until(due.into()).await;
                 // Counted from when the call was due if the task was still busy with its last call then (its wait
-                // is the database's doing: no coordinated omission); otherwise from when the timer woke the task,
-                // whose lateness (tokio's timer ticks every millisecond) is nobody's doing.
-                let from = if behind { due } else { Instant::now() };
+                // is the database's doing: no coordinated omission), but not before the last call started (a
+                // timer that woke the task late for that one is nobody's doing); otherwise from when the timer
+                // woke the task, whose lateness (tokio's timer ticks every millisecond) is nobody's doing either.
+                let from = if behind { due.max(last_start) } else { Instant::now() };
+                last_start = Instant::now();
                 let call = Call::pick(rng.next());
                 let key = i64::try_from(rng.next() % u64::try_from(rows).unwrap_or(1)).unwrap_or(0) + 1;
                 std::hint::black_box(db.call(call, key).await?);

@@ -289,9 +289,14 @@ impl Connection {
         self.prepare_cached(sql)?.query_opt_with(params)
     }
 
-    /// The first row, if any, ignoring the rest (`query_row` run inline).
-    pub(crate) fn query_first_with(&self, sql: &str, params: &mut Params) -> Result<Option<Row>> {
-        self.prepare_cached(sql)?.query_first_with(params)
+    /// The first row, if any, copied into `cells`, ignoring the rest (`query_row` run inline).
+    pub(crate) fn query_first_into(
+        &self,
+        sql: &str,
+        params: &mut Params,
+        cells: super::packed::Cells,
+    ) -> Result<Option<(std::sync::Arc<[String]>, super::packed::Cells)>> {
+        self.prepare_cached(sql)?.query_first_into(params, cells)
     }
 
     /// Run a query and decode each row with `f`, straight from SQLite's buffers.

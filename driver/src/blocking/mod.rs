@@ -28,7 +28,7 @@ pub use functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 pub use hooks::{AuthAction, AuthContext, Authorization};
 pub(crate) use options::is_memory;
 pub use options::{OpenOptions, DEFAULT_BUSY_TIMEOUT, DEFAULT_STATEMENT_CACHE_CAPACITY};
-pub(crate) use packed::PackedSet;
+pub(crate) use packed::{Cells, PackedSet};
 pub use packed::{PackedIter, PackedParams, PackedRows};
 pub(crate) use row::NonUtf8Text;
 pub use row::{write_table, Row, RowIndex, RowRef, Rows};

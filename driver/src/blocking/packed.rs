@@ -59,6 +59,18 @@ impl Cells {
         Cells { cells: Vec::with_capacity(cells), text: String::new(), blobs: Vec::new() }
     }
 
+    /// Empty it, keeping its buffers.
+    pub(crate) fn clear(&mut self) {
+        self.cells.clear();
+        self.text.clear();
+        self.blobs.clear();
+    }
+
+    /// Bytes its buffers hold on to.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.cells.capacity() * std::mem::size_of::<Cell>() + self.text.capacity() + self.blobs.capacity()
+    }
+
     /// Append a value.
     #[inline]
     pub(crate) fn push(&mut self, v: ValueRef<'_>) -> Result<()> {

@@ -128,6 +128,12 @@ impl<'s> RowRef<'s> {
         RowRef { src: Source::Statement(stmt), columns }
     }
 
+    /// The column names, shared.
+    #[inline]
+    pub(crate) fn columns_arc(&self) -> &'s Arc<[String]> {
+        self.columns
+    }
+
     /// The row of packed cells that starts at cell `start`.
     #[inline]
     pub(crate) fn of_packed(cells: &'s Cells, start: usize, columns: &'s Arc<[String]>) -> Self {

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::cache::{CacheKey, Cached};
-use super::packed::PackedRows;
+use super::packed::{Cells, PackedRows};
 use super::row::{Row, RowRef, Rows};
 use super::Connection;
 use crate::ffi::RawStatement;
@@ -298,9 +298,22 @@ impl<'c> Statement<'c> {
         })
     }
 
-    /// The first row, if any, ignoring the rest (what `query_row` decodes).
-    pub(crate) fn query_first_with(&mut self, params: &mut Params) -> Result<Option<Row>> {
-        self.run_with(params, |steps| steps.next()?.map(|row| row.to_row()).transpose())
+    /// The first row, if any, ignoring the rest (what `query_row` decodes), copied into `cells` (emptied first),
+    /// with the column names.
+    pub(crate) fn query_first_into(
+        &mut self,
+        params: &mut Params,
+        mut cells: Cells,
+    ) -> Result<Option<(Arc<[String]>, Cells)>> {
+        self.run_with(params, |steps| {
+            let Some(row) = steps.next()? else { return Ok(None) };
+            cells.clear();
+            let columns = row.columns_arc();
+            for i in 0..columns.len() {
+                cells.push_column(row.column(i))?;
+            }
+            Ok(Some((Arc::clone(columns), cells)))
+        })
     }
 
     /// Run and decode the first row with `f`, or fail with [`ErrorKind::NoRows`]; further rows are not read (as

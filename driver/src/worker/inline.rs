@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use super::ctx::Ctx;
 use super::Core;
+use crate::blocking::Cells;
 use crate::blocking::Connection;
 use crate::{Params, Result};
 
@@ -90,4 +91,24 @@ pub(crate) fn try_read<R: Send + 'static>(
         };
     }
     Tried::Declined(params)
+}
+
+thread_local! {
+    /// The buffer an inline `query_row` copies its row into, reused by the next one on this thread.
+    static ROW_BUFFER: std::cell::Cell<Option<Cells>> = const { std::cell::Cell::new(None) };
+}
+
+/// Largest buffer kept for the next row (a row with a big blob is copied into a buffer of its own).
+const KEPT_ROW_BUFFER: usize = 64 * 1024;
+
+/// This thread's row buffer (a new one if it is in use: a decoder that reads again on this thread).
+pub(crate) fn take_row_buffer() -> Cells {
+    ROW_BUFFER.with(std::cell::Cell::take).unwrap_or_default()
+}
+
+/// Hand a row buffer back for the next row, unless it grew big.
+pub(crate) fn give_back_row_buffer(cells: Cells) {
+    if cells.capacity_bytes() <= KEPT_ROW_BUFFER {
+        ROW_BUFFER.with(|b| b.set(Some(cells)));
+    }
 }

@@ -190,9 +190,10 @@ impl Client {
             .await
     }
 
-    /// Run a query and decode each row with `f` on the worker, straight from SQLite's buffers; only the
-    /// decoded values cross back. A panic in `f` comes back as an error of kind
-    /// [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
+    /// Run a query and decode each row with `f`: on a worker, straight from SQLite's buffers, and only the decoded
+    /// values cross back; a cheap read run on the calling thread (see the crate docs) copies its rows out and hands
+    /// the connection back before `f` runs, so `f` may block or call the pool again. A panic in `f` comes back as
+    /// an error of kind [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
     ///
     /// # Cancel safety
     ///

@@ -101,7 +101,7 @@
 //!
 //! Even with both sides spinning, a trip to a worker and back costs more than a warm point query (about 1.5 µs),
 //! so cheap reads run on the calling thread instead, the way a synchronous driver runs them. At the first poll of
-//! `query`, `query_one` or `query_opt`, a pool tries to lock a reader connection that no worker is using (a lone
+//! `query`, `query_one`, `query_opt`, `query_row` or `query_map`, a pool tries to lock a reader connection that no worker is using (a lone
 //! [`Connection`] tries its one connection, and only when no earlier call waits in its queue). If the statement is
 //! in that connection's cache, read-only, and its last run took at most 1000 virtual-machine steps (SQLite's own
 //! count, read without a clock), it runs there and the future is ready at once. A progress handler stops an inline
@@ -111,13 +111,38 @@
 //! writes, streams, closures, transactions and heavy reads. An inline call cannot be cancelled halfway (it is done
 //! when its first poll returns). Turn this off with [`PoolBuilder::inline_reads`].
 //!
-//! The connection is leased for the read alone: the driver copies the rows out and hands the connection back before
-//! any of your code runs, so a [`query_row`](Client::query_row) decoder that blocks, panics or reads the pool
-//! again runs with no connection held, and a worker waiting for its connection waits at most the budget, never for
+//! The connection is leased for the read alone: the driver copies the rows out (a `query_row`'s one row into a
+//! buffer the thread reuses) and hands the connection back before any of your code runs, so a
+//! [`query_row`](Client::query_row) or [`query_map`](Client::query_map) decoder that blocks, panics or reads the
+//! pool again runs with no connection held, and a worker waiting for its connection waits at most the budget, never for
 //! your code. One virtual-machine step can do a whole table's work where no progress handler can stop it
 //! (`SELECT count(*) FROM t` walks the table in its `Count` step, however the table grew since its cost was
 //! measured); statements holding such a step (found with `EXPLAIN` when they are prepared, and only for SQL that
 //! mentions them) never run inline. [`PoolStats::inline_reads`] counts the reads that did.
+//!
+//! ## Checkpoints off the writer's path
+//!
+//! In WAL mode SQLite checkpoints (copies the WAL back into the database file and syncs it) from the commit that
+//! grows the WAL past `wal_autocheckpoint` pages: milliseconds on that one write and on every call queued behind it.
+//! A pool on a file, with readers, gives its writer a checkpointer thread with a connection of its own, which runs
+//! passive checkpoints (they wait for nobody) when the writer's WAL hook says the WAL passed the threshold. The
+//! writer checkpoints itself only if the WAL reaches four times the threshold, so the WAL stays as bounded as
+//! SQLite keeps it. The threshold is SQLite's (1000 pages unless set with [`PoolBuilder::pragma`], or later with
+//! `Connection::set_wal_autocheckpoint` through [`call`](Client::call); 0 turns automatic checkpoints off).
+//! [`PoolStats::background_checkpoints`] counts them. Closing the pool stops the thread.
+//!
+//! ## SQLite's mutexes and build
+//!
+//! Every connection of a process to one file shares a few of SQLite's mutexes, taken at every read transaction
+//! (the WAL's shared-memory locks). SQLite's own are pthread mutexes, which send a thread that finds one held to
+//! sleep in the kernel; two threads reading at once then spend much of their time in futex calls and context
+//! switches. The first connection asqlite opens gives SQLite mutexes that spin briefly before they sleep
+//! ([`initialize`]; call it at the start of `main` if another library may open a SQLite connection first, since
+//! SQLite takes them only before it initializes). libsqlite3-sys builds SQLite with
+//! `SQLITE_ENABLE_MEMORY_MANAGEMENT`, which puts every connection's page cache behind one process-wide mutex taken
+//! twice per page; this workspace builds without it (`LIBSQLITE3_FLAGS=-USQLITE_ENABLE_MEMORY_MANAGEMENT` in
+//! `.cargo/config.toml`), and an application can do the same in its own `.cargo/config.toml` (nothing in asqlite
+//! relies on it).
 //!
 //! ## Per-connection state
 //!

@@ -232,6 +232,70 @@ async fn closed_loop(db: &Db, tasks: usize, secs: f64, rows: i64) -> Result<f64>
     Ok(calls / start.elapsed().as_secs_f64())
 }
 
+/// The synchronous ceiling of the closed loop: `threads` OS threads running the same mix with rusqlite, no async
+/// layer, each reading on a connection of its own (one thread: its one connection does everything) and writing
+/// through one writer connection shared under a mutex, as a pool's writer is. Calls per second.
+fn sync_ceiling(path: &std::path::Path, threads: usize, secs: f64, rows: i64) -> Result<f64> {
+    let open = || -> Result<rusqlite::Connection> {
+        let c = rusqlite::Connection::open(path)?;
+        c.pragma_update(None, "synchronous", "NORMAL")?;
+        c.busy_timeout(Duration::from_secs(5))?;
+        Ok(c)
+    };
+    let writer = Arc::new(std::sync::Mutex::new(open()?));
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(secs);
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (writer, done) = (Arc::clone(&writer), Arc::clone(&done));
+            let own = if threads == 1 { None } else { Some(open()) };
+            std::thread::spawn(move || -> Result<()> {
+                let own = own.transpose()?;
+                let mut rng = Rng(0x5851_F42D_4C95_7F2D ^ (u64::try_from(t).unwrap_or(0) + 1));
+                let mut n = 0u64;
+                let share = |t: &CarTuple| t.0.unsigned_abs().wrapping_add(t.3.unsigned_abs());
+                while Instant::now() < until {
+                    let call = Call::pick(rng.next());
+                    let key = i64::try_from(rng.next() % u64::try_from(rows).unwrap_or(1)).unwrap_or(0) + 1;
+                    let read = |c: &rusqlite::Connection| -> rusqlite::Result<u64> {
+                        Ok(match call {
+                            Call::Point => share(&c.prepare_cached(POINT)?.query_row([key], rusqlite_tuple)?),
+                            _ => c
+                                .prepare_cached(RANGE)?
+                                .query_map([key], rusqlite_tuple)?
+                                .map(|r| r.map(|t| share(&t)))
+                                .sum::<rusqlite::Result<u64>>()?,
+                        })
+                    };
+                    let out = match (call, &own) {
+                        (Call::Update, _) | (_, None) => {
+                            let w = writer.lock().map_err(|_| "writer mutex poisoned")?;
+                            if call == Call::Update {
+                                u64::try_from(w.prepare_cached(UPDATE)?.execute([key])?).unwrap_or(0)
+                            } else {
+                                read(&w)?
+                            }
+                        }
+                        (_, Some(c)) => read(c)?,
+                    };
+                    std::hint::black_box(out);
+                    n += 1;
+                }
+                done.fetch_add(n, Ordering::Relaxed);
+                Ok(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().map_err(|_| "a ceiling thread panicked")??;
+    }
+    // Precision loss is irrelevant at these magnitudes.
+    #[allow(clippy::cast_precision_loss)]
+    let calls = done.load(Ordering::Relaxed) as f64;
+    Ok(calls / start.elapsed().as_secs_f64())
+}
+
 /// Latencies (µs) per kind of call, at `rate` calls/s offered in total by `tasks` tasks.
 async fn open_loop(db: &Db, tasks: usize, secs: f64, rate: f64, rows: i64) -> Result<[Vec<u64>; 3]> {
     let start = Instant::now() + Duration::from_millis(20);
@@ -315,7 +379,7 @@ fn args() -> Result<Args> {
             "--only" => a.only = Some(value()?),
             "--closed-only" => a.closed_only = true,
             "--help" | "-h" => {
-                println!("mixed [--tasks 16,128] [--secs 3] [--rate 15000] [--only asqlite-pool|tokio-rusqlite|async-sqlite|sqlx] [--closed-only]");
+                println!("mixed [--tasks 16,128] [--secs 3] [--rate 15000] [--only asqlite-pool|tokio-rusqlite|async-sqlite|sqlx|ceiling] [--closed-only]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown flag {other}").into()),
@@ -335,6 +399,14 @@ fn main() -> Result<()> {
     let names: Vec<&str> = names.into_iter().filter(|n| args.only.as_deref().is_none_or(|o| o == *n)).collect();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average before: {}", load.split_whitespace().next().unwrap_or("?"));
+    if args.only.is_none() || args.only.as_deref() == Some("ceiling") {
+        let one = sync_ceiling(&fixture.path, 1, args.secs, rows)?;
+        let two = sync_ceiling(&fixture.path, 2, args.secs, rows)?;
+        println!(
+            "\nsynchronous ceiling (rusqlite, no async layer, closed loop): 1 thread on one connection {one:.0} calls/s; \
+             2 threads reading on a connection each, writing through one shared writer {two:.0} calls/s"
+        );
+    }
     for &tasks in &args.tasks {
         println!("\n## {tasks} tasks, {} s per run\n", args.secs);
         println!("| contender | closed loop calls/s | open loop {} calls/s: point p50 / p99 ms | range p50 / p99 | update p50 / p99 |", args.rate);

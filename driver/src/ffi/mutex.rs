@@ -13,7 +13,8 @@
 //! The methods are SQLite's pluggable mutex interface (`SQLITE_CONFIG_MUTEX`), installed once per process, before
 //! SQLite initializes: by [`initialize`], which the first open calls. SQLite refuses a configuration after it has
 //! initialized, so in a process where another library opened a connection first, SQLite keeps its own mutexes
-//! (nothing else changes). Every mutex is reentrant, which SQLite allows for the ones it asks to be fast.
+//! (nothing else changes); so it does when its mutexes are set up already, as they are while another thread is
+//! inside `sqlite3_initialize`. Every mutex is reentrant, which SQLite allows for the ones it asks to be fast.
 
 use std::ffi::c_int;
 use std::sync::OnceLock;
@@ -42,6 +43,29 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 /// run while another thread calls into SQLite for the first time.
 pub fn initialize() -> bool {
     *INSTALLED.get_or_init(|| {
+        let mut current = ffi::sqlite3_mutex_methods {
+            xMutexInit: None,
+            xMutexEnd: None,
+            xMutexAlloc: None,
+            xMutexFree: None,
+            xMutexEnter: None,
+            xMutexTry: None,
+            xMutexLeave: None,
+            xMutexHeld: None,
+            xMutexNotheld: None,
+        };
+        // SAFETY: SQLITE_CONFIG_GETMUTEX copies SQLite's current methods into `current`, a live local of that type;
+        // it fails with SQLITE_MISUSE (and writes nothing) once SQLite has initialized.
+        let rc = unsafe {
+            ffi::sqlite3_config(ffi::SQLITE_CONFIG_GETMUTEX, &mut current as *mut ffi::sqlite3_mutex_methods)
+        };
+        // Methods in place before SQLite has finished initializing: another thread is inside `sqlite3_initialize`
+        // on them (SQLite sets them up first, and has already allocated mutexes with them), SQLite was shut down
+        // after running on them, or the application installed its own. Replacing them would have SQLite enter,
+        // leave and free mutexes it allocated one way through methods of another.
+        if rc != ffi::SQLITE_OK || current.xMutexAlloc.is_some() {
+            return false;
+        }
         // SAFETY: SQLITE_CONFIG_MUTEX takes a pointer to the methods, which SQLite copies; it fails with
         // SQLITE_MISUSE (and changes nothing) once SQLite has initialized.
         let rc =

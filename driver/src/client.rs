@@ -191,8 +191,9 @@ impl Client {
     }
 
     /// Run a query and decode each row with `f` on the worker, straight from SQLite's buffers; only the
-    /// decoded values cross back. A panic in `f` comes back as an error of kind
-    /// [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
+    /// decoded values cross back. A cheap read run on the calling thread (see the crate docs) copies its rows out
+    /// and hands the connection back before `f` runs on them, so `f` may block or call the pool again. A panic in
+    /// `f` comes back as an error of kind [`ErrorKind::Panicked`](crate::ErrorKind::Panicked).
     ///
     /// # Cancel safety
     ///

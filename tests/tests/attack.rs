@@ -584,6 +584,18 @@ fn a_point_read_of_a_large_blob_ran_on_the_callers_thread() {
             let b: Vec<u8> = pool.query_row(sql, params![1], |r| r.get(0)).await.unwrap();
             assert_eq!(i64::try_from(b.len()).unwrap(), BIG);
             assert_eq!(pool.stats().inline_reads, before, "the large blob was read inline");
+            // The inline read's length limit refuses a long parameter too: such a read runs on a worker, and answers.
+            let point = "SELECT id FROM t WHERE id = 2 AND (b = ?1 OR b IS NOT NULL)";
+            for _ in 0..6 {
+                let ids: Vec<i64> = pool.query_map(point, params![vec![1u8]], |r| r.get(0)).await.unwrap();
+                assert_eq!(ids, [2]);
+            }
+            let before = pool.stats().inline_reads;
+            let ids: Vec<i64> = pool.query_map(point, params![vec![1u8]], |r| r.get(0)).await.unwrap();
+            assert_eq!((ids, pool.stats().inline_reads), (vec![2], before + 1), "the control did not run inline");
+            let long = vec![7u8; 200_000];
+            let ids: Vec<i64> = pool.query_map(point, params![long], |r| r.get(0)).await.unwrap();
+            assert_eq!((ids, pool.stats().inline_reads), (vec![2], before + 1));
             pool.close().await.unwrap();
         })
     });

@@ -2,7 +2,8 @@
 //!
 //! Every connection of a process to one database file shares a few of SQLite's mutexes: the one around the
 //! WAL's shared-memory locks (taken twice by every read transaction, to begin and end it), the page-cache group's
-//! (this build of SQLite keeps one group for the process) and the memory allocator's. Each is held for a few
+//! (libsqlite3-sys's build keeps one group for the process, as an application linking asqlite gets it; this
+//! workspace's own builds turn that off, see `.cargo/config.toml`) and the memory allocator's. Each is held for a few
 //! dozen nanoseconds. SQLite's own mutexes are plain pthread mutexes, which put a thread that finds one held to
 //! sleep in the kernel, and make the thread that lets go wake it with a second system call: two threads reading at
 //! once spend more time in those two calls and the context switches between them than in SQLite (measured on a

@@ -100,8 +100,9 @@ extern "C" fn end() -> c_int {
 extern "C" fn alloc(kind: c_int) -> *mut ffi::sqlite3_mutex {
     match kind {
         ffi::SQLITE_MUTEX_FAST | ffi::SQLITE_MUTEX_RECURSIVE => Box::into_raw(Box::new(Spinning::INIT)).cast(),
-        _ => usize::try_from(kind - FIRST_STATIC)
-            .ok()
+        _ => kind
+            .checked_sub(FIRST_STATIC)
+            .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| STATIC.get(i))
             .map_or(std::ptr::null_mut(), |m| std::ptr::from_ref(m).cast_mut().cast()),
     }

@@ -3,6 +3,8 @@
 //! (`other-first`: SQLite keeps its own), then reads and writes from several threads at once and checks every row.
 //! Prints `spinning=<bool> rows=<n>`.
 //!
+//! `odd-kinds`: as `asqlite-first`, after asking SQLite for mutexes of kinds that do not exist.
+//!
 //! `init-race`: another thread is inside `sqlite3_initialize` (held there by a page cache whose `xInit` waits) when
 //! asqlite's initialization runs, as when another library opens its first connection on another thread while
 //! asqlite opens its first pool: SQLite has set up its own mutexes by then, so asqlite must leave them in place.
@@ -55,6 +57,29 @@ fn main() {
     let (mode, path) = (args.next().expect("mode"), args.next().expect("database path"));
     let spinning = match mode.as_str() {
         "asqlite-first" => asqlite::initialize(),
+        "odd-kinds" => {
+            // An application asking SQLite for mutexes of kinds that do not exist: SQLite (built with API armor)
+            // answers null, and so must asqlite's methods, without panicking.
+            let spinning = asqlite::initialize();
+            for kind in [c_int::MIN, c_int::MIN + 1, -2, -1, 14, 15, 1000, c_int::MAX] {
+                // SAFETY: sqlite3_mutex_alloc takes any kind; a null answer needs no free.
+                let m = unsafe { ffi::sqlite3_mutex_alloc(kind) };
+                assert!(m.is_null(), "a mutex of kind {kind}");
+            }
+            for kind in [ffi::SQLITE_MUTEX_FAST, ffi::SQLITE_MUTEX_RECURSIVE] {
+                // SAFETY: a dynamic mutex, entered, left and freed once by this thread.
+                unsafe {
+                    let m = ffi::sqlite3_mutex_alloc(kind);
+                    assert!(!m.is_null());
+                    ffi::sqlite3_mutex_enter(m);
+                    assert_eq!(ffi::sqlite3_mutex_try(m), ffi::SQLITE_OK, "mutexes are reentrant");
+                    ffi::sqlite3_mutex_leave(m);
+                    ffi::sqlite3_mutex_leave(m);
+                    ffi::sqlite3_mutex_free(m);
+                }
+            }
+            spinning
+        }
         "other-first" => {
             // What rusqlite or any other library does when it opens a connection first.
             // SAFETY: no other thread uses SQLite yet.

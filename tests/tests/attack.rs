@@ -11,7 +11,10 @@
 //! a caller waiting for room in a full queue, the worker and so the whole pool; a user value whose `Drop` panics on
 //! the writer ended the transaction it was dropped in; and a call waiting for another connection's lock could be
 //! neither cancelled, nor interrupted, nor stopped by the statement timeout, holding its worker for the whole busy
-//! timeout. The attacks that found nothing are not kept here.
+//! timeout. A later review found that a temp table made through a pool with the name of a main table was read
+//! from the main table by the pool's reads (not fixed: the test is ignored), and that a point read of a large blob
+//! counted as cheap and ran on the caller's thread. The attacks that found nothing are not
+//! kept here.
 
 use std::future::Future;
 use std::sync::mpsc;
@@ -508,5 +511,92 @@ fn a_pragma_busy_timeout_read_does_not_make_lock_waits_unstoppable() {
             holder.execute_batch("ROLLBACK").unwrap();
             pool.close().await.unwrap();
         });
+    });
+}
+
+/// A temp table made through a pool lives on the writer; one with the name of a main table shadows it there only.
+/// The pool's reads of that name ran on the readers, which have no temp table and answered from the main table,
+/// while the writer (`call`, a transaction) answered from the temp one: the same statement read different tables
+/// depending on where it ran. The readers refuse what they cannot find, but here they find a table of that name.
+#[test]
+#[ignore = "not fixed: a reader cannot tell that a name it resolves to the main schema is shadowed by a temp object \
+            on the writer (the authorizer reports the resolved schema, not whether the name was qualified), and \
+            statements already cached on the readers would keep reading the main table"]
+fn a_temp_table_shadowing_a_main_table_was_read_from_the_main_table_by_the_pools_reads() {
+    let (_dir, path) = temp_db();
+    no_hang("reads of a shadowed table", move || {
+        block_on(async {
+            let pool = Pool::builder().readers(2).open(&path).await.unwrap();
+            pool.execute_batch("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('main')").await.unwrap();
+            let sql = "SELECT v FROM t";
+            // Warm on the readers, as a running application's would be.
+            for _ in 0..4 {
+                let v: String = pool.query_row(sql, params![], |r| r.get(0)).await.unwrap();
+                assert_eq!(v, "main");
+            }
+            pool.execute_batch("CREATE TEMP TABLE t (v TEXT); INSERT INTO temp.t VALUES ('temp')").await.unwrap();
+            let on_writer: String = pool.call(move |c| c.query_one(sql, params![])?.get(0)).await.unwrap();
+            assert_eq!(on_writer, "temp");
+            let one: String = pool.query_one(sql, params![]).await.unwrap().get(0).unwrap();
+            let row: String = pool.query_row(sql, params![], |r| r.get(0)).await.unwrap();
+            let map: Vec<String> = pool.query_map(sql, params![], |r| r.get(0)).await.unwrap();
+            assert_eq!((one.as_str(), row.as_str(), map), ("temp", "temp", vec!["temp".to_owned()]));
+            pool.close().await.unwrap();
+        })
+    });
+}
+
+/// A read of one large value counted as cheap: the value is read in one virtual-machine step, out of the inline
+/// budget's reach, and its overflow pages straight from the file, past the page cache whose pages count towards a
+/// read's cost. So a point read of a multi-megabyte blob (`query_row`, and `query_map`, which now runs inline too)
+/// ran on the caller's thread, read and copied whole there, and did again every time. An inline read now stops at a
+/// value longer than a few pages and goes to a worker, and the bytes a run read count towards its cost.
+#[test]
+fn a_point_read_of_a_large_blob_ran_on_the_callers_thread() {
+    let (_dir, path) = temp_db();
+    no_hang("reads of a large blob", move || {
+        block_on(async {
+            const BIG: i64 = 8_000_000;
+            let pool = Pool::builder().readers(2).open(&path).await.unwrap();
+            pool.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)").await.unwrap();
+            pool.execute("INSERT INTO t (id, b) VALUES (1, randomblob(?1)), (2, x'01')", params![BIG]).await.unwrap();
+            // The blob's pages in the database file, where SQLite reads overflow pages directly.
+            pool.call(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")).await.unwrap();
+            let sql = "SELECT b FROM t WHERE id = ?1";
+            for _ in 0..6 {
+                let b: Vec<u8> = pool.query_row(sql, params![2], |r| r.get(0)).await.unwrap();
+                assert_eq!(b, [1]);
+            }
+            assert!(crate::common::ran_here(&pool, sql, params![2]).await, "the control did not run inline");
+            // Right after a cheap run of the same statement.
+            assert!(
+                !crate::common::ran_here(&pool, sql, params![1]).await,
+                "an 8 MB blob was read on the caller's thread"
+            );
+            // After runs that read it.
+            for _ in 0..6 {
+                let lens = pool.query_map(sql, params![1], |r| r.get::<Vec<u8>>(0).map(|b| b.len())).await.unwrap();
+                assert_eq!(lens, [usize::try_from(BIG).unwrap()]);
+            }
+            let before = pool.stats().inline_reads;
+            let lens = pool.query_map(sql, params![1], |r| r.get::<Vec<u8>>(0).map(|b| b.len())).await.unwrap();
+            assert_eq!(lens, [usize::try_from(BIG).unwrap()]);
+            let b: Vec<u8> = pool.query_row(sql, params![1], |r| r.get(0)).await.unwrap();
+            assert_eq!(i64::try_from(b.len()).unwrap(), BIG);
+            assert_eq!(pool.stats().inline_reads, before, "the large blob was read inline");
+            // The inline read's length limit refuses a long parameter too: such a read runs on a worker, and answers.
+            let point = "SELECT id FROM t WHERE id = 2 AND (b = ?1 OR b IS NOT NULL)";
+            for _ in 0..6 {
+                let ids: Vec<i64> = pool.query_map(point, params![vec![1u8]], |r| r.get(0)).await.unwrap();
+                assert_eq!(ids, [2]);
+            }
+            let before = pool.stats().inline_reads;
+            let ids: Vec<i64> = pool.query_map(point, params![vec![1u8]], |r| r.get(0)).await.unwrap();
+            assert_eq!((ids, pool.stats().inline_reads), (vec![2], before + 1), "the control did not run inline");
+            let long = vec![7u8; 200_000];
+            let ids: Vec<i64> = pool.query_map(point, params![long], |r| r.get(0)).await.unwrap();
+            assert_eq!((ids, pool.stats().inline_reads), (vec![2], before + 1));
+            pool.close().await.unwrap();
+        })
     });
 }

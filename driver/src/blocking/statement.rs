@@ -197,7 +197,10 @@ impl<'c> Statement<'c> {
             // runs (a stream, a batch, a write): that errs towards sending a read to a worker once, after which
             // its own count is exact again. Writes never run inline, so their runs are not measured.
             let pages = self.conn.raw.take_pages_read();
-            cached.last_steps = cached.raw.take_vm_steps().saturating_add(pages.saturating_mul(PAGE_STEPS));
+            // A large value costs no steps and, read past the page cache, no pages: its bytes count too.
+            let bytes = u32::try_from(cached.raw.take_bytes_read() / BYTES_PER_STEP).unwrap_or(u32::MAX);
+            cached.last_steps =
+                cached.raw.take_vm_steps().saturating_add(pages.saturating_mul(PAGE_STEPS)).saturating_add(bytes);
         }
         self.conn.tx.after(&self.conn.raw, out)
     }
@@ -355,6 +358,11 @@ impl<'c> Statement<'c> {
 /// much as a few steps).
 pub(crate) const PAGE_STEPS: u32 = 4;
 
+/// How many bytes of the TEXT and BLOB values a run read count as one virtual-machine step in its cost: a value
+/// larger than a page is read in one step, and its overflow pages may bypass the page cache that pages are
+/// counted in, so a 30 MB blob cost a point read's few steps and ran on the caller's thread.
+pub(crate) const BYTES_PER_STEP: u64 = 256;
+
 /// Steps a bound statement. After the first step it checks whether SQLite re-prepared the statement (after a
 /// schema change) and, if so, reads the column names again: a renamed or added column shows at once.
 pub(crate) struct Steps<'a> {
@@ -468,5 +476,6 @@ impl Drop for Cursor<'_, '_> {
         self.stmt.raw().reset();
         // A cursor (a stream) may read a whole table: its pages must not count towards the next measured run.
         self.stmt.conn.raw.take_pages_read();
+        self.stmt.raw().take_bytes_read();
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Every connection of a process to one database file shares a few of SQLite's mutexes: the one around the
 //! WAL's shared-memory locks (taken twice by every read transaction, to begin and end it), the page-cache group's
-//! (this build of SQLite keeps one group for the process) and the memory allocator's. Each is held for a few
+//! (libsqlite3-sys's build keeps one group for the process, as an application linking asqlite gets it; this
+//! workspace's own builds turn that off, see `.cargo/config.toml`) and the memory allocator's. Each is held for a few
 //! dozen nanoseconds. SQLite's own mutexes are plain pthread mutexes, which put a thread that finds one held to
 //! sleep in the kernel, and make the thread that lets go wake it with a second system call: two threads reading at
 //! once spend more time in those two calls and the context switches between them than in SQLite (measured on a
@@ -13,7 +14,8 @@
 //! The methods are SQLite's pluggable mutex interface (`SQLITE_CONFIG_MUTEX`), installed once per process, before
 //! SQLite initializes: by [`initialize`], which the first open calls. SQLite refuses a configuration after it has
 //! initialized, so in a process where another library opened a connection first, SQLite keeps its own mutexes
-//! (nothing else changes). Every mutex is reentrant, which SQLite allows for the ones it asks to be fast.
+//! (nothing else changes); so it does when its mutexes are set up already, as they are while another thread is
+//! inside `sqlite3_initialize`. Every mutex is reentrant, which SQLite allows for the ones it asks to be fast.
 
 use std::ffi::c_int;
 use std::sync::OnceLock;
@@ -42,6 +44,29 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 /// run while another thread calls into SQLite for the first time.
 pub fn initialize() -> bool {
     *INSTALLED.get_or_init(|| {
+        let mut current = ffi::sqlite3_mutex_methods {
+            xMutexInit: None,
+            xMutexEnd: None,
+            xMutexAlloc: None,
+            xMutexFree: None,
+            xMutexEnter: None,
+            xMutexTry: None,
+            xMutexLeave: None,
+            xMutexHeld: None,
+            xMutexNotheld: None,
+        };
+        // SAFETY: SQLITE_CONFIG_GETMUTEX copies SQLite's current methods into `current`, a live local of that type;
+        // it fails with SQLITE_MISUSE (and writes nothing) once SQLite has initialized.
+        let rc = unsafe {
+            ffi::sqlite3_config(ffi::SQLITE_CONFIG_GETMUTEX, &mut current as *mut ffi::sqlite3_mutex_methods)
+        };
+        // Methods in place before SQLite has finished initializing: another thread is inside `sqlite3_initialize`
+        // on them (SQLite sets them up first, and has already allocated mutexes with them), SQLite was shut down
+        // after running on them, or the application installed its own. Replacing them would have SQLite enter,
+        // leave and free mutexes it allocated one way through methods of another.
+        if rc != ffi::SQLITE_OK || current.xMutexAlloc.is_some() {
+            return false;
+        }
         // SAFETY: SQLITE_CONFIG_MUTEX takes a pointer to the methods, which SQLite copies; it fails with
         // SQLITE_MISUSE (and changes nothing) once SQLite has initialized.
         let rc =
@@ -75,8 +100,9 @@ extern "C" fn end() -> c_int {
 extern "C" fn alloc(kind: c_int) -> *mut ffi::sqlite3_mutex {
     match kind {
         ffi::SQLITE_MUTEX_FAST | ffi::SQLITE_MUTEX_RECURSIVE => Box::into_raw(Box::new(Spinning::INIT)).cast(),
-        _ => usize::try_from(kind - FIRST_STATIC)
-            .ok()
+        _ => kind
+            .checked_sub(FIRST_STATIC)
+            .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| STATIC.get(i))
             .map_or(std::ptr::null_mut(), |m| std::ptr::from_ref(m).cast_mut().cast()),
     }

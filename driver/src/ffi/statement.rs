@@ -27,6 +27,8 @@ pub(crate) struct RawStatement {
     progress: NonNull<Progress>,
     /// Whether the statement runs application code: an application-defined function or collation.
     user_code: bool,
+    /// Bytes of TEXT and BLOB values read from the statement's rows since [`take_bytes_read`](Self::take_bytes_read).
+    bytes_read: std::cell::Cell<u64>,
 }
 
 impl std::fmt::Debug for RawStatement {
@@ -63,7 +65,15 @@ impl RawStatement {
         sets_foreign_keys: bool,
         progress: NonNull<Progress>,
     ) -> Self {
-        RawStatement { stmt, db, sets_foreign_keys, busy_timeout_read: None, progress, user_code: false }
+        RawStatement {
+            stmt,
+            db,
+            sets_foreign_keys,
+            busy_timeout_read: None,
+            progress,
+            user_code: false,
+            bytes_read: std::cell::Cell::new(0),
+        }
     }
 
     /// Mark a statement that runs application code.
@@ -276,6 +286,7 @@ impl RawStatement {
                 ffi::SQLITE_TEXT => {
                     let p = ffi::sqlite3_column_text(self.ptr(), c);
                     let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
+                    self.note_bytes(n);
                     let bytes = if p.is_null() { &[][..] } else { std::slice::from_raw_parts(p, n) };
                     match std::str::from_utf8(bytes) {
                         Ok(s) => Column::Value(ValueRef::Text(s)),
@@ -285,6 +296,7 @@ impl RawStatement {
                 ffi::SQLITE_BLOB => {
                     let p = ffi::sqlite3_column_blob(self.ptr(), c);
                     let n = usize::try_from(ffi::sqlite3_column_bytes(self.ptr(), c)).unwrap_or(0);
+                    self.note_bytes(n);
                     let bytes =
                         if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), n) };
                     Column::Value(ValueRef::Blob(bytes))
@@ -314,6 +326,7 @@ impl RawStatement {
                 ffi::SQLITE_TEXT => {
                     let p = ffi::sqlite3_value_text(v);
                     let n = usize::try_from(ffi::sqlite3_value_bytes(v)).unwrap_or(0);
+                    self.note_bytes(n);
                     let bytes = if p.is_null() { &[][..] } else { std::slice::from_raw_parts(p, n) };
                     match std::str::from_utf8(bytes) {
                         Ok(s) => Column::Value(ValueRef::Text(s)),
@@ -323,6 +336,7 @@ impl RawStatement {
                 ffi::SQLITE_BLOB => {
                     let p = ffi::sqlite3_value_blob(v);
                     let n = usize::try_from(ffi::sqlite3_value_bytes(v)).unwrap_or(0);
+                    self.note_bytes(n);
                     let bytes =
                         if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), n) };
                     Column::Value(ValueRef::Blob(bytes))
@@ -338,6 +352,19 @@ impl RawStatement {
         // SAFETY: reads a counter of the live statement without resetting it.
         let n = unsafe { ffi::sqlite3_stmt_status(self.ptr(), ffi::SQLITE_STMTSTATUS_REPREPARE, 0) };
         u32::try_from(n).unwrap_or(0)
+    }
+
+    /// Count `n` bytes of a value read.
+    #[inline]
+    fn note_bytes(&self, n: usize) {
+        self.bytes_read.set(self.bytes_read.get().saturating_add(u64::try_from(n).unwrap_or(u64::MAX)));
+    }
+
+    /// Bytes of TEXT and BLOB values read from the rows since the last call, which restarts the count: a large value
+    /// is read in one step (its overflow pages straight from the file, past the page cache that counts pages), and
+    /// copied out whole.
+    pub fn take_bytes_read(&self) -> u64 {
+        self.bytes_read.replace(0)
     }
 
     /// The virtual-machine steps of the runs since the last call, which restarts the count: a measure of how much

@@ -6,9 +6,11 @@
 //! connection, at its first poll, which is what a synchronous driver does.
 //!
 //! "Known to be cheap": the statement is in that connection's cache, read-only, and its last run took at most
-//! [`MAX_INLINE_STEPS`] virtual-machine steps, counting each page it read as a few steps (SQLite counts both, so no
-//! clock is read; pages see the work a single step can do, such as `count(*)` walking a whole table). Even then
-//! the run is stopped after [`INLINE_BUDGET`] (a progress handler checks the time) and handed to a worker, so
+//! [`MAX_INLINE_STEPS`] virtual-machine steps, counting each page it read as a few steps and the bytes of the
+//! values it read too (SQLite counts steps and pages, so no clock is read; pages and bytes see the work a single
+//! step can do, such as `count(*)` walking a whole table, or reading a large value). Even then the run is stopped
+//! after [`INLINE_BUDGET`] (a progress handler checks the time), or at a value longer than [`INLINE_MAX_VALUE`],
+//! and handed to a worker, so
 //! a caller's thread is never held longer than the spinning it replaces. Everything else, new statements,
 //! writes, streams, closures, transactions and slow reads, goes to the workers as before. Reads made while other
 //! calls are in flight run inline too: handing a cheap read to an idle reader costs the caller's thread about as
@@ -30,6 +32,10 @@ pub const MAX_INLINE_STEPS: u32 = 1000;
 
 /// An inline read running longer than this is stopped and run again on a worker.
 pub const INLINE_BUDGET: Duration = Duration::from_micros(50);
+
+/// The longest TEXT or BLOB value (in bytes) an inline read reads: one step reads a value whole, out of the
+/// progress handler's reach, so a read that meets a longer one stops there and runs on a worker.
+pub const INLINE_MAX_VALUE: std::ffi::c_int = 64 * 1024;
 
 /// How often (in virtual-machine steps) a reader's progress handler looks at the clock.
 pub const DEADLINE_CHECK_STEPS: u32 = 200;

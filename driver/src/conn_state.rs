@@ -207,6 +207,78 @@ pub(crate) fn seal(conn: &Connection, role: Role) {
     conn.raw.set_role(role);
 }
 
+/// The names of the temp tables and views on a pool's writer, shared with its readers.
+///
+/// A temp table or view shadows a table of the same name in the main schema: on the writer, `SELECT .. FROM t`
+/// reads `temp.t`, while a reader, which has no temp schema, would read `main.t`. So the writer notes the names
+/// after every job that prepared a statement creating or dropping one, and a reader refuses (passes to the writer)
+/// a statement that reads a main table of such a name. A reader flushes its cached statements when the names
+/// change, since they were prepared before.
+#[derive(Debug, Default)]
+pub(crate) struct TempNames {
+    names: std::sync::RwLock<Vec<String>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl TempNames {
+    /// Whether a temp table or view named `table` exists on the writer.
+    pub fn shadows(&self, table: &str) -> bool {
+        self.names.read().is_ok_and(|n| n.iter().any(|t| t.eq_ignore_ascii_case(table)))
+    }
+
+    /// Bumped whenever the names change.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The writer's temp tables and views are now `names`.
+    fn set(&self, mut names: Vec<String>) {
+        names.sort_unstable();
+        let Ok(mut current) = self.names.write() else { return };
+        if *current != names {
+            *current = names;
+            self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
+    }
+}
+
+/// Whether an authorizer action creates or drops a temp table or view.
+pub(crate) fn changes_temp_names(action: i32) -> bool {
+    matches!(
+        action,
+        ffi::SQLITE_CREATE_TEMP_TABLE
+            | ffi::SQLITE_CREATE_TEMP_VIEW
+            | ffi::SQLITE_DROP_TEMP_TABLE
+            | ffi::SQLITE_DROP_TEMP_VIEW
+            | ffi::SQLITE_ALTER_TABLE
+    )
+}
+
+/// After a job on a pool's writer: if it prepared a statement creating or dropping a temp table or view, note the
+/// temp names as they are now. (A name noted for a temp table a rollback then took away only sends reads of the
+/// main table to the writer, which answers them alike.)
+pub(crate) fn writer_job_done(conn: &Connection) {
+    if !conn.raw.take_temp_ddl() {
+        return;
+    }
+    let Some(shared) = conn.raw.temp_names() else { return };
+    let sql = "SELECT name FROM temp.sqlite_schema WHERE type IN ('table', 'view')";
+    match conn.query_map(sql, (), |r| r.get::<String>(0)) {
+        Ok(names) => shared.set(names),
+        // Unreadable (the writer is closing): keep a name the job may have added, to stay on the safe side.
+        Err(_) => conn.raw.note_temp_ddl_again(),
+    }
+}
+
+/// Before a reader uses its cached statements: if the writer's temp names changed since they were prepared, drop
+/// them, so that the next prepare sees the new names.
+pub(crate) fn reader_refresh(conn: &Connection) {
+    let Some(now) = conn.raw.temp_generation() else { return };
+    if conn.raw.replace_temp_seen(now) != now {
+        conn.flush_statement_cache();
+    }
+}
+
 /// Whether a reader must pass the statement `sql` to the writer: it writes, or it cannot be prepared here (it uses
 /// state that lives on the writer, or a table or schema this reader cannot find, which the writer may have; if the
 /// writer cannot prepare it either, its error is the answer).

@@ -415,6 +415,9 @@ impl<T> Builder<T> {
             inline,
         };
         let (core, wrx, rrx) = Core::new(config, readers, self.queue_capacity);
+        // The writer's temp tables and views, which the readers must not read main tables in place of.
+        let temp_names = std::sync::Arc::new(conn_state::TempNames::default());
+        let writer_temp_names = std::sync::Arc::clone(&temp_names);
         let core = Arc::new(core);
         let deadline_checks = self.statement_timeout.map(|_| 1000);
         // An inline read's budget is a deadline too: a lone connection's worker serves the reads.
@@ -439,6 +442,7 @@ impl<T> Builder<T> {
             conn.raw.set_deadline_checks(writer_checks);
             if readers > 0 {
                 conn_state::seal(&conn, Role::Writer);
+                conn.raw.set_temp_names(writer_temp_names);
             }
             Ok(conn)
         };
@@ -451,6 +455,7 @@ impl<T> Builder<T> {
                 let opts = self.options(true);
                 let p = path.to_path_buf();
                 let setup = self.setup.clone();
+                let temp_names = std::sync::Arc::clone(&temp_names);
                 // An inline read's budget is a deadline too.
                 let checks = if inline { Some(worker::inline::DEADLINE_CHECK_STEPS) } else { deadline_checks };
                 let open_reader = move || -> Result<blocking::Connection> {
@@ -459,6 +464,7 @@ impl<T> Builder<T> {
                     setup.apply(&mut conn, Which::Reader(id), &p, false, false)?;
                     conn.raw.set_deadline_checks(checks);
                     conn_state::seal(&conn, Role::Reader);
+                    conn.raw.set_temp_names(temp_names);
                     Ok(conn)
                 };
                 let started = spawn(format!("asqlite-{what}-reader-{id}"), open_reader, rrx.clone(), &core, id, true);

@@ -519,9 +519,6 @@ fn a_pragma_busy_timeout_read_does_not_make_lock_waits_unstoppable() {
 /// while the writer (`call`, a transaction) answered from the temp one: the same statement read different tables
 /// depending on where it ran. The readers refuse what they cannot find, but here they find a table of that name.
 #[test]
-#[ignore = "not fixed: a reader cannot tell that a name it resolves to the main schema is shadowed by a temp object \
-            on the writer (the authorizer reports the resolved schema, not whether the name was qualified), and \
-            statements already cached on the readers would keep reading the main table"]
 fn a_temp_table_shadowing_a_main_table_was_read_from_the_main_table_by_the_pools_reads() {
     let (_dir, path) = temp_db();
     no_hang("reads of a shadowed table", move || {
@@ -541,6 +538,16 @@ fn a_temp_table_shadowing_a_main_table_was_read_from_the_main_table_by_the_pools
             let row: String = pool.query_row(sql, params![], |r| r.get(0)).await.unwrap();
             let map: Vec<String> = pool.query_map(sql, params![], |r| r.get(0)).await.unwrap();
             assert_eq!((one.as_str(), row.as_str(), map), ("temp", "temp", vec!["temp".to_owned()]));
+            // Dropped, the main table answers again everywhere.
+            pool.execute_batch("DROP TABLE temp.t").await.unwrap();
+            for _ in 0..4 {
+                let v: String = pool.query_row(sql, params![], |r| r.get(0)).await.unwrap();
+                assert_eq!(v, "main");
+            }
+            // A temp view shadows as a temp table does.
+            pool.execute_batch("CREATE TEMP VIEW t AS SELECT 'view' AS v").await.unwrap();
+            let map: Vec<String> = pool.query_map(sql, params![], |r| r.get(0)).await.unwrap();
+            assert_eq!(map, ["view"]);
             pool.close().await.unwrap();
         })
     });

@@ -127,6 +127,13 @@ pub(super) struct Progress {
     refused: Cell<Option<Refusal>>,
     /// Whether the statement being prepared sets `foreign_keys`.
     sets_foreign_keys: Cell<bool>,
+    /// The names of the temp tables and views on the pool's writer, which a reader must not resolve to the main
+    /// schema (see [`crate::conn_state::TempNames`]); the writer keeps them up to date.
+    temp_names: std::cell::RefCell<Option<std::sync::Arc<crate::conn_state::TempNames>>>,
+    /// The writer prepared a statement that creates or drops a temp table or view since it last looked.
+    temp_ddl: Cell<bool>,
+    /// The generation of `temp_names` a reader's cached statements were prepared under.
+    temp_seen: Cell<u64>,
     /// What the authorizer saw of `PRAGMA busy_timeout` and nothing has acted on yet: SQLite forbids an authorizer
     /// to touch the connection, so it only notes it here.
     seen: Cell<Option<BusyPragma>>,
@@ -261,12 +268,26 @@ fn driver_authorizer(
     db_name: *const c_char,
 ) -> c_int {
     let role = p.role.get();
-    // Only pragmas matter to a pool's writer or a lone connection: the common actions cost one comparison.
+    // Only pragmas (and temp tables and views, on a pool's writer) matter to a pool's writer or a lone connection:
+    // the common actions cost a comparison or two.
     if action != ffi::SQLITE_PRAGMA && role != Role::Reader {
+        if role == Role::Writer && crate::conn_state::changes_temp_names(action) {
+            p.temp_ddl.set(true);
+        }
         return ffi::SQLITE_OK;
     }
     // SAFETY: SQLite passes NUL-terminated strings (or null) valid for the call.
     let (name, value, db) = unsafe { (auth_arg(arg1), auth_arg(arg2), auth_arg(db_name)) };
+    if role == Role::Reader && action == ffi::SQLITE_READ {
+        // A table of the main schema that a temp table or view of the same name shadows on the writer.
+        let shadowed = name.is_some_and(|table| {
+            p.temp_names.try_borrow().ok().is_some_and(|t| t.as_ref().is_some_and(|t| t.shadows(table)))
+        });
+        if shadowed {
+            p.refused.set(Some(Refusal::OnReader(crate::conn_state::WriterState::Temp)));
+            return ffi::SQLITE_DENY;
+        }
+    }
     match crate::conn_state::judge(role, action, name, value, db) {
         Verdict::Allow => {}
         Verdict::SetsForeignKeys => p.sets_foreign_keys.set(true),
@@ -397,6 +418,9 @@ impl RawConnection {
                 role: Cell::new(Role::Lone),
                 refused: Cell::new(None),
                 sets_foreign_keys: Cell::new(false),
+                temp_names: std::cell::RefCell::new(None),
+                temp_ddl: Cell::new(false),
+                temp_seen: Cell::new(0),
                 seen: Cell::new(None),
                 hooks: super::hooks::Hooks::default(),
             }),
@@ -586,6 +610,37 @@ impl RawConnection {
     /// role may not hold (see [`crate::conn_state`]).
     pub fn set_role(&self, role: Role) {
         self.progress.role.set(role);
+    }
+
+    /// Share the pool's temp names with this connection (a writer keeps them, a reader heeds them).
+    pub(crate) fn set_temp_names(&self, names: std::sync::Arc<crate::conn_state::TempNames>) {
+        self.progress.temp_seen.set(names.generation());
+        *self.progress.temp_names.borrow_mut() = Some(names);
+    }
+
+    /// The pool's temp names, if this connection shares them.
+    pub(crate) fn temp_names(&self) -> Option<std::sync::Arc<crate::conn_state::TempNames>> {
+        self.progress.temp_names.borrow().clone()
+    }
+
+    /// The generation of the pool's temp names, if this connection shares them.
+    pub(crate) fn temp_generation(&self) -> Option<u64> {
+        self.progress.temp_names.borrow().as_ref().map(|t| t.generation())
+    }
+
+    /// Look at the temp names again after the next job (the last look failed).
+    pub(crate) fn note_temp_ddl_again(&self) {
+        self.progress.temp_ddl.set(true);
+    }
+
+    /// Whether a statement creating or dropping a temp table or view was prepared since the last call.
+    pub(crate) fn take_temp_ddl(&self) -> bool {
+        self.progress.temp_ddl.replace(false)
+    }
+
+    /// The generation of the temp names this connection's cached statements were prepared under, replaced.
+    pub(crate) fn replace_temp_seen(&self, generation: u64) -> u64 {
+        self.progress.temp_seen.replace(generation)
     }
 
     /// While on, a locked database fails at once with `SQLITE_BUSY` instead of waiting out the busy timeout.

@@ -127,6 +127,9 @@ impl<'a> Ctx<'a> {
         if self.settled.replace(true) {
             return;
         }
+        if !self.reader {
+            crate::conn_state::writer_job_done(conn);
+        }
         if let Some(stats) = self.core.stats.get(self.id) {
             let c = conn.cache_stats();
             stats.hits.store(c.hits, Ordering::Relaxed);

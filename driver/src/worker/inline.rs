@@ -81,6 +81,7 @@ pub(crate) fn try_read<R: Send + 'static>(
         };
         // None: the reader has not opened it yet, or has closed it (the pool is closing).
         let Some(conn) = guard.as_mut() else { continue };
+        crate::conn_state::reader_refresh(conn);
         match conn.cached_read_cost(sql) {
             Some(steps) if steps <= MAX_INLINE_STEPS => {}
             // Heavy here (or a write), or not cached here (or in use): another reader may know better (a cost is

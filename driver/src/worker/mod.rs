@@ -245,6 +245,9 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
         let mut guard = lock(slot);
         queue.taken();
         let Some(conn) = guard.as_mut() else { break };
+        if reader {
+            crate::conn_state::reader_refresh(conn);
+        }
         let outcome = catch_unwind(AssertUnwindSafe(|| match job {
             Job::Begin { behavior, jobs, reply } => {
                 ctx.transaction(conn, behavior.begin_sql(), jobs, reply);

@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use asqlite::{FromSql, PackedParams, PackedRows, Params, Row, RowStream, Transaction};
+use asqlite::{FromSql, PackedRows, Params, Row, RowStream, Transaction};
 use futures::lock::{Mutex as AsyncMutex, MutexGuard};
 use futures::stream::{Map, Stream, StreamExt};
 
 use super::Engine;
-use crate::compile::{slot_value_ref, Compiled, Executable, Slot, Stmt};
+use crate::compile::{Compiled, Executable, Slot, Stmt};
 use crate::error::{Error, Result};
 use crate::result::QueryResult;
 use crate::schema::lock;
@@ -343,7 +343,7 @@ impl AsyncConnection {
         let result = self.run(&compiled, values).await?;
         // The types of the result's columns, for `QueryResult::to_arrow`.
         #[cfg(feature = "arrow")]
-        let result = result.with_arrow_fields(crate::arrow::result_fields(stmt.as_stmt()));
+        let result = result.with_arrow_fields(compiled.shape.arrow_fields(stmt.as_stmt()));
         Ok(result)
     }
 
@@ -450,29 +450,7 @@ impl AsyncConnection {
         if compiled.returns_rows() {
             return Err(Error::compile("execute_many cannot return rows: run RETURNING statements with execute"));
         }
-        let mut packed = PackedParams::new(compiled.slots().len());
-        let mut first_keys = None;
-        let mut push = |p: &Params| -> Result<()> {
-            if let Some(e) = p.error() {
-                return Err(Error::Params(e.to_string()));
-            }
-            let mut missing = None;
-            let values = compiled
-                .slots()
-                .iter()
-                .map_while(|s| slot_value_ref(s, compiled.literals(), p).map_err(|e| missing = Some(e)).ok());
-            let pushed = packed.push_set(values);
-            match missing {
-                Some(e) => Err(e),
-                None => Ok(pushed?),
-            }
-        };
-        push(&first)?;
-        for (i, p) in sets.enumerate() {
-            let p = p?;
-            check_keys(&first, &p, i + 1, &mut first_keys)?;
-            push(&p)?;
-        }
+        let packed = super::many::pack_sets(&compiled, &first, sets)?;
         let mut guard = self.state().await?;
         let tx = self.ensure_tx(&mut guard).await?;
         let n = tx.execute_many_packed(compiled.sql(), packed).await?;
@@ -487,7 +465,7 @@ impl AsyncConnection {
         };
         let mut first_keys = None;
         for (i, p) in sets.iter().enumerate().skip(1) {
-            check_keys(first, p, i, &mut first_keys)?;
+            super::many::check_keys(first, p, i, &mut first_keys)?;
         }
         let compiled = self.prepare(stmt.as_stmt(), first)?;
         if compiled.returns_rows() {
@@ -594,33 +572,4 @@ impl AsyncConnection {
     pub async fn close(&self) -> Result<()> {
         self.rollback().await
     }
-}
-
-/// Check that parameter set `i` has the keys of the first set: the same keys in the same order (sets built by one
-/// `named_params!` in a loop) match without sorting.
-fn check_keys(first: &Params, p: &Params, i: usize, first_keys: &mut Option<Vec<String>>) -> Result<()> {
-    let same_order = p.is_named() == first.is_named()
-        && p.len() == first.len()
-        && p.names()
-            .zip(first.names())
-            .all(|(a, b)| std::ptr::eq(a, b) || strip_param_prefix(a) == strip_param_prefix(b));
-    if same_order {
-        return Ok(());
-    }
-    let key_set = |p: &Params| {
-        let mut k: Vec<String> = p.names().map(|n| strip_param_prefix(n).to_owned()).collect();
-        k.sort();
-        k
-    };
-    let first_keys = first_keys.get_or_insert_with(|| key_set(first));
-    let keys = key_set(p);
-    if keys != *first_keys || p.is_named() != first.is_named() || p.len() != first.len() {
-        return Err(Error::params(format!(
-            "parameter set {} has keys [{}] but set 0 has [{}]: every set must have the same keys",
-            i,
-            keys.join(", "),
-            first_keys.join(", ")
-        )));
-    }
-    Ok(())
 }

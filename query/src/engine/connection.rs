@@ -4,13 +4,15 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use asqlite::{FromSql, PackedRows, Params, Row, RowStream, Transaction};
+use asqlite::{FromSql, PackedRows, PackedStream, Params, Row, RowStream, Transaction};
 use futures::lock::{Mutex as AsyncMutex, MutexGuard};
 use futures::stream::{Map, Stream, StreamExt};
 
+use super::many::{Packer, CHUNK};
 use super::Engine;
 use crate::compile::{Compiled, Executable, Slot, Stmt};
 use crate::error::{Error, Result};
@@ -445,15 +447,62 @@ impl AsyncConnection {
             return self.execute_many_sets(stmt, &sets).await;
         }
         // Each set is checked and its values packed as it comes (nothing per row crosses to the worker, or is freed
-        // there); the sets are all checked before anything runs.
+        // there). A batch that fits in one chunk is checked whole before anything runs; a larger one streams to the
+        // writer, which inserts each chunk while the next is packed, and a set that fails its check later rolls back
+        // every set (the writer's job ends without its last chunk).
         let compiled = self.prepare(stmt.as_stmt(), &first)?;
         if compiled.returns_rows() {
             return Err(Error::compile("execute_many cannot return rows: run RETURNING statements with execute"));
         }
-        let packed = super::many::pack_sets(&compiled, &first, sets)?;
+        let mut packer = Packer::new(&compiled, first)?;
+        let mut more = true;
+        while more && packer.len() < CHUNK {
+            match sets.next() {
+                Some(p) => packer.push(p?)?,
+                None => more = false,
+            }
+        }
         let mut guard = self.state().await?;
         let tx = self.ensure_tx(&mut guard).await?;
-        let n = tx.execute_many_packed(compiled.sql(), packed).await?;
+        if !more {
+            let n = tx.execute_many_packed(compiled.sql(), packer.take()).await?;
+            return Ok(QueryResult::from_done(n, 0));
+        }
+        let (stream, receiver) = PackedStream::channel();
+        let mut run = std::pin::pin!(tx.execute_many_streamed(compiled.sql(), receiver));
+        // Polled once, the job is sent: the writer starts on the first chunk while the rest is packed.
+        let mut ended = None;
+        futures::future::poll_fn(|cx| {
+            if let Poll::Ready(r) = run.as_mut().poll(cx) {
+                ended = Some(r);
+            }
+            Poll::Ready(())
+        })
+        .await;
+        let mut sending = stream.send(packer.take());
+        let checked = sets.try_for_each(|p| {
+            packer.push(p?)?;
+            if packer.len() >= CHUNK {
+                let chunk = packer.take();
+                // Once the job has ended (it failed), the rest is only checked.
+                sending = sending && stream.send(chunk);
+            }
+            Ok::<(), Error>(())
+        });
+        if let Err(e) = checked {
+            // Without its end, the job rolls back every set.
+            drop(stream);
+            if ended.is_none() {
+                let _ = run.await;
+            }
+            return Err(e);
+        }
+        stream.send(packer.take());
+        stream.finish();
+        let n = match ended {
+            Some(r) => r?,
+            None => run.await?,
+        };
         Ok(QueryResult::from_done(n, 0))
     }
 

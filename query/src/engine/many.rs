@@ -20,39 +20,66 @@ enum Source<'c> {
     Slot(&'c Slot),
 }
 
-/// Check `first` and the `rest` of the sets against `compiled` and each other, and pack their values.
-pub(super) fn pack_sets(
-    compiled: &Compiled,
-    first: &Params,
-    rest: impl Iterator<Item = Result<Params>>,
-) -> Result<PackedParams> {
-    let mut packed = PackedParams::new(compiled.slots().len());
-    push(&mut packed, compiled, first, compiled.slots().iter().map(Source::Slot))?;
-    let pairs = first.named_pairs();
-    let plan: Vec<Source<'_>> = compiled
-        .slots()
-        .iter()
-        .map(|s| match s {
-            Slot::Named(n) => {
-                let bare = strip_param_prefix(n);
-                match pairs.iter().position(|(k, _)| strip_param_prefix(k) == bare) {
-                    Some(k) => Source::Pair(k),
-                    None => Source::Slot(s),
+/// Sets per chunk: a batch larger than one streams to the writer a chunk at a time, each inserted while the caller
+/// packs the next.
+pub(super) const CHUNK: usize = 4096;
+
+/// Checks parameter sets against the statement and the first set, and packs their values, a chunk at a time.
+pub(super) struct Packer<'c> {
+    compiled: &'c Compiled,
+    first: Params,
+    /// Where each slot's value lies in a set whose keys come in the first set's order.
+    plan: Vec<Source<'c>>,
+    first_keys: Option<Vec<String>>,
+    chunk: PackedParams,
+    /// Sets checked so far, the first one included.
+    sets: usize,
+}
+
+impl<'c> Packer<'c> {
+    /// Check and pack the first set.
+    pub(super) fn new(compiled: &'c Compiled, first: Params) -> Result<Self> {
+        let mut chunk = PackedParams::new(compiled.slots().len());
+        push(&mut chunk, compiled, &first, compiled.slots().iter().map(Source::Slot))?;
+        let pairs = first.named_pairs();
+        let plan = compiled
+            .slots()
+            .iter()
+            .map(|s| match s {
+                Slot::Named(n) => {
+                    let bare = strip_param_prefix(n);
+                    match pairs.iter().position(|(k, _)| strip_param_prefix(k) == bare) {
+                        Some(k) => Source::Pair(k),
+                        None => Source::Slot(s),
+                    }
                 }
-            }
-            s => Source::Slot(s),
-        })
-        .collect();
-    let mut first_keys = None;
-    for (i, p) in rest.enumerate() {
-        let p = p?;
-        if check_keys(first, &p, i + 1, &mut first_keys)? {
-            push(&mut packed, compiled, &p, plan.iter().copied())?;
-        } else {
-            push(&mut packed, compiled, &p, compiled.slots().iter().map(Source::Slot))?;
-        }
+                s => Source::Slot(s),
+            })
+            .collect();
+        Ok(Packer { compiled, first, plan, first_keys: None, chunk, sets: 1 })
     }
-    Ok(packed)
+
+    /// Check and pack the next set.
+    pub(super) fn push(&mut self, p: Params) -> Result<()> {
+        let compiled = self.compiled;
+        if check_keys(&self.first, &p, self.sets, &mut self.first_keys)? {
+            push(&mut self.chunk, compiled, &p, self.plan.iter().copied())?;
+        } else {
+            push(&mut self.chunk, compiled, &p, compiled.slots().iter().map(Source::Slot))?;
+        }
+        self.sets += 1;
+        Ok(())
+    }
+
+    /// The sets packed since the last [`take`](Self::take).
+    pub(super) fn len(&self) -> usize {
+        self.chunk.len()
+    }
+
+    /// The sets packed so far, leaving none.
+    pub(super) fn take(&mut self) -> PackedParams {
+        std::mem::replace(&mut self.chunk, PackedParams::new(self.compiled.slots().len()))
+    }
 }
 
 /// Pack one set's values, each taken from where `sources` says.
@@ -154,6 +181,56 @@ mod tests {
             let years: Vec<i64> =
                 conn.execute(select(cars.c("year")).order_by(cars.c("car_id"))).await.unwrap().scalars().unwrap();
             assert_eq!(years, [2012, 1, 2, 2015, 2016]);
+            conn.commit().await.unwrap();
+            engine.dispose().await.unwrap();
+        });
+    }
+
+    /// A batch of several chunks streams to the writer: every set lands once and in order; a set that fails its
+    /// check after chunks were inserted, or a row SQLite refuses while more are packed, rolls back every set and
+    /// leaves the transaction usable.
+    #[test]
+    fn a_batch_of_several_chunks_is_all_or_nothing() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let engine = create_async_engine("sqlite://").await.unwrap();
+            let meta = MetaData::new();
+            let t = Table::new(
+                "t",
+                &meta,
+                [
+                    Column::new("id", Integer).primary_key(),
+                    Column::new("name", Text).unique(),
+                    Column::new("n", Integer),
+                ],
+            );
+            engine.create_all(&meta).await.unwrap();
+            let n = i64::try_from(super::CHUNK * 2 + 5).unwrap();
+            let conn = engine.begin().await.unwrap();
+            let sets = (0..n).map(|i| named_params! {"name" => format!("car {i}"), "n" => i});
+            assert_eq!(conn.execute_many(t.insert(), sets).await.unwrap().rows_affected(), u64::try_from(n).unwrap());
+            let count = select(func::count_star()).select_from(&t);
+            let sum = select(func::sum(t.c("n"))).select_from(&t);
+            assert_eq!(conn.scalar::<i64, _>(&count).await.unwrap(), n);
+            assert_eq!(conn.scalar::<i64, _>(&sum).await.unwrap(), n * (n - 1) / 2);
+
+            // A set with other keys, two chunks in.
+            let bad = i64::try_from(super::CHUNK * 2 + 1).unwrap();
+            let sets = (0..n).map(|i| {
+                if i == bad {
+                    named_params! {"name" => format!("new {i}"), "m" => i}
+                } else {
+                    named_params! {"name" => format!("new {i}"), "n" => i}
+                }
+            });
+            let err = conn.execute_many(t.insert(), sets).await.unwrap_err();
+            assert!(err.to_string().contains("every set must have the same keys"), "{err}");
+            assert_eq!(conn.scalar::<i64, _>(&count).await.unwrap(), n);
+
+            // A duplicate name in the first chunk, while later chunks are still packed.
+            let sets = (0..n).map(|i| named_params! {"name" => format!("dup {}", i.min(7)), "n" => i});
+            assert!(conn.execute_many(t.insert(), sets).await.is_err());
+            assert_eq!(conn.scalar::<i64, _>(&count).await.unwrap(), n);
             conn.commit().await.unwrap();
             engine.dispose().await.unwrap();
         });

@@ -425,8 +425,10 @@ impl AsyncConnection {
         }
     }
 
-    /// Run a statement once per parameter set, compiled once and sent to the worker in one trip, all or nothing.
-    /// Every set must have the same keys (an insert without values takes its columns from them).
+    /// Run a statement once per parameter set, compiled once and run as one job on the writer, all or nothing.
+    /// Every set must have the same keys (an insert without values takes its columns from them). A batch of more
+    /// than 1024 sets streams to the writer in chunks: it inserts one while the next is packed, and a set that
+    /// fails its check after that rolls back every set.
     ///
     /// # Cancel safety
     ///

@@ -111,6 +111,24 @@ impl Client {
             .await
     }
 
+    /// [`execute_many_packed`](Self::execute_many_packed) with the sets sent in chunks while the statement runs:
+    /// the worker inserts one chunk while the caller packs the next. Chunks go through `stream`'s
+    /// [`send`](PackedStream::send); [`finish`](PackedStream::finish) ends them. A stream dropped without `finish`
+    /// rolls back every set, and this returns an error of kind [`Cancelled`](crate::ErrorKind::Cancelled).
+    ///
+    /// The statement runs on the writer from the first poll on, waiting there for chunks: send them without
+    /// awaiting anything that needs the writer meanwhile.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`execute_many`](Self::execute_many).
+    pub async fn execute_many_streamed(&self, sql: &str, stream: PackedReceiver) -> crate::Result<u64> {
+        let sets: Box<dyn crate::worker::job::ManyJob> = Box::new(crate::worker::job::StreamedMany(stream.0));
+        self.shared
+            .submit(self.write.as_route(), |reply| crate::worker::Job::ExecuteMany { sql: sql.into(), sets, reply })
+            .await
+    }
+
     /// Run a query and collect its rows.
     ///
     /// # Cancel safety
@@ -316,5 +334,31 @@ impl Client {
                 crate::worker::Job::Call(Box::new(crate::worker::job::CallImpl { f, reply }))
             })
             .await
+    }
+}
+
+/// The sending side of [`Client::execute_many_streamed`]: chunks of packed parameter sets, in order.
+#[derive(Debug)]
+pub struct PackedStream(crossbeam_channel::Sender<Option<crate::PackedParams>>);
+
+/// The receiving side of a [`PackedStream`], for [`Client::execute_many_streamed`] (opaque).
+#[derive(Debug)]
+pub struct PackedReceiver(crossbeam_channel::Receiver<Option<crate::PackedParams>>);
+
+impl PackedStream {
+    /// A stream and the receiver `execute_many_streamed` takes.
+    pub fn channel() -> (PackedStream, PackedReceiver) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        (PackedStream(tx), PackedReceiver(rx))
+    }
+
+    /// Send the next chunk; false if the statement has ended already (it failed: its future says why).
+    pub fn send(&self, chunk: crate::PackedParams) -> bool {
+        self.0.send(Some(chunk)).is_ok()
+    }
+
+    /// The last chunk was sent: the statement commits its sets.
+    pub fn finish(self) {
+        let _ = self.0.send(None);
     }
 }

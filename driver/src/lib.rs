@@ -395,7 +395,7 @@ pub use backup::BackupOptions;
 pub use blob::{BlobStream, BLOB_CHUNK};
 pub use blocking::{Done, PackedIter, PackedParams, PackedRows, Row, RowRef, Rows, TransactionBehavior};
 pub use changes::{Change, Changes, Lagged, Operation};
-pub use client::Client;
+pub use client::{Client, PackedReceiver, PackedStream};
 pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
 pub use ffi::{initialize, sqlite_version};

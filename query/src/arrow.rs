@@ -61,9 +61,12 @@ pub fn field_for(name: &str, ty: &SqlType, nullable: bool) -> Option<Field> {
     })
 }
 
+/// The fields of a statement's result columns (None where the driver types the column).
+pub(crate) type ResultFields = Arc<[Option<FieldRef>]>;
+
 /// The fields of a statement's result columns, nameless (the driver keeps SQLite's names), None where the driver
 /// should type the column; None for the whole statement if its columns cannot be counted here (`*`, `text`).
-pub(crate) fn result_fields(stmt: Stmt<'_>) -> Option<Arc<[Option<FieldRef>]>> {
+pub(crate) fn result_fields(stmt: Stmt<'_>) -> Option<ResultFields> {
     let fields = match stmt {
         Stmt::Select(s) => select_fields(s, false)?,
         Stmt::Compound(c) => query_fields(&c.first, true)?,

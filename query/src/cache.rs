@@ -56,11 +56,7 @@ impl Hasher for KeyWriter<'_> {
 
     fn write(&mut self, bytes: &[u8]) {
         self.0.push(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0.push(u64::from_le_bytes(word));
-        }
+        for_words(bytes, |w| self.0.push(w));
     }
 
     fn write_u8(&mut self, i: u8) {
@@ -80,6 +76,20 @@ impl Hasher for KeyWriter<'_> {
     }
 }
 
+/// Feed `bytes` to `f` eight at a time (little-endian), the last word padded with zeros. Whole words are read as
+/// words and the tail byte by byte: copying each chunk into a buffer costs a `memcpy` call per word.
+#[inline]
+fn for_words(bytes: &[u8], mut f: impl FnMut(u64)) {
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        f(u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()));
+    }
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        f(tail.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b)));
+    }
+}
+
 /// The map's hasher over key words (equality of the whole key decides a hit, so it only needs to spread them).
 #[derive(Default)]
 struct WordHasher(u64);
@@ -90,11 +100,7 @@ impl Hasher for WordHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
+        for_words(bytes, |w| self.write_u64(w));
     }
 
     fn write_u64(&mut self, i: u64) {
@@ -292,5 +298,33 @@ mod tests {
             assert_eq!(cache.compile(s.as_stmt(), None).unwrap().sql(), sql);
         }
         assert_eq!(cache.stats().hits, 5);
+    }
+
+    /// Words are read whole and tails byte by byte: every length gives the words of the bytes zero-padded, and
+    /// strings that differ in any byte, or only in length, give other keys.
+    #[test]
+    fn key_words_are_the_bytes_padded_and_keep_strings_apart() {
+        let bytes: Vec<u8> = (1..=20).collect();
+        for n in 0..=bytes.len() {
+            let mut got = Vec::new();
+            for_words(&bytes[..n], |w| got.push(w));
+            let want: Vec<u64> = bytes[..n]
+                .chunks(8)
+                .map(|c| {
+                    let mut w = [0u8; 8];
+                    w[..c.len()].copy_from_slice(c);
+                    u64::from_le_bytes(w)
+                })
+                .collect();
+            assert_eq!(got, want, "{n} bytes");
+        }
+        let key = |s: &str| {
+            let mut k = Vec::new();
+            s.hash(&mut KeyWriter(&mut k));
+            k
+        };
+        assert_ne!(key("make"), key("make\0"));
+        assert_ne!(key("mileage_"), key("mileage"));
+        assert_ne!(key("abcdefghi"), key("abcdefghj"));
     }
 }

@@ -213,6 +213,36 @@ impl Connection {
         })
     }
 
+    /// [`execute_many`](Self::execute_many) of packed sets that arrive in chunks while it runs (a caller packing
+    /// the next chunk as this one is inserted). `None` ends them; a closed channel without it (the caller failed a
+    /// check, panicked or was dropped) rolls back every set.
+    pub(crate) fn execute_many_chunks(
+        &self,
+        sql: &str,
+        chunks: &crossbeam_channel::Receiver<Option<crate::PackedParams>>,
+    ) -> Result<u64> {
+        self.atomically(|| {
+            let mut stmt = self.prepare_cached(sql)?;
+            let mut total = 0;
+            loop {
+                match chunks.recv() {
+                    Ok(Some(chunk)) => {
+                        for row in chunk.sets() {
+                            total += stmt.execute_row(row)?;
+                        }
+                    }
+                    Ok(None) => return Ok(total),
+                    Err(_) => {
+                        return Err(crate::Error::new(
+                            crate::ErrorKind::Cancelled,
+                            "the parameter sets stopped before their end: nothing was inserted",
+                        ))
+                    }
+                }
+            }
+        })
+    }
+
     /// Run `f` inside a transaction (or a savepoint when one is open); commit on `Ok`, roll back on `Err`.
     pub(crate) fn atomically<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
         if self.raw.is_autocommit() {

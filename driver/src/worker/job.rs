@@ -45,6 +45,15 @@ impl ManyJob for PackedMany {
     }
 }
 
+/// An `execute_many` job of packed parameter sets sent in chunks while it runs (see [`crate::PackedStream`]).
+pub(crate) struct StreamedMany(pub crossbeam_channel::Receiver<Option<crate::PackedParams>>);
+
+impl ManyJob for StreamedMany {
+    fn run(self: Box<Self>, conn: &mut Connection, sql: &str) -> Result<u64> {
+        conn.execute_many_chunks(sql, &self.0)
+    }
+}
+
 /// A `query_row` job: decodes the first row with the caller's closure.
 pub(crate) trait RowJob: Send {
     fn run(self: Box<Self>, conn: &mut Connection, ctx: &Ctx<'_>, sql: &str, params: Params);

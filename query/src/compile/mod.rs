@@ -67,6 +67,22 @@ pub struct Shape {
     pub(crate) placeholders: Placeholders,
     /// How a statement of this shape, found in the cache, gathers its literals.
     pub(crate) gather: gather::Gather,
+    /// The Arrow fields of its result columns, worked out on the first run that asks (they follow from the shape:
+    /// the tables' columns, labels, casts and joins), so a statement built again does not type its columns again.
+    #[cfg(feature = "arrow")]
+    pub(crate) arrow_fields: std::sync::OnceLock<Option<crate::arrow::ResultFields>>,
+}
+
+impl Shape {
+    /// The Arrow fields of the result of `stmt`, a statement of this shape (see `crate::arrow::result_fields`).
+    #[cfg(feature = "arrow")]
+    pub(crate) fn arrow_fields(&self, stmt: Stmt<'_>) -> Option<crate::arrow::ResultFields> {
+        match stmt {
+            // A compiled statement has lost its tables: the driver types its columns.
+            Stmt::Compiled(_) => None,
+            _ => self.arrow_fields.get_or_init(|| crate::arrow::result_fields(stmt)).clone(),
+        }
+    }
 }
 
 /// A compiled statement: SQL, parameter slots and the literal values of this instance.
@@ -307,6 +323,8 @@ pub(crate) fn compile_shape(
         dialect,
         placeholders,
         gather: if plan { gather::plan(stmt, &c.literal_addrs) } else { gather::Gather::Compiler },
+        #[cfg(feature = "arrow")]
+        arrow_fields: std::sync::OnceLock::new(),
     };
     Ok(Compiled { shape: Arc::new(shape), literals: c.literals })
 }

@@ -45,7 +45,7 @@ impl AsyncConnection {
         let compiled = self.prepare(stmt.as_stmt(), &params)?;
         let values = compiled.bind_params(&params)?;
         let mut options = ArrowOptions::new();
-        if let Some(fields) = crate::arrow::result_fields(stmt.as_stmt()) {
+        if let Some(fields) = compiled.shape.arrow_fields(stmt.as_stmt()) {
             options = options.fields(fields.iter().cloned());
         }
         let shape = &compiled.shape;

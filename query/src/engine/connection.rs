@@ -4,15 +4,17 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use asqlite::{FromSql, PackedParams, PackedRows, Params, Row, RowStream, Transaction};
+use asqlite::{FromSql, PackedRows, PackedStream, Params, Row, RowStream, Transaction};
 use futures::lock::{Mutex as AsyncMutex, MutexGuard};
 use futures::stream::{Map, Stream, StreamExt};
 
+use super::many::{Packer, CHUNK};
 use super::Engine;
-use crate::compile::{slot_value_ref, Compiled, Executable, Slot, Stmt};
+use crate::compile::{Compiled, Executable, Slot, Stmt};
 use crate::error::{Error, Result};
 use crate::result::QueryResult;
 use crate::schema::lock;
@@ -343,7 +345,7 @@ impl AsyncConnection {
         let result = self.run(&compiled, values).await?;
         // The types of the result's columns, for `QueryResult::to_arrow`.
         #[cfg(feature = "arrow")]
-        let result = result.with_arrow_fields(crate::arrow::result_fields(stmt.as_stmt()));
+        let result = result.with_arrow_fields(compiled.shape.arrow_fields(stmt.as_stmt()));
         Ok(result)
     }
 
@@ -423,8 +425,10 @@ impl AsyncConnection {
         }
     }
 
-    /// Run a statement once per parameter set, compiled once and sent to the worker in one trip, all or nothing.
-    /// Every set must have the same keys (an insert without values takes its columns from them).
+    /// Run a statement once per parameter set, compiled once and run as one job on the writer, all or nothing.
+    /// Every set must have the same keys (an insert without values takes its columns from them). A batch of more
+    /// than 1024 sets streams to the writer in chunks: it inserts one while the next is packed, and a set that
+    /// fails its check after that rolls back every set.
     ///
     /// # Cancel safety
     ///
@@ -445,37 +449,62 @@ impl AsyncConnection {
             return self.execute_many_sets(stmt, &sets).await;
         }
         // Each set is checked and its values packed as it comes (nothing per row crosses to the worker, or is freed
-        // there); the sets are all checked before anything runs.
+        // there). A batch that fits in one chunk is checked whole before anything runs; a larger one streams to the
+        // writer, which inserts each chunk while the next is packed, and a set that fails its check later rolls back
+        // every set (the writer's job ends without its last chunk).
         let compiled = self.prepare(stmt.as_stmt(), &first)?;
         if compiled.returns_rows() {
             return Err(Error::compile("execute_many cannot return rows: run RETURNING statements with execute"));
         }
-        let mut packed = PackedParams::new(compiled.slots().len());
-        let mut first_keys = None;
-        let mut push = |p: &Params| -> Result<()> {
-            if let Some(e) = p.error() {
-                return Err(Error::Params(e.to_string()));
+        let mut packer = Packer::new(&compiled, first)?;
+        let mut more = true;
+        while more && packer.len() < CHUNK {
+            match sets.next() {
+                Some(p) => packer.push(p?)?,
+                None => more = false,
             }
-            let mut missing = None;
-            let values = compiled
-                .slots()
-                .iter()
-                .map_while(|s| slot_value_ref(s, compiled.literals(), p).map_err(|e| missing = Some(e)).ok());
-            let pushed = packed.push_set(values);
-            match missing {
-                Some(e) => Err(e),
-                None => Ok(pushed?),
-            }
-        };
-        push(&first)?;
-        for (i, p) in sets.enumerate() {
-            let p = p?;
-            check_keys(&first, &p, i + 1, &mut first_keys)?;
-            push(&p)?;
         }
         let mut guard = self.state().await?;
         let tx = self.ensure_tx(&mut guard).await?;
-        let n = tx.execute_many_packed(compiled.sql(), packed).await?;
+        if !more {
+            let n = tx.execute_many_packed(compiled.sql(), packer.take()).await?;
+            return Ok(QueryResult::from_done(n, 0));
+        }
+        let (stream, receiver) = PackedStream::channel();
+        let mut run = std::pin::pin!(tx.execute_many_streamed(compiled.sql(), receiver));
+        // Polled once, the job is sent: the writer starts on the first chunk while the rest is packed.
+        let mut ended = None;
+        futures::future::poll_fn(|cx| {
+            if let Poll::Ready(r) = run.as_mut().poll(cx) {
+                ended = Some(r);
+            }
+            Poll::Ready(())
+        })
+        .await;
+        let mut sending = stream.send(packer.take());
+        let checked = sets.try_for_each(|p| {
+            packer.push(p?)?;
+            if packer.len() >= CHUNK {
+                let chunk = packer.take();
+                // Once the job has ended (it failed), the rest is only checked.
+                sending = sending && stream.send(chunk);
+            }
+            Ok::<(), Error>(())
+        });
+        if let Err(e) = checked {
+            // Without its end, the job rolls back every set.
+            drop(stream);
+            if ended.is_none() {
+                let _ = run.await;
+            }
+            return Err(e);
+        }
+        stream.send(packer.take());
+        stream.finish();
+        let n = match ended {
+            Some(r) => r?,
+            None => run.await?,
+        };
         Ok(QueryResult::from_done(n, 0))
     }
 
@@ -487,7 +516,7 @@ impl AsyncConnection {
         };
         let mut first_keys = None;
         for (i, p) in sets.iter().enumerate().skip(1) {
-            check_keys(first, p, i, &mut first_keys)?;
+            super::many::check_keys(first, p, i, &mut first_keys)?;
         }
         let compiled = self.prepare(stmt.as_stmt(), first)?;
         if compiled.returns_rows() {
@@ -594,33 +623,4 @@ impl AsyncConnection {
     pub async fn close(&self) -> Result<()> {
         self.rollback().await
     }
-}
-
-/// Check that parameter set `i` has the keys of the first set: the same keys in the same order (sets built by one
-/// `named_params!` in a loop) match without sorting.
-fn check_keys(first: &Params, p: &Params, i: usize, first_keys: &mut Option<Vec<String>>) -> Result<()> {
-    let same_order = p.is_named() == first.is_named()
-        && p.len() == first.len()
-        && p.names()
-            .zip(first.names())
-            .all(|(a, b)| std::ptr::eq(a, b) || strip_param_prefix(a) == strip_param_prefix(b));
-    if same_order {
-        return Ok(());
-    }
-    let key_set = |p: &Params| {
-        let mut k: Vec<String> = p.names().map(|n| strip_param_prefix(n).to_owned()).collect();
-        k.sort();
-        k
-    };
-    let first_keys = first_keys.get_or_insert_with(|| key_set(first));
-    let keys = key_set(p);
-    if keys != *first_keys || p.is_named() != first.is_named() || p.len() != first.len() {
-        return Err(Error::params(format!(
-            "parameter set {} has keys [{}] but set 0 has [{}]: every set must have the same keys",
-            i,
-            keys.join(", "),
-            first_keys.join(", ")
-        )));
-    }
-    Ok(())
 }

@@ -98,6 +98,7 @@
 #[cfg(feature = "arrow")]
 mod arrow;
 mod connection;
+mod many;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod savepoint;

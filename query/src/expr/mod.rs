@@ -407,7 +407,32 @@ pub fn null() -> Expr {
 
 /// A named parameter bound at execution: `execute_with(stmt, named_params! {"m" => 5})`.
 pub fn bindparam(name: &str) -> Expr {
-    Expr::BindParam(Arc::from(crate::text::strip_param_prefix(name)))
+    Expr::BindParam(param_name(crate::text::strip_param_prefix(name)))
+}
+
+/// How many parameter names a thread keeps for [`bindparam`] to share.
+const PARAM_NAMES: usize = 32;
+
+thread_local! {
+    /// The parameter names this thread's `bindparam`s used last, shared: a statement built anew for every query
+    /// names the same parameters every time, and sharing the name costs less than allocating it.
+    static NAMES: std::cell::RefCell<Vec<Arc<str>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `name` as a shared string: one the thread used lately, else a new one (remembered in place of the oldest).
+fn param_name(name: &str) -> Arc<str> {
+    NAMES.with(|names| {
+        let Ok(mut names) = names.try_borrow_mut() else { return Arc::from(name) };
+        if let Some(n) = names.iter().find(|n| ***n == *name) {
+            return Arc::clone(n);
+        }
+        let n: Arc<str> = Arc::from(name);
+        if names.len() >= PARAM_NAMES {
+            names.remove(0);
+        }
+        names.push(Arc::clone(&n));
+        n
+    })
 }
 
 /// `excluded.name`: the row an upsert tried to insert.

@@ -193,7 +193,9 @@ impl Table {
 
     /// Every column as an expression, in order.
     pub fn all_columns(&self) -> Vec<Expr> {
-        self.inner.columns.iter().map(|c| self.c(&c.name)).collect()
+        let column =
+            |n: &Arc<str>| Expr::Column(ColumnRef { source: Source::Table(self.clone()), name: Arc::clone(n) });
+        self.inner.names.iter().map(column).collect()
     }
 
     /// The table-level constraints as given.

@@ -1,0 +1,239 @@
+//! `execute_many`'s parameter sets, checked and packed on the caller's side before anything runs.
+//!
+//! Every set must have the first set's keys. Sets built by one `named_params!` in a loop have them in the same
+//! order, down to the same `&'static str`s: for those, where each slot's value lies among a set's pairs is worked
+//! out once, from the first set, and every later set in that order is read by position (a set in another order is
+//! looked up by name, as the first is).
+
+use asqlite::{PackedParams, Params, Value};
+
+use crate::compile::{slot_value_ref, Compiled, Slot};
+use crate::error::{Error, Result};
+use crate::text::strip_param_prefix;
+
+/// Where a slot's value lies in a set whose keys come in the first set's order.
+#[derive(Clone, Copy)]
+enum Source<'c> {
+    /// The `k`-th named pair.
+    Pair(usize),
+    /// Anywhere else (a literal, a positional value): looked up as for any set.
+    Slot(&'c Slot),
+}
+
+/// Sets per chunk: a batch larger than one streams to the writer a chunk at a time, each inserted while the caller
+/// packs the next. Small enough that a chunk's buffers (16 bytes a value) come from the allocator's heap rather than
+/// a fresh mapping each (4096 sets of 3 values measured 0.8 of the pool, 1024 about 0.95, on 100k-row inserts).
+pub(super) const CHUNK: usize = 1024;
+
+/// Checks parameter sets against the statement and the first set, and packs their values, a chunk at a time.
+pub(super) struct Packer<'c> {
+    compiled: &'c Compiled,
+    first: Params,
+    /// Where each slot's value lies in a set whose keys come in the first set's order.
+    plan: Vec<Source<'c>>,
+    first_keys: Option<Vec<String>>,
+    chunk: PackedParams,
+    /// Sets checked so far, the first one included.
+    sets: usize,
+}
+
+impl<'c> Packer<'c> {
+    /// Check and pack the first set.
+    pub(super) fn new(compiled: &'c Compiled, first: Params) -> Result<Self> {
+        let mut chunk = PackedParams::new(compiled.slots().len());
+        push(&mut chunk, compiled, &first, compiled.slots().iter().map(Source::Slot))?;
+        let pairs = first.named_pairs();
+        let plan = compiled
+            .slots()
+            .iter()
+            .map(|s| match s {
+                Slot::Named(n) => {
+                    let bare = strip_param_prefix(n);
+                    match pairs.iter().position(|(k, _)| strip_param_prefix(k) == bare) {
+                        Some(k) => Source::Pair(k),
+                        None => Source::Slot(s),
+                    }
+                }
+                s => Source::Slot(s),
+            })
+            .collect();
+        Ok(Packer { compiled, first, plan, first_keys: None, chunk, sets: 1 })
+    }
+
+    /// Check and pack the next set.
+    pub(super) fn push(&mut self, p: Params) -> Result<()> {
+        let compiled = self.compiled;
+        if check_keys(&self.first, &p, self.sets, &mut self.first_keys)? {
+            push(&mut self.chunk, compiled, &p, self.plan.iter().copied())?;
+        } else {
+            push(&mut self.chunk, compiled, &p, compiled.slots().iter().map(Source::Slot))?;
+        }
+        self.sets += 1;
+        Ok(())
+    }
+
+    /// The sets packed since the last [`take`](Self::take).
+    pub(super) fn len(&self) -> usize {
+        self.chunk.len()
+    }
+
+    /// The sets packed so far, leaving none.
+    pub(super) fn take(&mut self) -> PackedParams {
+        std::mem::replace(&mut self.chunk, PackedParams::new(self.compiled.slots().len()))
+    }
+}
+
+/// Pack one set's values, each taken from where `sources` says.
+fn push<'c>(
+    packed: &mut PackedParams,
+    compiled: &'c Compiled,
+    p: &Params,
+    sources: impl Iterator<Item = Source<'c>>,
+) -> Result<()> {
+    if let Some(e) = p.error() {
+        return Err(Error::Params(e.to_string()));
+    }
+    let pairs = p.named_pairs();
+    let mut missing = None;
+    let values = sources.map_while(|s| {
+        let v: Result<&Value> = match s {
+            Source::Pair(k) => match pairs.get(k) {
+                Some((_, v)) => Ok(v),
+                None => Err(Error::params(format!("parameter set has no value {k} (internal)"))),
+            },
+            Source::Slot(s) => slot_value_ref(s, compiled.literals(), p),
+        };
+        v.map_err(|e| missing = Some(e)).ok()
+    });
+    let pushed = packed.push_set(values);
+    match missing {
+        Some(e) => Err(e),
+        None => Ok(pushed?),
+    }
+}
+
+/// Check that set `i` has the keys of the first set; true when it has them in the same order.
+pub(super) fn check_keys(first: &Params, p: &Params, i: usize, first_keys: &mut Option<Vec<String>>) -> Result<bool> {
+    let same_order = p.is_named() == first.is_named()
+        && p.len() == first.len()
+        && p.names()
+            .zip(first.names())
+            .all(|(a, b)| std::ptr::eq(a, b) || strip_param_prefix(a) == strip_param_prefix(b));
+    if same_order {
+        return Ok(true);
+    }
+    let key_set = |p: &Params| {
+        let mut k: Vec<String> = p.names().map(|n| strip_param_prefix(n).to_owned()).collect();
+        k.sort();
+        k
+    };
+    let first_keys = first_keys.get_or_insert_with(|| key_set(first));
+    let keys = key_set(p);
+    if keys != *first_keys || p.is_named() != first.is_named() || p.len() != first.len() {
+        return Err(Error::params(format!(
+            "parameter set {} has keys [{}] but set 0 has [{}]: every set must have the same keys",
+            i,
+            keys.join(", "),
+            first_keys.join(", ")
+        )));
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::prelude::*;
+
+    /// Sets in the first set's order are read by position, the others by name: each value lands in its column
+    /// whatever the order, the prefix or the spelling of the names (literals or built `String`s).
+    #[test]
+    fn sets_in_any_order_bind_each_value_to_its_column() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let engine = create_async_engine("sqlite://").await.unwrap();
+            let meta = MetaData::new();
+            let cars = Table::new(
+                "cars",
+                &meta,
+                [Column::new("car_id", Integer).primary_key(), Column::new("make", Text), Column::new("year", Integer)],
+            );
+            engine.create_all(&meta).await.unwrap();
+            let year = String::from("year");
+            let sets = vec![
+                named_params! {"make" => "Honda", "year" => 2012},
+                named_params! {"make" => "Kia", "year" => 2013},
+                named_params! {"year" => 2014, "make" => "Fiat"},
+                named_params! {":make" => "Audi", year.clone() => 2015},
+                named_params! {"make" => "Saab", "year" => 2016},
+            ];
+            let conn = engine.begin().await.unwrap();
+            assert_eq!(conn.execute_many(cars.insert(), sets).await.unwrap().rows_affected(), 5);
+            let q = select((cars.c("make"), cars.c("year"))).order_by(cars.c("car_id"));
+            let rows: Vec<(String, i64)> = conn.execute(&q).await.unwrap().deserialize().unwrap();
+            let want = [("Honda", 2012), ("Kia", 2013), ("Fiat", 2014), ("Audi", 2015), ("Saab", 2016)];
+            assert_eq!(rows, want.map(|(m, y)| (m.to_owned(), y)));
+
+            // With bind parameters, positions of the first set reused, and a set with other keys refused.
+            let upd = update(&cars).set("year", bindparam("y")).where_(cars.c("make").eq(bindparam("m")));
+            let sets = vec![named_params! {"y" => 1, "m" => "Kia"}, named_params! {"m" => "Fiat", "y" => 2}];
+            assert_eq!(conn.execute_many(&upd, sets).await.unwrap().rows_affected(), 2);
+            let bad = vec![named_params! {"y" => 1, "m" => "Kia"}, named_params! {"y" => 3, "n" => "Fiat"}];
+            assert!(conn.execute_many(&upd, bad).await.is_err());
+            let years: Vec<i64> =
+                conn.execute(select(cars.c("year")).order_by(cars.c("car_id"))).await.unwrap().scalars().unwrap();
+            assert_eq!(years, [2012, 1, 2, 2015, 2016]);
+            conn.commit().await.unwrap();
+            engine.dispose().await.unwrap();
+        });
+    }
+
+    /// A batch of several chunks streams to the writer: every set lands once and in order; a set that fails its
+    /// check after chunks were inserted, or a row SQLite refuses while more are packed, rolls back every set and
+    /// leaves the transaction usable.
+    #[test]
+    fn a_batch_of_several_chunks_is_all_or_nothing() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let engine = create_async_engine("sqlite://").await.unwrap();
+            let meta = MetaData::new();
+            let t = Table::new(
+                "t",
+                &meta,
+                [
+                    Column::new("id", Integer).primary_key(),
+                    Column::new("name", Text).unique(),
+                    Column::new("n", Integer),
+                ],
+            );
+            engine.create_all(&meta).await.unwrap();
+            let n = i64::try_from(super::CHUNK * 2 + 5).unwrap();
+            let conn = engine.begin().await.unwrap();
+            let sets = (0..n).map(|i| named_params! {"name" => format!("car {i}"), "n" => i});
+            assert_eq!(conn.execute_many(t.insert(), sets).await.unwrap().rows_affected(), u64::try_from(n).unwrap());
+            let count = select(func::count_star()).select_from(&t);
+            let sum = select(func::sum(t.c("n"))).select_from(&t);
+            assert_eq!(conn.scalar::<i64, _>(&count).await.unwrap(), n);
+            assert_eq!(conn.scalar::<i64, _>(&sum).await.unwrap(), n * (n - 1) / 2);
+
+            // A set with other keys, two chunks in.
+            let bad = i64::try_from(super::CHUNK * 2 + 1).unwrap();
+            let sets = (0..n).map(|i| {
+                if i == bad {
+                    named_params! {"name" => format!("new {i}"), "m" => i}
+                } else {
+                    named_params! {"name" => format!("new {i}"), "n" => i}
+                }
+            });
+            let err = conn.execute_many(t.insert(), sets).await.unwrap_err();
+            assert!(err.to_string().contains("every set must have the same keys"), "{err}");
+            assert_eq!(conn.scalar::<i64, _>(&count).await.unwrap(), n);
+
+            // A duplicate name in the first chunk, while later chunks are still packed.
+            let sets = (0..n).map(|i| named_params! {"name" => format!("dup {}", i.min(7)), "n" => i});
+            assert!(conn.execute_many(t.insert(), sets).await.is_err());
+            assert_eq!(conn.scalar::<i64, _>(&count).await.unwrap(), n);
+            conn.commit().await.unwrap();
+            engine.dispose().await.unwrap();
+        });
+    }
+}

@@ -73,7 +73,12 @@ pub(crate) fn try_read<R: Send + 'static>(
         }
         (0, core.conns.get(..1).unwrap_or_default())
     };
-    for (i, slot) in candidates.iter().enumerate() {
+    // Start at the connection this thread read on last: a connection's page cache and statements stay warm in the
+    // caches of the core that keeps using it, instead of moving between cores with every read.
+    let n = candidates.len();
+    let start = PREFERRED.with(std::cell::Cell::get) % n.max(1);
+    for i in (start..n).chain(0..start) {
+        let Some(slot) = candidates.get(i) else { continue };
         let mut guard = match slot.try_lock() {
             Ok(g) => g,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
@@ -91,6 +96,7 @@ pub(crate) fn try_read<R: Send + 'static>(
         if params.has_error() {
             return Tried::Declined(params); // the worker reports it
         }
+        PREFERRED.with(|p| p.set(i));
         let ctx = Ctx::new(core, first + i, true, false, false, None);
         return match ctx.inline(conn, sql, INLINE_BUDGET, |c| f(c, &mut params)) {
             Some(out) => Tried::Ran(out),
@@ -101,6 +107,8 @@ pub(crate) fn try_read<R: Send + 'static>(
 }
 
 thread_local! {
+    /// The reader connection (by its index among the candidates) this thread read on last.
+    static PREFERRED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// The buffer an inline `query_row` copies its row into, reused by the next one on this thread.
     static ROW_BUFFER: std::cell::Cell<Option<Cells>> = const { std::cell::Cell::new(None) };
 }

@@ -18,6 +18,8 @@ pub(crate) mod stream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use crossbeam_utils::CachePadded;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -43,8 +45,14 @@ pub(crate) struct Config {
     pub inline: bool,
 }
 
-/// Counters of one worker, readable from the pool.
+/// A worker's connection slot, on cache lines of its own (two threads reading inline on two connections lock two
+/// slots at every read).
+pub(crate) type Slot = CachePadded<Mutex<Option<Connection>>>;
+
+/// Counters of one worker, readable from the pool. Each worker's sit on cache lines of their own: two threads
+/// reading inline on two connections would otherwise write the same line at every read.
 #[derive(Debug, Default)]
+#[repr(align(128))]
 pub(crate) struct WorkerStats {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
@@ -69,7 +77,7 @@ pub(crate) struct Core {
     /// Every worker's connection, by worker id (the writer's first): each worker locks its own for every job, and
     /// a caller may borrow a free one for a cheap read ([`inline`]). None until the worker has opened it, and after
     /// close.
-    pub conns: Box<[Mutex<Option<Connection>>]>,
+    pub conns: Box<[Slot]>,
     /// Readers still running; the last one to stop sends the writer its close job.
     alive_readers: AtomicUsize,
     /// Set when the writer has stopped, with the closers waiting for it.
@@ -104,7 +112,7 @@ impl Core {
             reader_queue,
             readers,
             readers_lead: Leadership::default(),
-            conns: (0..=readers).map(|_| Mutex::new(None)).collect(),
+            conns: (0..=readers).map(|_| CachePadded::new(Mutex::new(None))).collect(),
             alive_readers: AtomicUsize::new(readers),
             stopped: AtomicBool::new(false),
             checkpoints: Arc::new(AtomicU64::new(0)),

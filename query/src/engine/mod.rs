@@ -364,6 +364,10 @@ impl Engine {
 
     /// Close the pool. Every later use of this engine, its clones and their connections is an error.
     ///
+    /// Like the driver's `Pool::close`, it waits for open transactions to end: a connection from
+    /// [`begin`](Self::begin) still alive must be committed, rolled back or dropped first (awaiting `dispose` while
+    /// holding one, in the same task, never returns).
+    ///
     /// # Cancel safety
     ///
     /// Once polled, the engine is disposed whether or not the future completes.

@@ -440,6 +440,8 @@ impl<T> Builder<T> {
                 conn.checkpoint_in_background(name, count, writer_opts.clone(), writer_path.clone())?;
             }
             conn.raw.set_deadline_checks(writer_checks);
+            // Reads measure their cost only where one may run on a caller's thread.
+            conn.measures_reads.set(inline);
             if readers > 0 {
                 conn_state::seal(&conn, Role::Writer);
                 conn.raw.set_temp_names(writer_temp_names);
@@ -463,6 +465,7 @@ impl<T> Builder<T> {
                     // The setup runs before the role is sealed: a reader's role refuses pragmas and temp objects.
                     setup.apply(&mut conn, Which::Reader(id), &p, false, false)?;
                     conn.raw.set_deadline_checks(checks);
+                    conn.measures_reads.set(inline);
                     conn_state::seal(&conn, Role::Reader);
                     conn.raw.set_temp_names(temp_names);
                     Ok(conn)

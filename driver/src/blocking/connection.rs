@@ -38,6 +38,9 @@ pub struct Connection {
     pub(crate) savepoint_depth: Cell<u32>,
     /// The transaction a handle holds here, checked around every statement (see [`super::txstate`]).
     pub(crate) tx: TxCell,
+    /// Whether each run of a read-only statement measures its cost (steps, pages, bytes): only a pool's
+    /// connections, which decide by it whether a read may run on a caller's thread, need it.
+    pub(crate) measures_reads: Cell<bool>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -80,6 +83,7 @@ impl Connection {
             cache: RefCell::new(StatementCache::new(options.cache_capacity)),
             raw,
             savepoint_depth: Cell::new(0),
+            measures_reads: Cell::new(false),
             tx: TxCell::default(),
         };
         options.configure(&conn, path)?;

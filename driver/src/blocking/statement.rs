@@ -191,7 +191,7 @@ impl<'c> Statement<'c> {
             Err(e) => Err(e),
         };
         cached.raw.reset();
-        if cached.readonly {
+        if cached.readonly && self.conn.measures_reads.get() {
             // Steps alone miss work done inside one step (`count(*)` walks a whole table in one): pages count too.
             // The page count restarts at the end of every measured run, so it may also hold pages read between
             // runs (a stream, a batch, a write): that errs towards sending a read to a worker once, after which
@@ -475,7 +475,9 @@ impl Drop for Cursor<'_, '_> {
     fn drop(&mut self) {
         self.stmt.raw().reset();
         // A cursor (a stream) may read a whole table: its pages must not count towards the next measured run.
-        self.stmt.conn.raw.take_pages_read();
-        self.stmt.raw().take_bytes_read();
+        if self.stmt.conn.measures_reads.get() {
+            self.stmt.conn.raw.take_pages_read();
+            self.stmt.raw().take_bytes_read();
+        }
     }
 }

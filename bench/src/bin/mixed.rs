@@ -70,6 +70,24 @@ fn rusqlite_tuple(r: &rusqlite::Row<'_>) -> rusqlite::Result<CarTuple> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
+/// A checksum of a row read, so that no read can be optimized away.
+fn share(t: &CarTuple) -> u64 {
+    t.0.unsigned_abs().wrapping_add(t.3.unsigned_abs())
+}
+
+/// One call on a rusqlite connection (tokio-rusqlite's, async-sqlite's and the synchronous ceiling's).
+fn rusqlite_call(c: &rusqlite::Connection, call: Call, key: i64) -> rusqlite::Result<u64> {
+    Ok(match call {
+        Call::Point => share(&c.prepare_cached(POINT)?.query_row([key], rusqlite_tuple)?),
+        Call::Range => c
+            .prepare_cached(RANGE)?
+            .query_map([key], rusqlite_tuple)?
+            .map(|r| r.map(|t| share(&t)))
+            .sum::<rusqlite::Result<u64>>()?,
+        Call::Update => u64::try_from(c.prepare_cached(UPDATE)?.execute([key])?).unwrap_or(0),
+    })
+}
+
 impl Db {
     async fn open(name: &str, path: &std::path::Path) -> Result<Db> {
         Ok(match name {
@@ -126,7 +144,6 @@ impl Db {
 
     /// Run one call; returns a checksum of what it read (the rows changed, for an update).
     async fn call(&self, call: Call, key: i64) -> Result<u64> {
-        let share = |t: &CarTuple| t.0.unsigned_abs().wrapping_add(t.3.unsigned_abs());
         Ok(match (self, call) {
             (Db::Asqlite(p), Call::Point) => {
                 let t: CarTuple =
@@ -139,34 +156,10 @@ impl Db {
                 rows.iter().map(share).fold(0, u64::wrapping_add)
             }
             (Db::Asqlite(p), Call::Update) => p.execute(UPDATE, (key,)).await?.rows_affected(),
-            (Db::TokioRusqlite(c), call) => c
-                .call(move |c| -> rusqlite::Result<u64> {
-                    Ok(match call {
-                        Call::Point => share(&c.prepare_cached(POINT)?.query_row([key], rusqlite_tuple)?),
-                        Call::Range => c
-                            .prepare_cached(RANGE)?
-                            .query_map([key], rusqlite_tuple)?
-                            .map(|r| r.map(|t| share(&t)))
-                            .sum::<rusqlite::Result<u64>>()?,
-                        Call::Update => u64::try_from(c.prepare_cached(UPDATE)?.execute([key])?).unwrap_or(0),
-                    })
-                })
-                .await
-                .map_err(|e| e.to_string())?,
-            (Db::AsyncSqlite(p), call) => {
-                let run = move |c: &rusqlite::Connection| -> rusqlite::Result<u64> {
-                    Ok(match call {
-                        Call::Point => share(&c.prepare_cached(POINT)?.query_row([key], rusqlite_tuple)?),
-                        Call::Range => c
-                            .prepare_cached(RANGE)?
-                            .query_map([key], rusqlite_tuple)?
-                            .map(|r| r.map(|t| share(&t)))
-                            .sum::<rusqlite::Result<u64>>()?,
-                        Call::Update => u64::try_from(c.prepare_cached(UPDATE)?.execute([key])?).unwrap_or(0),
-                    })
-                };
-                p.conn(run).await?
+            (Db::TokioRusqlite(c), call) => {
+                c.call(move |c| rusqlite_call(c, call, key)).await.map_err(|e| e.to_string())?
             }
+            (Db::AsyncSqlite(p), call) => p.conn(move |c| rusqlite_call(c, call, key)).await?,
             (Db::Sqlx(p), Call::Point) => {
                 let t: CarTuple = sqlx::query_as(POINT).bind(key).fetch_one(p).await?;
                 share(&t)
@@ -200,6 +193,11 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
+
+    /// A key of the table's `rows` rows.
+    fn key(&mut self, rows: i64) -> i64 {
+        i64::try_from(self.next() % u64::try_from(rows).unwrap_or(1)).unwrap_or(0) + 1
+    }
 }
 
 /// Calls per second with `tasks` tasks each calling as soon as its last call returned.
@@ -215,7 +213,7 @@ async fn closed_loop(db: &Db, tasks: usize, secs: f64, rows: i64) -> Result<f64>
             let mut n = 0u64;
             while Instant::now() < until {
                 let call = Call::pick(rng.next());
-                let key = i64::try_from(rng.next() % u64::try_from(rows).unwrap_or(1)).unwrap_or(0) + 1;
+                let key = rng.key(rows);
                 std::hint::black_box(db.call(call, key).await?);
                 n += 1;
             }
@@ -254,30 +252,14 @@ fn sync_ceiling(path: &std::path::Path, threads: usize, secs: f64, rows: i64) ->
                 let own = own.transpose()?;
                 let mut rng = Rng(0x5851_F42D_4C95_7F2D ^ (u64::try_from(t).unwrap_or(0) + 1));
                 let mut n = 0u64;
-                let share = |t: &CarTuple| t.0.unsigned_abs().wrapping_add(t.3.unsigned_abs());
                 while Instant::now() < until {
                     let call = Call::pick(rng.next());
-                    let key = i64::try_from(rng.next() % u64::try_from(rows).unwrap_or(1)).unwrap_or(0) + 1;
-                    let read = |c: &rusqlite::Connection| -> rusqlite::Result<u64> {
-                        Ok(match call {
-                            Call::Point => share(&c.prepare_cached(POINT)?.query_row([key], rusqlite_tuple)?),
-                            _ => c
-                                .prepare_cached(RANGE)?
-                                .query_map([key], rusqlite_tuple)?
-                                .map(|r| r.map(|t| share(&t)))
-                                .sum::<rusqlite::Result<u64>>()?,
-                        })
-                    };
+                    let key = rng.key(rows);
                     let out = match (call, &own) {
                         (Call::Update, _) | (_, None) => {
-                            let w = writer.lock().map_err(|_| "writer mutex poisoned")?;
-                            if call == Call::Update {
-                                u64::try_from(w.prepare_cached(UPDATE)?.execute([key])?).unwrap_or(0)
-                            } else {
-                                read(&w)?
-                            }
+                            rusqlite_call(&*writer.lock().map_err(|_| "writer mutex poisoned")?, call, key)?
                         }
-                        (_, Some(c)) => read(c)?,
+                        (_, Some(c)) => rusqlite_call(c, call, key)?,
                     };
                     std::hint::black_box(out);
                     n += 1;
@@ -324,7 +306,7 @@ async fn open_loop(db: &Db, tasks: usize, secs: f64, rate: f64, rows: i64) -> Re
                 let from = if behind { due.max(last_start) } else { Instant::now() };
                 last_start = Instant::now();
                 let call = Call::pick(rng.next());
-                let key = i64::try_from(rng.next() % u64::try_from(rows).unwrap_or(1)).unwrap_or(0) + 1;
+                let key = rng.key(rows);
                 std::hint::black_box(db.call(call, key).await?);
                 let micros = u64::try_from(from.elapsed().as_micros()).unwrap_or(u64::MAX);
                 lat[call.index()].push(micros);

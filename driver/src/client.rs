@@ -222,16 +222,16 @@ impl Client {
         T: Send + 'static,
     {
         let route = &self.read;
-        // A cheap read runs inline and copies its rows out; `f` runs once the connection is handed back.
+        // A cheap read runs inline and copies its rows out, packed; `f` runs once the connection is handed back.
         let tried = self
             .shared
-            .try_inline(route.as_route(), sql, crate::BindRow::into_params(params), |c, p| c.query_with(sql, p));
+            .try_inline(route.as_route(), sql, crate::BindRow::into_params(params), |c, p| c.query_packed_with(sql, p));
         let params = match tried {
             crate::worker::inline::Tried::Ran(out) => {
                 // `f` is dropped inside the guard too, whatever the outcome: a captured value's `Drop` is user code.
                 return crate::worker::catch(move || {
                     let mut f = f;
-                    out?.iter().map(|row| f(&row.as_row_ref())).collect()
+                    out?.iter().map(|row| f(&row)).collect()
                 });
             }
             crate::worker::inline::Tried::Declined(params) => params,

@@ -38,6 +38,7 @@ fn walk_select<'a>(s: &'a Select, out: &mut Vec<&'a Value>) -> bool {
     }
     let exprs = s
         .columns
+        .with_values()
         .iter()
         .chain(s.joins.iter().filter_map(|j| j.on.as_ref()))
         .chain(&s.where_)

@@ -65,7 +65,7 @@ fn resolve(name: &str, s: &Select, froms: &[&Source], clause: &str) -> Result<Ex
         return Ok(label.clone());
     }
     let mut found: Vec<&Source> = Vec::new();
-    for c in &s.columns {
+    for c in s.columns.iter() {
         if let Expr::Column(ColumnRef { source, name: n }) = c {
             if &**n == name && !found.iter().any(|f| same_source(f, source)) {
                 found.push(source);

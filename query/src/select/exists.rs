@@ -13,7 +13,7 @@ pub struct Exists(Select);
 
 impl Exists {
     pub(crate) fn new() -> Self {
-        Exists(Select { columns: vec![Expr::Star], ..Select::default() })
+        Exists(Select { columns: vec![Expr::Star].into(), ..Select::default() })
     }
 
     /// Add a WHERE condition (several calls are ANDed).

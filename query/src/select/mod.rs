@@ -257,6 +257,7 @@
 mod compound;
 mod cte;
 mod exists;
+mod list;
 
 use std::sync::Arc;
 
@@ -264,6 +265,7 @@ pub use self::compound::{except_, intersect, union, union_all, Compound, Query, 
 pub(crate) use self::cte::SubqueryInner;
 pub use self::cte::{Cte, Subquery};
 pub use self::exists::Exists;
+pub use self::list::SelectList;
 use crate::expr::{Expr, IntoExpr, Source};
 use crate::schema::{Alias, Table};
 
@@ -271,6 +273,15 @@ use crate::schema::{Alias, Table};
 pub trait IntoColumns {
     /// Convert.
     fn into_columns(self) -> Vec<Expr>;
+
+    /// Convert into a select list: a table stays a table (see `SelectList`), the rest become expressions.
+    #[doc(hidden)]
+    fn into_select_list(self) -> SelectList
+    where
+        Self: Sized,
+    {
+        SelectList::from(self.into_columns())
+    }
 }
 
 impl<T: IntoExpr> IntoColumns for T {
@@ -290,11 +301,19 @@ impl IntoColumns for &Table {
     fn into_columns(self) -> Vec<Expr> {
         self.all_columns()
     }
+
+    fn into_select_list(self) -> SelectList {
+        SelectList::table(self.clone())
+    }
 }
 
 impl IntoColumns for Table {
     fn into_columns(self) -> Vec<Expr> {
         self.all_columns()
+    }
+
+    fn into_select_list(self) -> SelectList {
+        SelectList::table(self)
     }
 }
 
@@ -403,7 +422,7 @@ pub struct Join {
 /// A `SELECT` statement.
 #[derive(Debug, Clone, Hash, Default)]
 pub struct Select {
-    pub(crate) columns: Vec<Expr>,
+    pub(crate) columns: SelectList,
     pub(crate) from: Vec<Source>,
     pub(crate) joins: Vec<Join>,
     pub(crate) where_: Option<Expr>,
@@ -420,7 +439,7 @@ pub struct Select {
 /// FROM is worked out from the columns and the WHERE clause (as SQLAlchemy does) unless given with
 /// [`Select::select_from`].
 pub fn select(columns: impl IntoColumns) -> Select {
-    Select { columns: columns.into_columns(), ..Select::default() }
+    Select { columns: columns.into_select_list(), ..Select::default() }
 }
 
 fn conjoin(existing: Option<Expr>, cond: Expr) -> Option<Expr> {
@@ -434,7 +453,7 @@ impl Select {
     /// Add columns to the select list.
     #[must_use]
     pub fn add_columns(mut self, columns: impl IntoColumns) -> Self {
-        self.columns.extend(columns.into_columns());
+        self.columns.to_mut().extend(columns.into_columns());
         self
     }
 

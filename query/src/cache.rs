@@ -54,23 +54,28 @@ impl Hasher for KeyWriter<'_> {
         0
     }
 
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
         self.0.push(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
         for_words(bytes, |w| self.0.push(w));
     }
 
+    #[inline]
     fn write_u8(&mut self, i: u8) {
         self.0.push(u64::from(i));
     }
 
+    #[inline]
     fn write_u32(&mut self, i: u32) {
         self.0.push(u64::from(i));
     }
 
+    #[inline]
     fn write_u64(&mut self, i: u64) {
         self.0.push(i);
     }
 
+    #[inline]
     fn write_usize(&mut self, i: usize) {
         self.0.push(u64::try_from(i).unwrap_or(u64::MAX));
     }
@@ -86,7 +91,21 @@ fn for_words(bytes: &[u8], mut f: impl FnMut(u64)) {
     }
     let tail = words.remainder();
     if !tail.is_empty() {
-        f(tail.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b)));
+        f(tail_word(tail));
+    }
+}
+
+/// The word of 1 to 7 bytes, zero-padded: two loads that may overlap (the bytes they share are the same bytes at
+/// the same place), instead of a loop over the bytes.
+#[inline]
+fn tail_word(tail: &[u8]) -> u64 {
+    let n = tail.len();
+    let le32 = |b: &[u8]| u64::from(u32::from_le_bytes(<[u8; 4]>::try_from(b).unwrap_or_default()));
+    let le16 = |b: &[u8]| u64::from(u16::from_le_bytes(<[u8; 2]>::try_from(b).unwrap_or_default()));
+    match n {
+        4.. => le32(&tail[..4]) | le32(&tail[n - 4..]) << (8 * (n - 4)),
+        2.. => le16(&tail[..2]) | le16(&tail[n - 2..]) << (8 * (n - 2)),
+        _ => tail.first().map_or(0, |&b| u64::from(b)),
     }
 }
 

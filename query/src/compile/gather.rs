@@ -43,10 +43,10 @@ fn walk_select<'a>(s: &'a Select, out: &mut Vec<&'a Value>) -> bool {
         .chain(s.joins.iter().filter_map(|j| j.on.as_ref()))
         .chain(&s.where_)
         .chain(&s.group_by)
-        .chain(&s.having)
+        .chain(s.having.as_deref())
         .chain(&s.order_by)
-        .chain(&s.limit)
-        .chain(&s.offset);
+        .chain(s.limit.as_deref())
+        .chain(s.offset.as_deref());
     let mut todo: Vec<&'a Expr> = Vec::new();
     for e in exprs {
         todo.push(e);

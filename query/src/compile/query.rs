@@ -283,7 +283,7 @@ impl Compiler {
         let r = self.group_order(s, froms);
         self.labels = outer_labels;
         r?;
-        self.limit_offset(s.limit.as_ref(), s.offset.as_ref())
+        self.limit_offset(s.limit.as_deref(), s.offset.as_deref())
     }
 
     fn group_order(&mut self, s: &Select, froms: &[Source]) -> Result<()> {

@@ -22,6 +22,16 @@ use crate::serde_params::ParamSet;
 use crate::sync_conn::SyncConnection;
 use crate::text::strip_param_prefix;
 
+/// A statement compiled and bound for [`AsyncConnection::execute_with`], with its result's Arrow types.
+struct Prepared {
+    compiled: Compiled,
+    values: Params,
+    #[cfg(feature = "arrow")]
+    fields: Option<crate::arrow::ResultFields>,
+    #[cfg(not(feature = "arrow"))]
+    fields: (),
+}
+
 /// The rows of a streamed query: a `futures::Stream` of `Result<Row>` of this crate.
 pub struct ResultStream {
     inner: StreamInner,
@@ -328,8 +338,12 @@ impl AsyncConnection {
     ///
     /// Dropped before the statement starts, it does not run; dropped while it runs, it is interrupted. A
     /// transaction it began stays open on the connection.
-    pub async fn execute<S: Executable>(&self, stmt: S) -> Result<QueryResult> {
-        self.execute_with(stmt, Params::none()).await
+    ///
+    /// The statement is compiled (or found in the engine's cache) when this is called, not when the future is
+    /// first polled: the future then holds the compiled statement, not the statement it was built from. Errors of
+    /// compiling and binding come out of the future all the same.
+    pub fn execute<S: Executable>(&self, stmt: S) -> impl Future<Output = Result<QueryResult>> + Send + '_ {
+        self.execute_with(stmt, Params::none())
     }
 
     /// Run a statement with parameters for its `bindparam`s / `:name`s (or, for an insert without values, the
@@ -338,14 +352,35 @@ impl AsyncConnection {
     /// # Cancel safety
     ///
     /// As [`execute`](AsyncConnection::execute).
-    pub async fn execute_with<S: Executable, P: ParamSet>(&self, stmt: S, params: P) -> Result<QueryResult> {
-        let params = params.into_params()?;
-        let compiled = self.prepare(stmt.as_stmt(), &params)?;
-        let values = compiled.bind_params(&params)?;
+    #[inline]
+    pub fn execute_with<S: Executable, P: ParamSet>(
+        &self,
+        stmt: S,
+        params: P,
+    ) -> impl Future<Output = Result<QueryResult>> + Send + '_ {
+        // Compiled now, so that the future does not carry the statement (a select is a few hundred bytes, moved
+        // with the future) and drops what it built before it starts.
+        let prepared = params.into_params().and_then(|params| {
+            let compiled = self.prepare(stmt.as_stmt(), &params)?;
+            let values = compiled.bind_params(&params)?;
+            // The types of the result's columns, for `QueryResult::to_arrow`.
+            #[cfg(feature = "arrow")]
+            let fields = compiled.shape.arrow_fields(stmt.as_stmt());
+            #[cfg(not(feature = "arrow"))]
+            let fields = ();
+            Ok(Prepared { compiled, values, fields })
+        });
+        drop(stmt);
+        self.run_prepared(prepared)
+    }
+
+    async fn run_prepared(&self, prepared: Result<Prepared>) -> Result<QueryResult> {
+        let Prepared { compiled, values, fields } = prepared?;
         let result = self.run(&compiled, values).await?;
-        // The types of the result's columns, for `QueryResult::to_arrow`.
         #[cfg(feature = "arrow")]
-        let result = result.with_arrow_fields(compiled.shape.arrow_fields(stmt.as_stmt()));
+        let result = result.with_arrow_fields(fields);
+        #[cfg(not(feature = "arrow"))]
+        let () = fields;
         Ok(result)
     }
 

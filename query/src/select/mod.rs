@@ -427,10 +427,11 @@ pub struct Select {
     pub(crate) joins: Vec<Join>,
     pub(crate) where_: Option<Expr>,
     pub(crate) group_by: Vec<Expr>,
-    pub(crate) having: Option<Expr>,
+    /// Boxed, as are LIMIT and OFFSET: most selects have none, and a select is moved whole by every builder call.
+    pub(crate) having: Option<Box<Expr>>,
     pub(crate) order_by: Vec<Expr>,
-    pub(crate) limit: Option<Expr>,
-    pub(crate) offset: Option<Expr>,
+    pub(crate) limit: Option<Box<Expr>>,
+    pub(crate) offset: Option<Box<Expr>>,
     pub(crate) distinct: bool,
 }
 
@@ -522,7 +523,7 @@ impl Select {
     /// Add a HAVING condition (several calls are ANDed).
     #[must_use]
     pub fn having(mut self, cond: impl IntoExpr) -> Self {
-        self.having = conjoin(self.having.take(), cond.into_expr());
+        self.having = conjoin(self.having.take().map(|h| *h), cond.into_expr()).map(Box::new);
         self
     }
 
@@ -538,14 +539,14 @@ impl Select {
     /// `LIMIT n` (bound).
     #[must_use]
     pub fn limit(mut self, n: i64) -> Self {
-        self.limit = Some(n.into_expr());
+        self.limit = Some(Box::new(n.into_expr()));
         self
     }
 
     /// `OFFSET n` (bound; without a limit SQLite needs `LIMIT -1`, which is added).
     #[must_use]
     pub fn offset(mut self, n: i64) -> Self {
-        self.offset = Some(n.into_expr());
+        self.offset = Some(Box::new(n.into_expr()));
         self
     }
 

@@ -8,6 +8,11 @@
 //! The key is the shape itself, written out as the words its `Hash` feeds a hasher (no SQL is rendered): a hit
 //! compares the whole key, so two shapes never share an entry however their hashes fall. The words are written
 //! into a buffer the thread keeps, so a hit allocates nothing for its key.
+//!
+//! Each thread also keeps the few shapes it used last, by cache, and looks there before it takes the cache's lock:
+//! a service runs the same few statements over and over, and its threads then share no lock and no map for them.
+//! A shape is the same SQL whoever holds it, so a thread's copy of one the cache has since evicted is still right;
+//! [`StatementCache::clear`] makes the threads' copies stale as well.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -35,6 +40,8 @@ pub struct CacheStats {
 #[derive(Debug)]
 pub struct StatementCache {
     map: Mutex<ShapeMap>,
+    /// Unique in the process, and bumped by `clear`: what a thread's recent shapes are keyed by.
+    id: AtomicU64,
     capacity: usize,
     dialect: &'static dyn Dialect,
     hits: AtomicU64,
@@ -135,6 +142,39 @@ impl Hasher for WordHasher {
 thread_local! {
     /// The buffer a thread writes keys into, kept between calls.
     static KEY: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+    /// The shapes the thread used last (see the module docs).
+    static RECENT: Cell<Vec<Recent>> = const { Cell::new(Vec::new()) };
+}
+
+/// Cache ids: one per cache and per `clear`.
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How many shapes a thread keeps.
+const RECENT_SHAPES: usize = 16;
+
+/// A shape a thread used, with the cache (id) and key it was found under.
+struct Recent {
+    cache: u64,
+    key: Box<[u64]>,
+    shape: Arc<Shape>,
+}
+
+/// The shape of `key` in cache `cache` if this thread used it lately.
+fn recent(cache: u64, key: &[u64]) -> Option<Arc<Shape>> {
+    let list = RECENT.with(Cell::take);
+    let found = list.iter().find(|r| r.cache == cache && *r.key == *key).map(|r| Arc::clone(&r.shape));
+    RECENT.with(|r| r.set(list));
+    found
+}
+
+/// Keep `shape` among this thread's recent ones (in place of the oldest when full).
+fn remember(cache: u64, key: &[u64], shape: &Arc<Shape>) {
+    let mut list = RECENT.with(Cell::take);
+    if list.len() >= RECENT_SHAPES {
+        list.remove(0);
+    }
+    list.push(Recent { cache, key: key.into(), shape: Arc::clone(shape) });
+    RECENT.with(|r| r.set(list));
 }
 
 /// The default number of shapes a cache holds.
@@ -163,6 +203,7 @@ impl StatementCache {
     pub fn with_dialect(capacity: usize, dialect: &'static dyn Dialect) -> Self {
         StatementCache {
             map: Mutex::new(HashMap::default()),
+            id: AtomicU64::new(NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed)),
             capacity,
             dialect,
             hits: AtomicU64::new(0),
@@ -189,7 +230,14 @@ impl StatementCache {
     }
 
     fn compile_keyed(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>, key: &[u64]) -> Result<Compiled> {
-        let cached = lock(&self.map).get(key).cloned();
+        let id = self.id.load(Ordering::Relaxed);
+        let mut cached = recent(id, key);
+        if cached.is_none() {
+            cached = lock(&self.map).get(key).cloned();
+            if let Some(shape) = &cached {
+                remember(id, key, shape);
+            }
+        }
         if let Some(shape) = cached {
             self.hits.fetch_add(1, Ordering::Relaxed);
             let literals = match &shape.gather {
@@ -211,6 +259,8 @@ impl StatementCache {
             }
         }
         map.insert(key.into(), compiled.shape.clone());
+        drop(map);
+        remember(id, key, &compiled.shape);
         Ok(compiled)
     }
 
@@ -228,9 +278,11 @@ impl StatementCache {
         self.dialect
     }
 
-    /// Forget every shape.
+    /// Forget every shape (the threads' recent ones too).
     pub fn clear(&self) {
-        lock(&self.map).clear();
+        let mut map = lock(&self.map);
+        map.clear();
+        self.id.store(NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
     }
 }
 
@@ -317,6 +369,36 @@ mod tests {
             assert_eq!(cache.compile(s.as_stmt(), None).unwrap().sql(), sql);
         }
         assert_eq!(cache.stats().hits, 5);
+    }
+
+    /// A thread looks at the shapes it used last before the cache: those of another cache (another dialect's SQL)
+    /// are not taken, a shape the cache evicted still gives its SQL, and `clear` makes them all stale.
+    #[test]
+    fn a_threads_recent_shapes_belong_to_their_cache_and_clear_forgets_them() {
+        let meta = MetaData::new();
+        let t = cars(&meta);
+        let q = || select(&t).where_(t.c("year").gt(2000)).limit(3);
+        let sqlite = StatementCache::new(1);
+        let pg = StatementCache::with_dialect(1, &crate::compile::Postgres);
+        let a = sqlite.compile(q().as_stmt(), None).unwrap();
+        let b = pg.compile(q().as_stmt(), None).unwrap();
+        assert_ne!(a.sql(), b.sql());
+        assert_eq!(pg.compile(q().as_stmt(), None).unwrap().sql(), b.sql());
+        assert_eq!(sqlite.compile(q().as_stmt(), None).unwrap().sql(), a.sql());
+        // Another shape evicts the first from the cache (capacity 1); this thread's copy still answers, rightly.
+        let other = select(t.c("make"));
+        sqlite.compile(other.as_stmt(), None).unwrap();
+        let again = sqlite.compile(q().as_stmt(), None).unwrap();
+        assert_eq!((again.sql(), again.literals()), (a.sql(), a.literals()));
+        assert_eq!(sqlite.stats(), CacheStats { hits: 2, misses: 2, size: 1 });
+        sqlite.clear();
+        sqlite.compile(q().as_stmt(), None).unwrap();
+        assert_eq!(sqlite.stats(), CacheStats { hits: 2, misses: 3, size: 1 });
+        // Another thread has none of this thread's shapes: it finds the shape in the cache.
+        std::thread::scope(|s| {
+            s.spawn(|| assert_eq!(sqlite.compile(q().as_stmt(), None).unwrap().sql(), a.sql()));
+        });
+        assert_eq!(sqlite.stats(), CacheStats { hits: 3, misses: 3, size: 1 });
     }
 
     /// Words are read whole and tails byte by byte: every length gives the words of the bytes zero-padded, and

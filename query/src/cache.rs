@@ -9,8 +9,9 @@
 //! compares the whole key, so two shapes never share an entry however their hashes fall. The words are written
 //! into a buffer the thread keeps, so a hit allocates nothing for its key.
 //!
-//! Each thread also keeps the few shapes it used last, by cache, and looks there before it takes the cache's lock:
+//! Each thread also keeps the 16 shapes it used last, by cache, and looks there before it takes the cache's lock:
 //! a service runs the same few statements over and over, and its threads then share no lock and no map for them.
+//! (A thread that cycles through more shapes than that finds none there and pays a look and a copy of the key.)
 //! A shape is the same SQL whoever holds it, so a thread's copy of one the cache has since evicted is still right;
 //! [`StatementCache::clear`] makes the threads' copies stale as well.
 
@@ -143,7 +144,7 @@ thread_local! {
     /// The buffer a thread writes keys into, kept between calls.
     static KEY: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
     /// The shapes the thread used last (see the module docs).
-    static RECENT: Cell<Vec<Recent>> = const { Cell::new(Vec::new()) };
+    static RECENT: Cell<Recent> = const { Cell::new(Recent { entries: Vec::new(), next: 0 }) };
 }
 
 /// Cache ids: one per cache and per `clear`.
@@ -152,29 +153,52 @@ static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 /// How many shapes a thread keeps.
 const RECENT_SHAPES: usize = 16;
 
-/// A shape a thread used, with the cache (id) and key it was found under.
+/// Longer keys are not kept: a statement that large (a multi-row insert, say) spends its time elsewhere, and a
+/// thread would hold its key and SQL after the engine is gone.
+const RECENT_KEY_WORDS: usize = 64;
+
+/// A thread's recent shapes: a ring, the oldest replaced in place (its key buffer reused).
+#[derive(Default)]
 struct Recent {
+    entries: Vec<RecentShape>,
+    /// The entry to replace next once the ring is full.
+    next: usize,
+}
+
+/// A shape a thread used, with the cache (id) and key it was found under.
+struct RecentShape {
     cache: u64,
-    key: Box<[u64]>,
+    key: Vec<u64>,
     shape: Arc<Shape>,
 }
 
 /// The shape of `key` in cache `cache` if this thread used it lately.
 fn recent(cache: u64, key: &[u64]) -> Option<Arc<Shape>> {
-    let list = RECENT.with(Cell::take);
-    let found = list.iter().find(|r| r.cache == cache && *r.key == *key).map(|r| Arc::clone(&r.shape));
-    RECENT.with(|r| r.set(list));
+    let recent = RECENT.with(Cell::take);
+    let found = recent.entries.iter().find(|r| r.cache == cache && *r.key == *key).map(|r| Arc::clone(&r.shape));
+    RECENT.with(|r| r.set(recent));
     found
 }
 
 /// Keep `shape` among this thread's recent ones (in place of the oldest when full).
 fn remember(cache: u64, key: &[u64], shape: &Arc<Shape>) {
-    let mut list = RECENT.with(Cell::take);
-    if list.len() >= RECENT_SHAPES {
-        list.remove(0);
+    if key.len() > RECENT_KEY_WORDS {
+        return;
     }
-    list.push(Recent { cache, key: key.into(), shape: Arc::clone(shape) });
-    RECENT.with(|r| r.set(list));
+    let mut recent = RECENT.with(Cell::take);
+    if recent.entries.len() < RECENT_SHAPES {
+        recent.entries.push(RecentShape { cache, key: key.to_vec(), shape: Arc::clone(shape) });
+    } else {
+        let at = recent.next % RECENT_SHAPES;
+        recent.next = at + 1;
+        if let Some(old) = recent.entries.get_mut(at) {
+            old.cache = cache;
+            old.key.clear();
+            old.key.extend_from_slice(key);
+            old.shape = Arc::clone(shape);
+        }
+    }
+    RECENT.with(|r| r.set(recent));
 }
 
 /// The default number of shapes a cache holds.
@@ -399,6 +423,31 @@ mod tests {
             s.spawn(|| assert_eq!(sqlite.compile(q().as_stmt(), None).unwrap().sql(), a.sql()));
         });
         assert_eq!(sqlite.stats(), CacheStats { hits: 3, misses: 3, size: 1 });
+    }
+
+    /// A thread cycling through more shapes than it keeps replaces them in place: each still compiles to its own
+    /// SQL and literals, round after round, and so do shapes too large to keep.
+    #[test]
+    fn a_thread_cycling_through_more_shapes_than_it_keeps_gets_each_ones_sql() {
+        let meta = MetaData::new();
+        let t = cars(&meta);
+        let cache = StatementCache::new(100);
+        let shape = |i: usize| {
+            let mut q = select(&t).where_(t.c("year").gt(i64::try_from(i).unwrap_or(0)));
+            for _ in 0..i {
+                q = q.where_(t.c("make").ne("x"));
+            }
+            q
+        };
+        let n = RECENT_SHAPES + 5;
+        for _ in 0..3 {
+            for i in (0..n).chain([40]) {
+                let stmt = shape(i);
+                let (hit, fresh) = (cache.compile(stmt.as_stmt(), None).unwrap(), stmt.compile().unwrap());
+                assert_eq!((hit.sql(), hit.literals()), (fresh.sql(), fresh.literals()), "shape {i}");
+            }
+        }
+        assert_eq!(cache.stats(), CacheStats { hits: 2 * (n as u64 + 1), misses: n as u64 + 1, size: n + 1 });
     }
 
     /// Words are read whole and tails byte by byte: every length gives the words of the bytes zero-padded, and

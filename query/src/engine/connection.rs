@@ -339,9 +339,10 @@ impl AsyncConnection {
     /// Dropped before the statement starts, it does not run; dropped while it runs, it is interrupted. A
     /// transaction it began stays open on the connection.
     ///
-    /// The statement is compiled (or found in the engine's cache) when this is called, not when the future is
-    /// first polled: the future then holds the compiled statement, not the statement it was built from. Errors of
-    /// compiling and binding come out of the future all the same.
+    /// The statement is compiled (or found in the engine's cache, which counts the hit then) when this is called,
+    /// not when the future is first polled, and dropped: the future keeps the compiled statement only (a borrowed
+    /// statement stays borrowed as long as the future lives, as its type names it). Errors of compiling and
+    /// binding come out of the future all the same.
     pub fn execute<S: Executable>(&self, stmt: S) -> impl Future<Output = Result<QueryResult>> + Send + '_ {
         self.execute_with(stmt, Params::none())
     }

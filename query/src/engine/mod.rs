@@ -155,7 +155,7 @@ impl std::fmt::Debug for Engine {
 /// Open an engine from a URL: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (in memory), also
 /// spelled `sqlite+aiosqlite://...`, with options such as `?mode=ro`, `?foreign_keys=off&journal_mode=wal` or
 /// `uri=true` (see [`crate::url`]). With the feature `postgres`, `postgresql://user:pass@host:port/db` (also
-/// `postgres://`, `postgresql+asyncpg://`) opens the same engine on PostgreSQL (see [`postgres`](mod@postgres)).
+/// `postgres://`, `postgresql+asyncpg://`) opens the same engine on PostgreSQL (see the `postgres` module, with that feature).
 ///
 /// # Cancel safety
 ///

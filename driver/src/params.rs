@@ -168,10 +168,7 @@ impl BindRow for crate::blocking::PackedSet<'_> {
         if expected != self.width() {
             return Err(crate::blocking::statement::count_error(raw, expected, self.width()));
         }
-        for i in 0..self.width() {
-            raw.bind_ref(i + 1, self.value(i))?;
-        }
-        Ok(())
+        self.bind(raw)
     }
 
     fn into_params(self) -> Params {

@@ -72,7 +72,7 @@ impl Cells {
     }
 
     /// Append a value.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, v: ValueRef<'_>) -> Result<()> {
         let cell = match v {
             ValueRef::Null => Cell::Null,
@@ -94,7 +94,7 @@ impl Cells {
     }
 
     /// Append a column as SQLite holds it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_column(&mut self, c: Column<'_>) -> Result<()> {
         match c {
             Column::Value(v) => self.push(v),
@@ -108,7 +108,7 @@ impl Cells {
     }
 
     /// Cell `i` as SQLite held it (`i` in range).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn column(&self, i: usize) -> Column<'_> {
         self.read(self.cells.get(i).copied().unwrap_or(Cell::Null))
     }

@@ -168,10 +168,7 @@ impl BindRow for crate::blocking::PackedSet<'_> {
         if expected != self.width() {
             return Err(crate::blocking::statement::count_error(raw, expected, self.width()));
         }
-        for i in 0..self.width() {
-            raw.bind_ref(i + 1, self.value(i))?;
-        }
-        Ok(())
+        self.bind(raw)
     }
 
     fn into_params(self) -> Params {
@@ -271,6 +268,33 @@ impl Params {
                 self.fail("cannot mix positional and named parameters");
             }
         }
+    }
+
+    /// One pair of [`named_params!`](crate::named_params): a value that does not convert is kept as `NULL`, and
+    /// the first such error in `error`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __named_pair<T: ToSql + ?Sized>(
+        name: impl Into<Cow<'static, str>>,
+        value: &T,
+        error: &mut Option<Error>,
+    ) -> (Cow<'static, str>, Value) {
+        let v = match value.to_sql() {
+            Ok(v) => v,
+            Err(e) => {
+                error.get_or_insert(e);
+                Value::Null
+            }
+        };
+        (name.into(), v)
+    }
+
+    /// The parameters [`named_params!`](crate::named_params) built: several named pairs, and the first conversion
+    /// error.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __named_list(pairs: Vec<(Cow<'static, str>, Value)>, error: Option<Error>) -> Self {
+        Params { kind: ParamsKind::Named(pairs), error }
     }
 
     fn convert<T: ToSql + ?Sized>(&mut self, value: &T) -> Value {
@@ -411,10 +435,19 @@ macro_rules! params {
 #[macro_export]
 macro_rules! named_params {
     () => { $crate::Params::none() };
-    ($($name:expr => $value:expr),+ $(,)?) => {{
-        let mut p = $crate::Params::named_with_capacity(<[()]>::len(&[$($crate::__unit!($value)),+]));
-        $( p.push_named($name, &$value); )+
+    ($name:expr => $value:expr $(,)?) => {{
+        let mut p = $crate::Params::none();
+        p.push_named($name, &$value);
         p
+    }};
+    // Several values: the list built at once, with its length (a row of `execute_many` is built this way once per
+    // row).
+    ($($name:expr => $value:expr),+ $(,)?) => {{
+        let mut error = ::std::option::Option::None;
+        let pairs = ::std::vec![$(
+            $crate::Params::__named_pair($name, &$value, &mut error)
+        ),+];
+        $crate::Params::__named_list(pairs, error)
     }};
 }
 
@@ -476,6 +509,34 @@ mod tests {
         assert_eq!(n.get_named("make"), Some(&Value::Text("Honda".into())));
         assert_eq!(n.get_named("@year"), Some(&Value::Integer(2012)));
         assert!(crate::params![].is_empty());
+    }
+
+    /// `named_params!` of several values builds its list at once: the pairs in order, each name and value
+    /// evaluated in the order written, and the first value that does not convert kept as the error (its value NULL).
+    #[test]
+    fn several_named_values_are_built_in_order_with_the_first_error() {
+        let mut order = Vec::new();
+        let mut note = |what: &'static str| {
+            order.push(what);
+            what
+        };
+        let name = String::from("b");
+        let p = crate::named_params! {
+            note("a") => note("x"), name => u64::MAX, ":c" => i128::MAX, note("d") => note("y"), "e" => 2.5
+        };
+        assert_eq!(order, ["a", "x", "d", "y"]);
+        assert!(p.is_named());
+        assert_eq!(p.names().collect::<Vec<_>>(), ["a", "b", ":c", "d", "e"]);
+        assert_eq!(
+            p.named_pairs().iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
+            [Value::Text("x".into()), Value::Null, Value::Null, Value::Text("y".into()), Value::Real(2.5)]
+        );
+        let e = p.error().unwrap();
+        assert_eq!(e.kind(), crate::ErrorKind::TypeConversion);
+        assert!(e.message().starts_with("u64 value"), "{e}");
+        let ok = crate::named_params! {"a" => 1, "b" => "two",};
+        assert!(ok.error().is_none());
+        assert_eq!(ok.get_named("b"), Some(&Value::Text("two".into())));
     }
 
     #[test]

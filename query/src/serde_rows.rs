@@ -11,7 +11,7 @@
 //! the result's columns is read field by field in declaration order, each from its column, with the fields matched
 //! to columns by name once per result rather than once per row.
 
-use std::cell::RefCell;
+use std::cell::OnceCell;
 use std::fmt;
 
 use asqlite::{PackedRows, Row, RowRef, Value, ValueRef};
@@ -49,16 +49,24 @@ pub fn from_row_ref<T: DeserializeOwned>(row: &RowRef<'_>) -> Result<T> {
 
 /// Decode every row, matching a struct's fields to the columns once.
 pub(crate) fn from_rows<T: DeserializeOwned>(rows: &PackedRows) -> Result<Vec<T>> {
-    let order = RefCell::new(None);
-    rows.iter()
-        .map(|row| T::deserialize(RowDe { row: &row, order: Some(&order) }).map_err(|e| Error::Serde(e.0)))
-        .collect()
+    let order = OnceCell::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows.iter() {
+        out.push(T::deserialize(RowDe { row: &row, order: Some(&order) }).map_err(|e| Error::Serde(e.0))?);
+    }
+    Ok(out)
 }
 
 /// The columns of a struct's fields, in field order, for the struct whose field list this is (by address).
 struct FieldOrder {
     fields: *const &'static str,
     columns: Option<Box<[usize]>>,
+}
+
+impl FieldOrder {
+    fn new(fields: &'static [&'static str], columns: &[String]) -> Self {
+        FieldOrder { fields: fields.as_ptr(), columns: field_columns(fields, columns) }
+    }
 }
 
 /// For `fields` (a struct's, in declaration order) the column of each, if the fields are exactly the columns.
@@ -89,14 +97,24 @@ fn with_value<R>(row: &RowRef<'_>, i: usize, f: impl FnOnce(ValueRef<'_>) -> R) 
     }
 }
 
+/// Column `i` of a row decoded by `seed`; an error names the column.
+#[inline(always)]
 fn value_seed<'de, S: de::DeserializeSeed<'de>>(row: &RowRef<'_>, i: usize, seed: S) -> Result<S::Value, DeError> {
-    let column = || row.columns().get(i).map_or("", String::as_str);
-    with_value(row, i, |v| seed.deserialize(ValueDe(v)))?.map_err(|e| DeError(format!("column {:?}: {e}", column())))
+    let decoded = match row.get_ref(i) {
+        Ok(v) => seed.deserialize(ValueDe(v)),
+        Err(_) => with_value(row, i, |v| seed.deserialize(ValueDe(v)))?,
+    };
+    decoded.map_err(|e| in_column(row, i, &e))
+}
+
+#[cold]
+fn in_column(row: &RowRef<'_>, i: usize, e: &DeError) -> DeError {
+    DeError(format!("column {:?}: {e}", row.columns().get(i).map_or("", String::as_str)))
 }
 
 struct RowDe<'a, 'r> {
     row: &'a RowRef<'r>,
-    order: Option<&'a RefCell<Option<FieldOrder>>>,
+    order: Option<&'a OnceCell<FieldOrder>>,
 }
 
 impl<'de> de::Deserializer<'de> for RowDe<'_, '_> {
@@ -112,20 +130,24 @@ impl<'de> de::Deserializer<'de> for RowDe<'_, '_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        let fresh = || FieldOrder { fields: fields.as_ptr(), columns: field_columns(fields, self.row.columns()) };
-        let columns = match self.order {
-            Some(memo) => {
-                let mut memo = memo.borrow_mut();
-                match memo.as_ref() {
-                    Some(m) if m.fields == fields.as_ptr() => {}
-                    _ => *memo = Some(fresh()),
+        // The first row's struct sets the order every later row of the result reuses (a struct that reads
+        // another field list, which a derived one never does, works its order out again for that row).
+        let fresh;
+        let order = match self.order {
+            Some(memo) => match memo.get_or_init(|| FieldOrder::new(fields, self.row.columns())) {
+                m if m.fields == fields.as_ptr() => m,
+                _ => {
+                    fresh = FieldOrder::new(fields, self.row.columns());
+                    &fresh
                 }
-                memo.as_ref().and_then(|m| m.columns.clone())
+            },
+            None => {
+                fresh = FieldOrder::new(fields, self.row.columns());
+                &fresh
             }
-            None => fresh().columns,
         };
-        match columns {
-            Some(order) => visitor.visit_seq(FieldSeq { row: self.row, order: &order, next: 0 }),
+        match order.columns.as_deref() {
+            Some(order) => visitor.visit_seq(FieldSeq { row: self.row, order, next: 0 }),
             None => self.deserialize_any(visitor),
         }
     }
@@ -167,10 +189,17 @@ struct FieldSeq<'a, 'r> {
 impl<'de> de::SeqAccess<'de> for FieldSeq<'_, '_> {
     type Error = DeError;
 
+    #[inline(always)]
     fn next_element_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, DeError> {
         let Some(&i) = self.order.get(self.next) else { return Ok(None) };
         self.next += 1;
         value_seed(self.row, i, seed).map(Some)
+    }
+
+    /// As serde's, inlined: a derived struct reads every field through it, once per field and row.
+    #[inline(always)]
+    fn next_element<T: de::Deserialize<'de>>(&mut self) -> Result<Option<T>, DeError> {
+        self.next_element_seed(std::marker::PhantomData)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -401,5 +430,74 @@ mod tests {
         assert!(err.contains("column \"id\""), "{err}");
         let tuples: Vec<(String, i64, String)> = from_rows(&r).unwrap();
         assert_eq!(tuples, [("x".to_owned(), 1, "a".to_owned())]);
+    }
+
+    /// The field order is worked out from the first row and reused: every later row still lands by name, and a
+    /// struct that is not exactly the columns (a missing or an extra one) reads by name with serde's errors, for
+    /// every row as for one.
+    #[test]
+    fn the_first_rows_field_order_serves_every_row() {
+        let values = |i: i64| vec![Value::Integer(i), Value::Integer(i * 10), Value::Text(format!("car {i}"))];
+        let r = rows(&["id", "km", "make"], (0..50).map(values).collect());
+        let cars: Vec<Car> = from_rows(&r).unwrap();
+        assert_eq!(cars.len(), 50);
+        for (i, c) in (0..).zip(&cars) {
+            assert_eq!(c, &Car { make: format!("car {i}"), id: i, mileage: Some(i * 10) });
+        }
+
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Wide {
+            id: i64,
+            make: String,
+            year: i64,
+        }
+        let r = rows(&["id", "make"], vec![vec![Value::Integer(1), Value::Text("a".into())]; 3]);
+        let one = from_row::<Wide>(&r.to_rows().into_vec()[0]).unwrap_err().to_string();
+        let all = from_rows::<Wide>(&r).unwrap_err().to_string();
+        assert!(all.contains("missing field `year`"), "{all}");
+        assert_eq!(one, all);
+    }
+
+    /// A `Deserialize` that asks for another field list on every other row (a derived one never does) reads
+    /// each row by the list it gave, not by the first row's order.
+    #[test]
+    fn a_struct_that_changes_its_field_list_reads_each_row_by_its_own() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use serde::de::{Deserializer, SeqAccess, Visitor};
+
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        const AB: &[&str] = &["a", "b"];
+        const BA: &[&str] = &["b", "a"];
+
+        /// `(a, b)`, whichever order the fields were asked in.
+        #[derive(Debug, PartialEq)]
+        struct Flip(i64, i64);
+
+        struct V(&'static [&'static str]);
+
+        impl<'de> Visitor<'de> for V {
+            type Value = Flip;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("two fields")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Flip, A::Error> {
+                let x: i64 = seq.next_element()?.unwrap();
+                let y: i64 = seq.next_element()?.unwrap();
+                Ok(if self.0 == AB { Flip(x, y) } else { Flip(y, x) })
+            }
+        }
+
+        impl<'de> Deserialize<'de> for Flip {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let fields = if CALLS.fetch_add(1, Ordering::Relaxed) % 2 == 0 { AB } else { BA };
+                d.deserialize_struct("Flip", fields, V(fields))
+            }
+        }
+
+        let r = rows(&["b", "a"], (0..6).map(|i| vec![Value::Integer(i), Value::Integer(100 + i)]).collect());
+        let flips: Vec<Flip> = from_rows(&r).unwrap();
+        assert_eq!(flips, (0..6).map(|i| Flip(100 + i, i)).collect::<Vec<_>>());
     }
 }

@@ -246,6 +246,23 @@ fn a_blocking_transaction_rolled_back_by_sqlite_refuses_later_writes() {
     assert_eq!(n, 1);
 }
 
+/// A batch checks the transaction before its first row only: a row that SQLite rolls the transaction back on
+/// ends the batch there, and no later row runs in autocommit.
+#[test]
+fn a_batch_rolled_back_by_sqlite_midway_runs_no_later_row() {
+    let (_dir, path) = temp_db();
+    let mut conn = asqlite::blocking::Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE t (x INTEGER UNIQUE)").unwrap();
+    let tx = conn.transaction().unwrap();
+    let rows = [(1,), (2,), (1,), (3,), (4,)];
+    tx.execute_many("INSERT OR ROLLBACK INTO t (x) VALUES (?1)", rows).unwrap_err();
+    let e = tx.execute("INSERT INTO t (x) VALUES (5)", ()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TransactionAborted, "{e}");
+    drop(tx);
+    let n: i64 = conn.query_row("SELECT count(*) FROM t", (), |r| r.get(0)).unwrap();
+    assert_eq!(n, 0, "a row after the one that rolled the transaction back autocommitted");
+}
+
 #[test]
 fn an_engine_transaction_rolled_back_by_sqlite_refuses_later_statements() {
     use asqlite_query::prelude::*;

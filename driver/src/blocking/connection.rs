@@ -207,14 +207,7 @@ impl Connection {
         I: IntoIterator,
         I::Item: BindRow,
     {
-        self.atomically(|| {
-            let mut stmt = self.prepare_cached(sql)?;
-            let mut total = 0;
-            for row in param_sets {
-                total += stmt.execute_row(row)?;
-            }
-            Ok(total)
-        })
+        self.atomically(|| self.prepare_cached(sql)?.execute_rows(param_sets))
     }
 
     /// [`execute_many`](Self::execute_many) of packed sets that arrive in chunks while it runs (a caller packing
@@ -230,11 +223,7 @@ impl Connection {
             let mut total = 0;
             loop {
                 match chunks.recv() {
-                    Ok(Some(chunk)) => {
-                        for row in chunk.sets() {
-                            total += stmt.execute_row(row)?;
-                        }
-                    }
+                    Ok(Some(chunk)) => total += stmt.execute_rows(chunk.sets())?,
                     Ok(None) => return Ok(total),
                     Err(_) => {
                         return Err(crate::Error::new(

@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::row::{write_table, Row, RowRef, Rows};
-use crate::ffi::Column;
+use crate::ffi::{Column, RawStatement};
 use crate::{Error, ErrorKind, Result, Value, ValueRef};
 
 /// One value of a packed row: text and blobs as ranges of the result's buffers (a value is at most 2 GiB in
@@ -72,7 +72,7 @@ impl Cells {
     }
 
     /// Append a value.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, v: ValueRef<'_>) -> Result<()> {
         let cell = match v {
             ValueRef::Null => Cell::Null,
@@ -94,7 +94,7 @@ impl Cells {
     }
 
     /// Append a column as SQLite holds it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_column(&mut self, c: Column<'_>) -> Result<()> {
         match c {
             Column::Value(v) => self.push(v),
@@ -108,13 +108,19 @@ impl Cells {
     }
 
     /// Cell `i` as SQLite held it (`i` in range).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn column(&self, i: usize) -> Column<'_> {
+        self.read(self.cells.get(i).copied().unwrap_or(Cell::Null))
+    }
+
+    /// A cell of these cells as SQLite held it.
+    #[inline(always)]
+    fn read(&self, cell: Cell) -> Column<'_> {
         fn slice(buf: &[u8], len: u32, start: usize) -> &[u8] {
             let end = start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
             buf.get(start..end).unwrap_or_default()
         }
-        match self.cells.get(i).copied().unwrap_or(Cell::Null) {
+        match cell {
             Cell::Null => Column::Value(ValueRef::Null),
             Cell::Integer(v) => Column::Value(ValueRef::Integer(v)),
             Cell::Real(v) => Column::Value(ValueRef::Real(v)),
@@ -362,11 +368,26 @@ pub(crate) struct PackedSet<'a> {
 
 impl PackedSet<'_> {
     pub(crate) fn value(&self, i: usize) -> ValueRef<'_> {
-        match self.cells.column(self.start + i) {
+        Self::param(self.cells.column(self.start + i))
+    }
+
+    #[inline(always)]
+    fn param(c: Column<'_>) -> ValueRef<'_> {
+        match c {
             Column::Value(v) => v,
             // Parameters are pushed as values, never as TEXT that is not UTF-8.
             Column::NonUtf8Text(b) => ValueRef::Blob(b),
         }
+    }
+
+    /// Bind the values to parameters `1..=width`, in order.
+    #[inline]
+    pub(crate) fn bind(&self, raw: &RawStatement) -> Result<()> {
+        let cells = self.cells.cells.get(self.start..self.start.saturating_add(self.width)).unwrap_or_default();
+        for (i, &cell) in cells.iter().enumerate() {
+            raw.bind_ref(i + 1, Self::param(self.cells.read(cell)))?;
+        }
+        Ok(())
     }
 
     pub(crate) fn width(&self) -> usize {

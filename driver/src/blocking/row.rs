@@ -166,6 +166,7 @@ impl<'s> RowRef<'s> {
 
     /// Borrow column `idx` as a [`ValueRef`]. TEXT that is not UTF-8 cannot be borrowed as one: that is an error
     /// of kind [`ErrorKind::TypeConversion`] (read it with `get::<Vec<u8>>` or `get::<Value>`).
+    #[inline(always)]
     pub fn get_ref(&self, idx: impl RowIndex) -> Result<ValueRef<'_>> {
         let i = idx.index(self.columns)?;
         match self.src {
@@ -182,7 +183,7 @@ impl<'s> RowRef<'s> {
     }
 
     /// Column `i` as SQLite holds it (`i` in range).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn column(&self, i: usize) -> Column<'_> {
         match self.src {
             Source::Statement(stmt) => stmt.column_value(i),

@@ -178,12 +178,25 @@ impl<'c> Statement<'c> {
         bind: impl FnOnce(&RawStatement) -> Result<()>,
         f: impl FnOnce(&mut Steps<'_>) -> Result<R>,
     ) -> Result<R> {
+        self.run_bound_checked(Check::Transaction, bind, f)
+    }
+
+    /// [`run_bound`](Self::run_bound), checking the handle's transaction before the run only when `check` says so.
+    #[inline]
+    fn run_bound_checked<R>(
+        &mut self,
+        check: Check,
+        bind: impl FnOnce(&RawStatement) -> Result<()>,
+        f: impl FnOnce(&mut Steps<'_>) -> Result<R>,
+    ) -> Result<R> {
         if self.conn.raw.cancel_requested() {
             return Err(cancelled(self.sql()));
         }
-        self.conn.tx.before(&self.conn.raw).map_err(|e| e.with_sql(self.sql()))?;
-        if self.raw().ignored_in_transaction() && !self.conn.raw.is_autocommit() {
-            return Err(crate::conn_state::ignored_in_transaction(self.sql()));
+        if check == Check::Transaction {
+            self.conn.tx.before(&self.conn.raw).map_err(|e| e.with_sql(self.sql()))?;
+            if self.raw().ignored_in_transaction() && !self.conn.raw.is_autocommit() {
+                return Err(crate::conn_state::ignored_in_transaction(self.sql()));
+            }
         }
         let Some(cached) = self.inner.as_mut() else { unreachable!("a statement's handle is only taken in Drop") };
         let out = match bind(&cached.raw) {
@@ -219,8 +232,29 @@ impl<'c> Statement<'c> {
     /// Run to completion with one row of parameters ([`Params`] or a tuple, see [`BindRow`]); returns the rows
     /// changed.
     pub fn execute_row(&mut self, row: impl BindRow) -> Result<u64> {
+        self.execute_row_checked(Check::Transaction, row)
+    }
+
+    /// [`execute_row`](Self::execute_row) for each row, stopping at the first error; returns the rows changed.
+    ///
+    /// The transaction checks before a run are made for the first row only: nothing else runs on the connection
+    /// between the rows, and the check after each row (which fails the batch if SQLite ended the transaction)
+    /// leaves them true for the next.
+    pub(crate) fn execute_rows<R: BindRow>(&mut self, rows: impl IntoIterator<Item = R>) -> Result<u64> {
+        let mut total = 0;
+        let mut check = Check::Transaction;
+        for row in rows {
+            total += self.execute_row_checked(check, row)?;
+            check = Check::Done;
+        }
+        Ok(total)
+    }
+
+    #[inline]
+    fn execute_row_checked(&mut self, check: Check, row: impl BindRow) -> Result<u64> {
         let conn = self.conn;
-        self.run_bound(
+        self.run_bound_checked(
+            check,
             |raw| row.bind_row(Binder(raw)),
             |steps| {
                 let before = conn.raw.total_changes();
@@ -480,4 +514,13 @@ impl Drop for Cursor<'_, '_> {
             self.stmt.raw().take_bytes_read();
         }
     }
+}
+
+/// Whether a run checks the handle's transaction first (see [`TxCell::before`](super::txstate::TxCell::before)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Check it, as every run does by default.
+    Transaction,
+    /// A run of a batch after one that was checked: the check after it found the transaction as it was.
+    Done,
 }

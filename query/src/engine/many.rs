@@ -31,6 +31,8 @@ pub(super) struct Packer<'c> {
     first: Params,
     /// Where each slot's value lies in a set whose keys come in the first set's order.
     plan: Vec<Source<'c>>,
+    /// The plan when every slot takes a named pair (an insert of named values): the index of each slot's pair.
+    pairs: Option<Box<[usize]>>,
     first_keys: Option<Vec<String>>,
     chunk: PackedParams,
     /// Sets checked so far, the first one included.
@@ -56,15 +58,23 @@ impl<'c> Packer<'c> {
                 }
                 s => Source::Slot(s),
             })
-            .collect();
-        Ok(Packer { compiled, first, plan, first_keys: None, chunk, sets: 1 })
+            .collect::<Vec<_>>();
+        let pairs = plan.iter().map(|s| if let Source::Pair(k) = s { Some(*k) } else { None }).collect();
+        Ok(Packer { compiled, first, plan, pairs, first_keys: None, chunk, sets: 1 })
     }
 
     /// Check and pack the next set.
     pub(super) fn push(&mut self, p: Params) -> Result<()> {
         let compiled = self.compiled;
         if check_keys(&self.first, &p, self.sets, &mut self.first_keys)? {
-            push(&mut self.chunk, compiled, &p, self.plan.iter().copied())?;
+            match &self.pairs {
+                // Same keys in the same order as the first set: each slot's pair is where the plan says.
+                Some(pairs) if p.error().is_none() => {
+                    let values = p.named_pairs();
+                    self.chunk.push_set(pairs.iter().filter_map(|&k| values.get(k).map(|(_, v)| v)))?;
+                }
+                _ => push(&mut self.chunk, compiled, &p, self.plan.iter().copied())?,
+            }
         } else {
             push(&mut self.chunk, compiled, &p, compiled.slots().iter().map(Source::Slot))?;
         }
@@ -179,6 +189,10 @@ mod tests {
             assert_eq!(conn.execute_many(&upd, sets).await.unwrap().rows_affected(), 2);
             let bad = vec![named_params! {"y" => 1, "m" => "Kia"}, named_params! {"y" => 3, "n" => "Fiat"}];
             assert!(conn.execute_many(&upd, bad).await.is_err());
+            // A value that does not convert, in a set in the first set's order, is refused as in the first set.
+            let bad = vec![named_params! {"y" => 1, "m" => "Kia"}, named_params! {"y" => u64::MAX, "m" => "Fiat"}];
+            let err = conn.execute_many(&upd, bad).await.unwrap_err().to_string();
+            assert!(err.contains("does not fit"), "{err}");
             let years: Vec<i64> =
                 conn.execute(select(cars.c("year")).order_by(cars.c("car_id"))).await.unwrap().scalars().unwrap();
             assert_eq!(years, [2012, 1, 2, 2015, 2016]);

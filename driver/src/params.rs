@@ -196,6 +196,19 @@ pub(crate) enum ParamsKind {
     Named(Vec<(Cow<'static, str>, Value)>),
 }
 
+/// `value` as a `Value`; one that does not convert is `NULL`, its error kept in `error` unless one is there already
+/// (a conversion error is reported when the parameters are used, the first one).
+#[inline]
+fn value_or_null<T: ToSql + ?Sized>(value: &T, error: &mut Option<Error>) -> Value {
+    match value.to_sql() {
+        Ok(v) => v,
+        Err(e) => {
+            error.get_or_insert(e);
+            Value::Null
+        }
+    }
+}
+
 impl Params {
     /// No parameters.
     pub const fn none() -> Self {
@@ -279,14 +292,7 @@ impl Params {
         value: &T,
         error: &mut Option<Error>,
     ) -> (Cow<'static, str>, Value) {
-        let v = match value.to_sql() {
-            Ok(v) => v,
-            Err(e) => {
-                error.get_or_insert(e);
-                Value::Null
-            }
-        };
-        (name.into(), v)
+        (name.into(), value_or_null(value, error))
     }
 
     /// The parameters [`named_params!`](crate::named_params) built: several named pairs, and the first conversion
@@ -298,13 +304,7 @@ impl Params {
     }
 
     fn convert<T: ToSql + ?Sized>(&mut self, value: &T) -> Value {
-        match value.to_sql() {
-            Ok(v) => v,
-            Err(e) => {
-                self.error.get_or_insert(e);
-                Value::Null
-            }
-        }
+        value_or_null(value, &mut self.error)
     }
 
     #[cold]

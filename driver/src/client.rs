@@ -264,20 +264,23 @@ impl Client {
         // A cheap read runs inline and copies its row out; the decoder runs once the connection is handed
         // back, so it may block, panic or call the pool again without holding a connection a worker needs.
         // The row is copied into this thread's reused buffer, not into a new `Row`.
-        let tried = self.shared.try_inline(route.as_route(), sql, crate::BindRow::into_params(params), |c, p| {
-            c.query_first_into(sql, p, crate::worker::inline::take_row_buffer())
-        });
-        let params = match tried {
-            crate::worker::inline::Tried::Ran(out) => {
+        let params = crate::BindRow::into_params(params);
+        let tried = crate::worker::inline::with_row_buffer(|buf| {
+            let tried = self.shared.try_inline(route.as_route(), sql, params, |c, p| c.query_first_into(sql, p, buf));
+            match tried {
                 // `f` is dropped inside the guard, whatever the outcome: a captured value's `Drop` is user code.
-                return crate::worker::catch(move || {
-                    let (columns, cells) = out?.ok_or_else(|| crate::blocking::statement::no_rows(sql))?;
-                    let decoded = f(&crate::RowRef::of_packed(&cells, 0, &columns));
-                    crate::worker::inline::give_back_row_buffer(cells);
-                    decoded
-                });
+                crate::worker::inline::Tried::Ran(found) => {
+                    Ok(crate::worker::catch(move || match (found?, &buf.columns) {
+                        (true, Some(columns)) => f(&crate::RowRef::of_packed(&buf.cells, 0, columns)),
+                        _ => Err(crate::blocking::statement::no_rows(sql)),
+                    }))
+                }
+                crate::worker::inline::Tried::Declined(params) => Err((params, f)),
             }
-            crate::worker::inline::Tried::Declined(params) => params,
+        });
+        let (params, f) = match tried {
+            Ok(out) => return out,
+            Err(back) => back,
         };
         self.shared
             .submit(route.as_route(), |reply| crate::worker::Job::QueryRow {

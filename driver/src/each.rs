@@ -58,6 +58,8 @@ fn run_each(core: &Core, f: &(dyn Fn(&mut blocking::Connection) -> Result<()> + 
     for (i, slot) in core.conns.iter().enumerate() {
         let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(conn) = guard.as_mut() else { continue };
+        // A caller's inline read may have left the connection set up for itself (no waiting, values capped).
+        conn.raw.end_inline();
         let out = catch(|| f(conn));
         if !conn.is_autocommit() {
             let _ = conn.execute_cleanup("ROLLBACK");

@@ -289,3 +289,41 @@ fn inline_query_rows_nested_in_a_decoder_big_blobs_and_non_utf8_text_each_decode
         pool.close().await.unwrap();
     });
 }
+
+/// Reads run inline leave their reader set up for the next one (no waiting for locks, values capped at the inline
+/// limit) until a job takes the connection back. The bug this guards: `call_each` took a reader without undoing
+/// that, so its closure could not read a value longer than the inline cap ("too big").
+#[test]
+fn call_each_after_inline_reads_sees_each_reader_as_its_own_jobs_do() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = pool_with_rows(&path, 2).await;
+        pool.execute("INSERT INTO t (id, v) VALUES (1000, zeroblob(200000))", params![]).await.unwrap();
+        const POINT: &str = "SELECT id, v FROM t WHERE id = ?1";
+        let before = pool.stats().inline_reads;
+        // From two threads at once, so that both readers serve some inline.
+        let reads = |pool: Pool| async move {
+            for i in 0..200 {
+                let _: i64 = pool.query_row(POINT, params![1 + i % 50], |r| r.get(0)).await.unwrap();
+            }
+        };
+        let other = std::thread::spawn({
+            let pool = pool.clone();
+            move || futures::executor::block_on(reads(pool))
+        });
+        reads(pool.clone()).await;
+        other.join().unwrap();
+        assert!(pool.stats().inline_reads > before, "no read ran inline");
+        let lens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&lens);
+        pool.call_each(move |c| {
+            let blob: Vec<u8> = c.query_row(POINT, params![1000], |r| r.get(1))?;
+            seen.lock().unwrap().push(blob.len());
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(*lens.lock().unwrap(), [200_000; 3]);
+        pool.close().await.unwrap();
+    });
+}

@@ -159,3 +159,46 @@ fn a_blocking_transaction_leaked_in_a_closure_does_not_brick_the_writer() {
         pool.close().await.unwrap();
     });
 }
+
+/// The bug: an open resolved as soon as each worker had opened its connection, before the worker put it where
+/// `call_each` (and inline reads) find it; `call_each` right after the open skipped the readers whose threads were a
+/// moment late, so a SQL function registered that way was missing on some readers ("no such function").
+#[test]
+fn call_each_right_after_open_reaches_every_connection() {
+    let (_dir, path) = temp_db();
+    // Threads that keep the cores busy, so that a worker is often descheduled between its steps.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let burners: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    futures::executor::block_on(async {
+        for round in 0..100 {
+            let pool = Pool::builder().readers(3).open(&path).await.unwrap();
+            let visited = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let seen = std::sync::Arc::clone(&visited);
+            pool.call_each(move |_| {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+            .await
+            .unwrap();
+            let visited = visited.load(std::sync::atomic::Ordering::SeqCst);
+            pool.close().await.unwrap();
+            if visited != 4 {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                panic!("round {round}: call_each ran on {visited} of 4 connections");
+            }
+        }
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for b in burners {
+        b.join().unwrap();
+    }
+}

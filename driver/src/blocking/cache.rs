@@ -88,7 +88,7 @@ pub(crate) enum CacheKey {
 
 struct Slot {
     /// None while checked out (or after eviction, when the slot is free).
-    cached: Option<Cached>,
+    cached: Option<Box<Cached>>,
     key: Option<Box<str>>,
     last_used: u64,
 }
@@ -149,7 +149,7 @@ impl StatementCache {
 
     /// Check out the statement for `sql`, with the key to return it under.
     #[inline]
-    pub fn take(&mut self, sql: &str) -> Option<(CacheKey, Cached)> {
+    pub fn take(&mut self, sql: &str) -> Option<(CacheKey, Box<Cached>)> {
         if let Some(slot) = self.find(sql) {
             if let Some(cached) = self.slots[slot].cached.take() {
                 self.hits += 1;
@@ -177,7 +177,7 @@ impl StatementCache {
     }
 
     /// Return a checked-out statement, or add a new one. It must be reset.
-    pub fn put(&mut self, key: CacheKey, cached: Cached) {
+    pub fn put(&mut self, key: CacheKey, cached: Box<Cached>) {
         self.clock += 1;
         match key {
             CacheKey::Slot(slot) => {

@@ -93,7 +93,7 @@ impl Connection {
     /// Prepare one statement, outside the cache.
     pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
         let raw = self.prepare_one(sql, false)?;
-        Ok(Statement::new(self, Cached::new(raw), None))
+        Ok(Statement::new(self, Box::new(Cached::new(raw)), None))
     }
 
     /// Prepare one statement through the cache: the second prepare of the same SQL is a lookup. The statement
@@ -110,7 +110,7 @@ impl Connection {
     #[inline(never)]
     fn prepare_miss(&self, sql: &str) -> Result<Statement<'_>> {
         let raw = self.prepare_one(sql, true)?;
-        Ok(Statement::new(self, Cached::new(raw), Some(CacheKey::New(sql.into()))))
+        Ok(Statement::new(self, Box::new(Cached::new(raw)), Some(CacheKey::New(sql.into()))))
     }
 
     /// Prepare exactly one statement: empty SQL and trailing statements are errors.
@@ -317,9 +317,9 @@ impl Connection {
         &self,
         sql: &str,
         params: &mut Params,
-        cells: super::packed::Cells,
-    ) -> Result<Option<(std::sync::Arc<[String]>, super::packed::Cells)>> {
-        self.prepare_cached(sql)?.query_first_into(params, cells)
+        into: &mut crate::worker::inline::RowBuffer,
+    ) -> Result<bool> {
+        self.prepare_cached(sql)?.query_first_into(params, into)
     }
 
     /// Run a query and decode each row with `f`, straight from SQLite's buffers.

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::cache::{CacheKey, Cached};
-use super::packed::{Cells, PackedRows};
+use super::packed::PackedRows;
 use super::row::{Row, RowRef, Rows};
 use super::Connection;
 use crate::ffi::RawStatement;
@@ -37,7 +37,8 @@ impl Done {
 /// read snapshot is held between runs.
 pub struct Statement<'c> {
     conn: &'c Connection,
-    inner: Option<Cached>,
+    /// Boxed, so that taking it from the cache and giving it back moves a pointer.
+    inner: Option<Box<Cached>>,
     /// The cache key, for statements that go back to the cache.
     key: Option<CacheKey>,
 }
@@ -124,7 +125,7 @@ fn name_error(raw: &RawStatement, msg: String) -> Error {
 }
 
 impl<'c> Statement<'c> {
-    pub(crate) fn new(conn: &'c Connection, cached: Cached, key: Option<CacheKey>) -> Self {
+    pub(crate) fn new(conn: &'c Connection, cached: Box<Cached>, key: Option<CacheKey>) -> Self {
         Statement { conn, inner: Some(cached), key }
     }
 
@@ -335,21 +336,22 @@ impl<'c> Statement<'c> {
         })
     }
 
-    /// The first row, if any, ignoring the rest (what `query_row` decodes), copied into `cells` (emptied first),
-    /// with the column names.
+    /// Copy the first row, if any, into `into` (ignoring the rest: what `query_row` decodes); says whether there was
+    /// one.
     pub(crate) fn query_first_into(
         &mut self,
         params: &mut Params,
-        mut cells: Cells,
-    ) -> Result<Option<(Arc<[String]>, Cells)>> {
+        into: &mut crate::worker::inline::RowBuffer,
+    ) -> Result<bool> {
         self.run_with(params, |steps| {
-            let Some(row) = steps.next()? else { return Ok(None) };
-            cells.clear();
+            let Some(row) = steps.next()? else { return Ok(false) };
+            into.cells.clear();
             let columns = row.columns_arc();
             for i in 0..columns.len() {
-                cells.push_column(row.column(i))?;
+                into.cells.push_column(row.column(i))?;
             }
-            Ok(Some((Arc::clone(columns), cells)))
+            into.set_columns(columns);
+            Ok(true)
         })
     }
 

@@ -117,6 +117,9 @@ pub(super) struct Progress {
     db: *mut ffi::sqlite3,
     /// Fail at once instead of waiting for a lock (a read run on a caller's thread, which must not block).
     no_wait: Cell<bool>,
+    /// While the connection is set up for reads on callers' threads ([`RawConnection::begin_inline`]): the length
+    /// limit to put back when a worker takes it again.
+    inline_limit: Cell<Option<c_int>>,
     /// Set while SQLite's own busy handler stands in place of ours, with SQLite's timeout equal to `busy_timeout`
     /// (put there by `PRAGMA busy_timeout`, or by [`Progress::sync_for_read`]): ours must be put back before
     /// `no_wait` can mean anything.
@@ -414,6 +417,7 @@ impl RawConnection {
                 busy_timeout: Cell::new(Duration::ZERO),
                 db,
                 no_wait: Cell::new(false),
+                inline_limit: Cell::new(None),
                 replaced: Cell::new(false),
                 role: Cell::new(Role::Lone),
                 refused: Cell::new(None),
@@ -651,6 +655,50 @@ impl RawConnection {
             let _ = self.install_busy_handler();
         }
         self.progress.no_wait.set(on);
+    }
+
+    /// Set the connection up for a read on a caller's thread: a lock held elsewhere fails the read at once (no
+    /// waiting out the busy timeout), and a value longer than `max_value` bytes fails it before it is read. Returns
+    /// whether that cap is lower than the connection's own limit (a `TooBig` error then means "run it elsewhere").
+    ///
+    /// The set-up stays for the next inline read, which then costs nothing; the connection's worker undoes it with
+    /// [`RawConnection::end_inline`] before it runs a job of its own.
+    #[inline]
+    pub fn begin_inline(&self, max_value: c_int) -> bool {
+        let p = &self.progress;
+        let limit = match p.inline_limit.get() {
+            // A `PRAGMA busy_timeout` read inline may have put SQLite's handler in place of ours since.
+            Some(limit) if !p.replaced.get() && p.seen.get().is_none() => limit,
+            _ => self.begin_inline_slow(max_value),
+        };
+        limit > max_value
+    }
+
+    #[cold]
+    fn begin_inline_slow(&self, max_value: c_int) -> c_int {
+        self.set_no_wait(true);
+        let limit = match self.progress.inline_limit.get() {
+            Some(limit) => limit,
+            None => {
+                let limit = self.set_length_limit(-1);
+                if limit > max_value {
+                    self.set_length_limit(max_value);
+                }
+                limit
+            }
+        };
+        self.progress.inline_limit.set(Some(limit));
+        limit
+    }
+
+    /// Undo [`RawConnection::begin_inline`], if it is in effect: the connection waits for locks and takes values as
+    /// long as its own limit again.
+    #[inline]
+    pub fn end_inline(&self) {
+        if let Some(limit) = self.progress.inline_limit.take() {
+            self.set_length_limit(limit);
+            self.set_no_wait(false);
+        }
     }
 
     /// Check statements against a deadline every `ops` virtual-machine steps (None turns the check off).

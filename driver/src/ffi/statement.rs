@@ -29,6 +29,9 @@ pub(crate) struct RawStatement {
     user_code: bool,
     /// Bytes of TEXT and BLOB values read from the statement's rows since [`take_bytes_read`](Self::take_bytes_read).
     bytes_read: std::cell::Cell<u64>,
+    /// Whether the statement was stepped since it was last reset: resetting a statement that is ready to run does
+    /// nothing but costs a call.
+    stepped: std::cell::Cell<bool>,
 }
 
 impl std::fmt::Debug for RawStatement {
@@ -73,6 +76,7 @@ impl RawStatement {
             progress,
             user_code: false,
             bytes_read: std::cell::Cell::new(0),
+            stepped: std::cell::Cell::new(false),
         }
     }
 
@@ -222,6 +226,7 @@ impl RawStatement {
         if let Some(p) = self.busy_timeout_read {
             self.sync_busy_timeout(p);
         }
+        self.stepped.set(true);
         // SAFETY: the statement is live and used by its owning thread only.
         match unsafe { ffi::sqlite3_step(self.ptr()) } {
             ffi::SQLITE_ROW => Ok(true),
@@ -233,8 +238,10 @@ impl RawStatement {
     /// Reset to run again; bindings are kept. Errors were reported by `step` already.
     #[inline]
     pub fn reset(&self) {
-        // SAFETY: resetting a live statement is always allowed.
-        unsafe { ffi::sqlite3_reset(self.ptr()) };
+        if self.stepped.replace(false) {
+            // SAFETY: resetting a live statement is always allowed.
+            unsafe { ffi::sqlite3_reset(self.ptr()) };
+        }
     }
 
     pub fn column_count(&self) -> usize {

@@ -196,23 +196,14 @@ impl<'a> Ctx<'a> {
         #[cfg(not(feature = "tracing"))]
         let _ = sql;
         let user = self.core.config.statement_timeout.filter(|t| *t <= budget);
-        // A lock held elsewhere fails the read at once instead of blocking this thread for the busy timeout.
-        conn.raw.set_no_wait(true);
-        // A value longer than this fails the read before it is read: a large value is read in one step, which no
-        // deadline check interrupts (and its bytes copied out after).
-        let limit = conn.raw.set_length_limit(-1);
-        let capped = limit > super::inline::INLINE_MAX_VALUE;
-        if capped {
-            conn.raw.set_length_limit(super::inline::INLINE_MAX_VALUE);
-        }
+        // A lock held elsewhere fails the read at once instead of blocking this thread for the busy timeout, and a
+        // value longer than the cap fails it before it is read: a large value is read in one step, which no deadline
+        // check interrupts (and its bytes copied out after). The set-up stays until the worker runs a job.
+        let capped = conn.raw.begin_inline(super::inline::INLINE_MAX_VALUE);
         let (out, fired) = match user {
             Some(t) => self.guarded_raw(conn, 0, Some(t), None, f),
             None => self.guarded_raw(conn, 0, None, Some(budget), f),
         };
-        if capped {
-            conn.raw.set_length_limit(limit);
-        }
-        conn.raw.set_no_wait(false);
         let out = match (user, fired) {
             (Some(t), true) => Some(out.map_err(|e| timed_out(e, t))),
             // Out of budget, locked, or a value too long to read here: a worker runs it again, waiting as long as

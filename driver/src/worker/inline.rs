@@ -17,7 +17,8 @@
 //! much as running it (measured: 64 concurrent tasks offloading to idle readers ran at 0.51 of rusqlite, inline at
 //! 0.87), and parallel readers do not scale on the page-cache mutex SQLite shares between connections.
 
-use std::sync::TryLockError;
+use std::cell::Cell;
+use std::sync::{Arc, TryLockError};
 use std::time::Duration;
 
 use super::ctx::Ctx;
@@ -76,7 +77,7 @@ pub(crate) fn try_read<R: Send + 'static>(
     // Start at the connection this thread read on last: a connection's page cache and statements stay warm in the
     // caches of the core that keeps using it, instead of moving between cores with every read.
     let n = candidates.len();
-    let start = PREFERRED.with(std::cell::Cell::get) % n.max(1);
+    let start = PREFERRED.with(Cell::get) % n.max(1);
     for i in (start..n).chain(0..start) {
         let Some(slot) = candidates.get(i) else { continue };
         let mut guard = match slot.try_lock() {
@@ -108,22 +109,41 @@ pub(crate) fn try_read<R: Send + 'static>(
 
 thread_local! {
     /// The reader connection (by its index among the candidates) this thread read on last.
-    static PREFERRED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static PREFERRED: Cell<usize> = const { Cell::new(0) };
     /// The buffer an inline `query_row` copies its row into, reused by the next one on this thread.
-    static ROW_BUFFER: std::cell::Cell<Option<Cells>> = const { std::cell::Cell::new(None) };
+    static ROW_BUFFER: Cell<Option<Box<RowBuffer>>> = const { Cell::new(None) };
 }
 
 /// Largest buffer kept for the next row (a row with a big blob is copied into a buffer of its own).
 const KEPT_ROW_BUFFER: usize = 64 * 1024;
 
-/// This thread's row buffer (a new one if it is in use: a decoder that reads again on this thread).
-pub(crate) fn take_row_buffer() -> Cells {
-    ROW_BUFFER.with(std::cell::Cell::take).unwrap_or_default()
+/// One row copied out of a statement, with its column names: what an inline `query_row` decodes once the
+/// connection is handed back.
+#[derive(Default)]
+pub(crate) struct RowBuffer {
+    pub cells: Cells,
+    /// The names of the last row's columns (shared with the statement, and kept while the next row's statement has
+    /// the same ones, so that a row costs no reference count).
+    pub columns: Option<Arc<[String]>>,
 }
 
-/// Hand a row buffer back for the next row, unless it grew big.
-pub(crate) fn give_back_row_buffer(cells: Cells) {
-    if cells.capacity_bytes() <= KEPT_ROW_BUFFER {
-        ROW_BUFFER.with(|b| b.set(Some(cells)));
+impl RowBuffer {
+    /// Keep `columns` as the row's column names.
+    #[inline]
+    pub fn set_columns(&mut self, columns: &Arc<[String]>) {
+        if !self.columns.as_ref().is_some_and(|c| Arc::ptr_eq(c, columns)) {
+            self.columns = Some(Arc::clone(columns));
+        }
     }
+}
+
+/// Run `f` with this thread's row buffer, or with a new one when it is in use (a decoder that reads again on this
+/// thread) or gone (a thread's last moments). A buffer that grew big is not kept.
+pub(crate) fn with_row_buffer<R>(f: impl FnOnce(&mut RowBuffer) -> R) -> R {
+    let mut buf = ROW_BUFFER.try_with(Cell::take).ok().flatten().unwrap_or_default();
+    let out = f(&mut buf);
+    if buf.cells.capacity_bytes() <= KEPT_ROW_BUFFER {
+        let _ = ROW_BUFFER.try_with(|b| b.set(Some(buf)));
+    }
+    out
 }

@@ -227,10 +227,23 @@ pub(crate) fn serving(core: &Core) -> Option<usize> {
 /// are published once the lock is released. A panic that escapes a job (a user value whose `Drop` panics, dropped
 /// where no closure runs) is caught here: any transaction it left open is rolled back and the worker goes on. If
 /// the thread dies anyway, its [`Lifeline`] tells the pool, so `close` and later calls fail instead of hanging.
-pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usize, reader: bool) {
+///
+/// `ready` runs once the connection is in its slot: the open resolves there, so that what runs right after it on
+/// every connection (`call_each`) finds this one.
+pub(crate) fn run(
+    conn: Connection,
+    rx: Receiver<Job>,
+    core: Arc<Core>,
+    id: usize,
+    reader: bool,
+    ready: impl FnOnce(&Connection),
+) {
     let guard_file = !reader && conn.path().is_some();
     let Some(slot) = core.conns.get(id) else { return };
-    *lock(slot) = Some(conn);
+    {
+        let mut guard = lock(slot);
+        ready(guard.insert(conn));
+    }
     let _lifeline = Lifeline { core: &core, id, reader };
     // Calls made from this thread (a function, hook or closure run here) that would wait for it fail instead.
     let _on_worker = reentry::OnWorker::enter(&core, id);
@@ -253,6 +266,8 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
         let mut guard = lock(slot);
         queue.taken();
         let Some(conn) = guard.as_mut() else { break };
+        // A caller's inline read may have left the connection set up for itself (no waiting, values capped).
+        conn.raw.end_inline();
         if reader {
             crate::conn_state::reader_refresh(conn);
         }

@@ -13,8 +13,8 @@
 //! neither cancelled, nor interrupted, nor stopped by the statement timeout, holding its worker for the whole busy
 //! timeout. A later review found that a temp table made through a pool with the name of a main table was read
 //! from the main table by the pool's reads (not fixed: the test is ignored), and that a point read of a large blob
-//! counted as cheap and ran on the caller's thread. The attacks that found nothing are not
-//! kept here.
+//! counted as cheap and ran on the caller's thread. A third found that an opener's waker that panicked when a worker
+//! signalled its open killed that worker. The attacks that found nothing are not kept here.
 
 use std::future::Future;
 use std::sync::mpsc;
@@ -605,5 +605,40 @@ fn a_point_read_of_a_large_blob_ran_on_the_callers_thread() {
             assert_eq!((ids, pool.stats().inline_reads), (vec![2], before + 1));
             pool.close().await.unwrap();
         })
+    });
+}
+
+/// An open resolves when each worker has put its connection in its slot, which the worker signals from its own
+/// thread by waking the opener: a waker that panicked there unwound out of the worker before its loop began, so
+/// the open succeeded with a dead writer (every call: "pool is closed") or a dead reader. Workers wake the opener
+/// under `catch_unwind` now, as they wake callers of jobs.
+#[test]
+fn a_waker_that_panics_when_a_worker_signals_the_open_does_not_kill_the_worker() {
+    let (_dir, path) = temp_db();
+    no_hang("an open woken through a panicking waker", move || {
+        for readers in [0, 2] {
+            let builder = Pool::builder().readers(readers).spin(false);
+            let mut open = Box::pin(builder.open(&path));
+            // Every worker (the writer, then each reader) wakes the panicking waker once it has opened.
+            let pool = loop {
+                let (waker, woken) = panicking_waker();
+                match open.as_mut().poll(&mut Context::from_waker(&waker)) {
+                    Poll::Ready(pool) => break pool.unwrap(),
+                    Poll::Pending => woken.recv().unwrap(),
+                }
+            };
+            block_on(async {
+                pool.execute_batch("CREATE TABLE IF NOT EXISTS t (x INTEGER); INSERT INTO t VALUES (1)").await.unwrap();
+                for _ in 0..20 {
+                    assert!(count(&pool).await >= 1);
+                }
+                let n: Vec<i64> =
+                    pool.query_map("SELECT x FROM t WHERE x > ?1", params![0], |r| r.get(0)).await.unwrap();
+                assert!(!n.is_empty());
+                let stats = pool.stats();
+                assert_eq!((stats.readers, stats.dead_workers), (readers, 0));
+                pool.close().await.unwrap();
+            });
+        }
     });
 }

@@ -242,7 +242,10 @@ pub(crate) fn run(
     let Some(slot) = core.conns.get(id) else { return };
     {
         let mut guard = lock(slot);
-        ready(guard.insert(conn));
+        let conn = guard.insert(conn);
+        // Resolving the open wakes the opener, which runs its waker: user code, and one that panics must not take
+        // the worker with it (the open is resolved all the same: the waker is woken after the value is sent).
+        let _ = catch_unwind(AssertUnwindSafe(|| ready(conn)));
     }
     let _lifeline = Lifeline { core: &core, id, reader };
     // Calls made from this thread (a function, hook or closure run here) that would wait for it fail instead.

@@ -2,6 +2,7 @@
 
 mod arrow;
 mod attack;
+mod attack_inline;
 mod blocking;
 mod checkpoints;
 mod common;

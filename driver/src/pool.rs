@@ -518,9 +518,12 @@ where
     let (ready_tx, ready_rx) = futures::channel::oneshot::channel();
     let for_thread = Arc::clone(core);
     let thread = std::thread::Builder::new().name(name).spawn(move || match worker::catch(open) {
-        Ok(conn) => worker::run(conn, rx, for_thread, id, reader, |conn| {
-            let _ = ready_tx.send(Ok(conn.raw.interrupt_handle()));
-        }),
+        Ok(conn) => {
+            let handle = conn.raw.interrupt_handle();
+            worker::run(conn, rx, for_thread, id, reader, move || {
+                let _ = ready_tx.send(Ok(handle));
+            });
+        }
         Err(e) => {
             if reader {
                 for_thread.reader_gone();

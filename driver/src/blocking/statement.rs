@@ -290,7 +290,9 @@ impl<'c> Statement<'c> {
         self.run_with(params, |steps| {
             let mut rows: Option<PackedRows> = None;
             while let Some(row) = steps.next()? {
-                rows.get_or_insert_with(|| PackedRows::new(Arc::clone(row.shared_columns()))).push_ref(&row)?;
+                // Room for the first row's cells at once (a point query's only row), doubling from there.
+                rows.get_or_insert_with(|| PackedRows::with_capacity(Arc::clone(row.shared_columns()), 1))
+                    .push_ref(&row)?;
             }
             Ok(rows.unwrap_or_else(|| PackedRows::new(Arc::clone(steps.columns()))))
         })

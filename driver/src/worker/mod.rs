@@ -230,26 +230,17 @@ pub(crate) fn serving(core: &Core) -> Option<usize> {
 ///
 /// `ready` runs once the connection is in its slot: the open resolves there, so that what runs right after it on
 /// every connection (`call_each`) finds this one.
-pub(crate) fn run(
-    conn: Connection,
-    rx: Receiver<Job>,
-    core: Arc<Core>,
-    id: usize,
-    reader: bool,
-    ready: impl FnOnce(&Connection),
-) {
+pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usize, reader: bool, ready: impl FnOnce()) {
     let guard_file = !reader && conn.path().is_some();
     let Some(slot) = core.conns.get(id) else { return };
-    {
-        let mut guard = lock(slot);
-        let conn = guard.insert(conn);
-        // Resolving the open wakes the opener, which runs its waker: user code, and one that panics must not take
-        // the worker with it (the open is resolved all the same: the waker is woken after the value is sent).
-        let _ = catch_unwind(AssertUnwindSafe(|| ready(conn)));
-    }
+    *lock(slot) = Some(conn);
     let _lifeline = Lifeline { core: &core, id, reader };
     // Calls made from this thread (a function, hook or closure run here) that would wait for it fail instead.
     let _on_worker = reentry::OnWorker::enter(&core, id);
+    // Resolving the open wakes the opener, which runs its waker: user code. It runs with the slot unlocked and
+    // this thread known as the worker, and one that panics must not take the worker with it (the open is resolved
+    // all the same: the waker is woken after the value is sent).
+    let _ = catch_unwind(AssertUnwindSafe(ready));
     let mut ctx = Ctx::new(&core, id, reader, false, guard_file, Some(&rx));
     ctx.defer = true;
     let mut spin = WorkerSpin::new(core.config.spin);

@@ -15,6 +15,7 @@
 //! A shape is the same SQL whoever holds it, so a thread's copy of one the cache has since evicted is still right;
 //! [`StatementCache::clear`] makes the threads' copies stale as well.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -235,22 +236,23 @@ impl StatementCache {
         }
     }
 
-    /// Compile `stmt`, or take its SQL from the cache and gather only its literals.
-    pub(crate) fn compile(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>) -> Result<Compiled> {
+    /// Compile `stmt`, or take its SQL from the cache and gather only its literals. A statement compiled already
+    /// is borrowed as it is (binding reads its literals; nothing needs a copy).
+    pub(crate) fn compile<'s>(&self, stmt: Stmt<'s>, keys: Option<&[Arc<str>]>) -> Result<Cow<'s, Compiled>> {
         if let Stmt::Compiled(c) = stmt {
             crate::compile::check_dialect(c, self.dialect)?;
-            return Ok(c.clone());
+            return Ok(Cow::Borrowed(c));
         }
         if self.capacity == 0 {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return compile_stmt(stmt, keys, self.dialect);
+            return compile_stmt(stmt, keys, self.dialect).map(Cow::Owned);
         }
         let mut key = KEY.with(Cell::take);
         key.clear();
         hash_stmt(stmt, keys, &mut KeyWriter(&mut key));
         let out = self.compile_keyed(stmt, keys, &key);
         KEY.with(|k| k.set(key));
-        out
+        out.map(Cow::Owned)
     }
 
     fn compile_keyed(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>, key: &[u64]) -> Result<Compiled> {
@@ -404,15 +406,15 @@ mod tests {
         let q = || select(&t).where_(t.c("year").gt(2000)).limit(3);
         let sqlite = StatementCache::new(1);
         let pg = StatementCache::with_dialect(1, &crate::compile::Postgres);
-        let a = sqlite.compile(q().as_stmt(), None).unwrap();
-        let b = pg.compile(q().as_stmt(), None).unwrap();
+        let a = sqlite.compile(q().as_stmt(), None).unwrap().into_owned();
+        let b = pg.compile(q().as_stmt(), None).unwrap().into_owned();
         assert_ne!(a.sql(), b.sql());
         assert_eq!(pg.compile(q().as_stmt(), None).unwrap().sql(), b.sql());
         assert_eq!(sqlite.compile(q().as_stmt(), None).unwrap().sql(), a.sql());
         // Another shape evicts the first from the cache (capacity 1); this thread's copy still answers, rightly.
         let other = select(t.c("make"));
         sqlite.compile(other.as_stmt(), None).unwrap();
-        let again = sqlite.compile(q().as_stmt(), None).unwrap();
+        let again = sqlite.compile(q().as_stmt(), None).unwrap().into_owned();
         assert_eq!((again.sql(), again.literals()), (a.sql(), a.literals()));
         assert_eq!(sqlite.stats(), CacheStats { hits: 2, misses: 2, size: 1 });
         sqlite.clear();

@@ -14,6 +14,11 @@
 //! (A thread that cycles through more shapes than that finds none there and pays a look and a copy of the key.)
 //! A shape is the same SQL whoever holds it, so a thread's copy of one the cache has since evicted is still right;
 //! [`StatementCache::clear`] makes the threads' copies stale as well.
+//!
+//! With a select's shape, a thread keeps a copy of the select, and a select is compared with those copies, node
+//! by node, before its key is written (`same_shape`): most differ at their first node, and the one of the same
+//! shape is found without writing and comparing some 30 words. (The copies hold their tables, as long as the
+//! thread keeps them.)
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -26,6 +31,11 @@ use crate::compile::gather::{self, Gather};
 use crate::compile::{collect_literals, compile_shape, compile_stmt, Compiled, Dialect, Shape, Stmt, SQLITE};
 use crate::error::Result;
 use crate::schema::lock;
+use crate::select::Select;
+
+mod same_shape;
+
+use self::same_shape::same_select;
 
 /// Hits, misses and size of a statement cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -170,6 +180,9 @@ struct Recent {
 struct RecentShape {
     cache: u64,
     key: Vec<u64>,
+    /// A copy of the select it was found for, when [`same_select`] compares every node of it: a select built
+    /// again is compared with it before any key is written (see `same_shape`).
+    template: Option<Select>,
     shape: Arc<Shape>,
 }
 
@@ -181,14 +194,30 @@ fn recent(cache: u64, key: &[u64]) -> Option<Arc<Shape>> {
     found
 }
 
-/// Keep `shape` among this thread's recent ones (in place of the oldest when full).
-fn remember(cache: u64, key: &[u64], shape: &Arc<Shape>) {
+/// The shape of `select` in cache `cache` if this thread used a select of the same shape lately.
+fn recent_select(cache: u64, select: &Select) -> Option<Arc<Shape>> {
+    let recent = RECENT.with(Cell::take);
+    let found = recent
+        .entries
+        .iter()
+        .find(|r| r.cache == cache && r.template.as_ref().is_some_and(|t| same_select(select, t)))
+        .map(|r| Arc::clone(&r.shape));
+    RECENT.with(|r| r.set(recent));
+    found
+}
+
+/// Keep `shape` among this thread's recent ones (in place of the oldest when full), found for `stmt`.
+fn remember(cache: u64, key: &[u64], stmt: Stmt<'_>, shape: &Arc<Shape>) {
     if key.len() > RECENT_KEY_WORDS {
         return;
     }
+    let template = match stmt {
+        Stmt::Select(s) if same_select(s, s) => Some(s.clone()),
+        _ => None,
+    };
     let mut recent = RECENT.with(Cell::take);
     if recent.entries.len() < RECENT_SHAPES {
-        recent.entries.push(RecentShape { cache, key: key.to_vec(), shape: Arc::clone(shape) });
+        recent.entries.push(RecentShape { cache, key: key.to_vec(), template, shape: Arc::clone(shape) });
     } else {
         let at = recent.next % RECENT_SHAPES;
         recent.next = at + 1;
@@ -196,6 +225,7 @@ fn remember(cache: u64, key: &[u64], shape: &Arc<Shape>) {
             old.cache = cache;
             old.key.clear();
             old.key.extend_from_slice(key);
+            old.template = template;
             old.shape = Arc::clone(shape);
         }
     }
@@ -247,6 +277,11 @@ impl StatementCache {
             self.misses.fetch_add(1, Ordering::Relaxed);
             return compile_stmt(stmt, keys, self.dialect).map(Cow::Owned);
         }
+        if let (Stmt::Select(select), None) = (stmt, keys) {
+            if let Some(shape) = recent_select(self.id.load(Ordering::Relaxed), select) {
+                return self.hit(stmt, keys, shape).map(Cow::Owned);
+            }
+        }
         let mut key = KEY.with(Cell::take);
         key.clear();
         hash_stmt(stmt, keys, &mut KeyWriter(&mut key));
@@ -261,20 +296,11 @@ impl StatementCache {
         if cached.is_none() {
             cached = lock(&self.map).get(key).cloned();
             if let Some(shape) = &cached {
-                remember(id, key, shape);
+                remember(id, key, stmt, shape);
             }
         }
         if let Some(shape) = cached {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            let literals = match &shape.gather {
-                Gather::Nothing => Vec::new(),
-                Gather::Walk(order) => match gather::gather(stmt, order) {
-                    Some(literals) => literals,
-                    None => collect_literals(stmt, keys, self.dialect)?,
-                },
-                Gather::Compiler => collect_literals(stmt, keys, self.dialect)?,
-            };
-            return Ok(Compiled { shape, literals });
+            return self.hit(stmt, keys, shape);
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let compiled = compile_shape(stmt, keys, self.dialect, true)?;
@@ -286,8 +312,22 @@ impl StatementCache {
         }
         map.insert(key.into(), compiled.shape.clone());
         drop(map);
-        remember(id, key, &compiled.shape);
+        remember(id, key, stmt, &compiled.shape);
         Ok(compiled)
+    }
+
+    /// A statement of a cached shape: only its literals are gathered.
+    fn hit(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>, shape: Arc<Shape>) -> Result<Compiled> {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        let literals = match &shape.gather {
+            Gather::Nothing => Vec::new(),
+            Gather::Walk(order) => match gather::gather(stmt, order) {
+                Some(literals) => literals,
+                None => collect_literals(stmt, keys, self.dialect)?,
+            },
+            Gather::Compiler => collect_literals(stmt, keys, self.dialect)?,
+        };
+        Ok(Compiled { shape, literals })
     }
 
     /// Hit and miss counts and the current size.

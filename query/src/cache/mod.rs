@@ -21,7 +21,7 @@
 //! thread keeps them.)
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -155,7 +155,7 @@ thread_local! {
     /// The buffer a thread writes keys into, kept between calls.
     static KEY: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
     /// The shapes the thread used last (see the module docs).
-    static RECENT: Cell<Recent> = const { Cell::new(Recent { entries: Vec::new(), next: 0 }) };
+    static RECENT: RefCell<Recent> = const { RefCell::new(Recent { entries: Vec::new(), next: 0 }) };
 }
 
 /// Cache ids: one per cache and per `clear`.
@@ -188,22 +188,26 @@ struct RecentShape {
 
 /// The shape of `key` in cache `cache` if this thread used it lately.
 fn recent(cache: u64, key: &[u64]) -> Option<Arc<Shape>> {
-    let recent = RECENT.with(Cell::take);
-    let found = recent.entries.iter().find(|r| r.cache == cache && *r.key == *key).map(|r| Arc::clone(&r.shape));
-    RECENT.with(|r| r.set(recent));
-    found
+    with_recent(|recent| {
+        recent.entries.iter().find(|r| r.cache == cache && *r.key == *key).map(|r| Arc::clone(&r.shape))
+    })
 }
 
 /// The shape of `select` in cache `cache` if this thread used a select of the same shape lately.
 fn recent_select(cache: u64, select: &Select) -> Option<Arc<Shape>> {
-    let recent = RECENT.with(Cell::take);
-    let found = recent
-        .entries
-        .iter()
-        .find(|r| r.cache == cache && r.template.as_ref().is_some_and(|t| same_select(select, t)))
-        .map(|r| Arc::clone(&r.shape));
-    RECENT.with(|r| r.set(recent));
-    found
+    with_recent(|recent| {
+        recent
+            .entries
+            .iter()
+            .find(|r| r.cache == cache && r.template.as_ref().is_some_and(|t| same_select(select, t)))
+            .map(|r| Arc::clone(&r.shape))
+    })
+}
+
+/// Run `f` on this thread's recent shapes: nothing is found while they are in use (nothing that runs here looks
+/// them up again, but a miss is always a right answer) or once the thread is ending.
+fn with_recent(f: impl FnOnce(&Recent) -> Option<Arc<Shape>>) -> Option<Arc<Shape>> {
+    RECENT.try_with(|r| r.try_borrow().ok().and_then(|recent| f(&recent))).ok().flatten()
 }
 
 /// Keep `shape` among this thread's recent ones (in place of the oldest when full), found for `stmt`.
@@ -215,21 +219,22 @@ fn remember(cache: u64, key: &[u64], stmt: Stmt<'_>, shape: &Arc<Shape>) {
         Stmt::Select(s) if same_select(s, s) => Some(s.clone()),
         _ => None,
     };
-    let mut recent = RECENT.with(Cell::take);
-    if recent.entries.len() < RECENT_SHAPES {
-        recent.entries.push(RecentShape { cache, key: key.to_vec(), template, shape: Arc::clone(shape) });
-    } else {
-        let at = recent.next % RECENT_SHAPES;
-        recent.next = at + 1;
-        if let Some(old) = recent.entries.get_mut(at) {
-            old.cache = cache;
-            old.key.clear();
-            old.key.extend_from_slice(key);
-            old.template = template;
-            old.shape = Arc::clone(shape);
+    let _ = RECENT.try_with(|r| {
+        let Ok(mut recent) = r.try_borrow_mut() else { return };
+        if recent.entries.len() < RECENT_SHAPES {
+            recent.entries.push(RecentShape { cache, key: key.to_vec(), template, shape: Arc::clone(shape) });
+        } else {
+            let at = recent.next % RECENT_SHAPES;
+            recent.next = at + 1;
+            if let Some(old) = recent.entries.get_mut(at) {
+                old.cache = cache;
+                old.key.clear();
+                old.key.extend_from_slice(key);
+                old.template = template;
+                old.shape = Arc::clone(shape);
+            }
         }
-    }
-    RECENT.with(|r| r.set(recent));
+    });
 }
 
 /// The default number of shapes a cache holds.

@@ -35,7 +35,7 @@ use crate::select::Select;
 
 mod same_shape;
 
-use self::same_shape::same_select;
+use self::same_shape::{same_select, select_tag};
 
 /// Hits, misses and size of a statement cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -181,8 +181,8 @@ struct RecentShape {
     cache: u64,
     key: Vec<u64>,
     /// A copy of the select it was found for, when [`same_select`] compares every node of it: a select built
-    /// again is compared with it before any key is written (see `same_shape`).
-    template: Option<Select>,
+    /// again is compared with it before any key is written (see `same_shape`). With its [`select_tag`].
+    template: Option<(u64, Select)>,
     shape: Arc<Shape>,
 }
 
@@ -195,11 +195,12 @@ fn recent(cache: u64, key: &[u64]) -> Option<Arc<Shape>> {
 
 /// The shape of `select` in cache `cache` if this thread used a select of the same shape lately.
 fn recent_select(cache: u64, select: &Select) -> Option<Arc<Shape>> {
+    let tag = select_tag(select);
     with_recent(|recent| {
         recent
             .entries
             .iter()
-            .find(|r| r.cache == cache && r.template.as_ref().is_some_and(|t| same_select(select, t)))
+            .find(|r| r.cache == cache && r.template.as_ref().is_some_and(|(t, s)| *t == tag && same_select(select, s)))
             .map(|r| Arc::clone(&r.shape))
     })
 }
@@ -216,7 +217,7 @@ fn remember(cache: u64, key: &[u64], stmt: Stmt<'_>, shape: &Arc<Shape>) {
         return;
     }
     let template = match stmt {
-        Stmt::Select(s) if same_select(s, s) => Some(s.clone()),
+        Stmt::Select(s) if same_select(s, s) => Some((select_tag(s), s.clone())),
         _ => None,
     };
     let _ = RECENT.try_with(|r| {

@@ -300,7 +300,11 @@ impl AsyncConnection {
     pub(super) fn prepare_bound(&self, stmt: Stmt<'_>, params: &Params) -> Result<(Arc<Shape>, Params)> {
         let compiled = self.compile(stmt, params)?;
         let values = compiled.shape.check_and_bind(&compiled.literals, params)?;
-        Ok((Arc::clone(&compiled.shape), values))
+        let shape = match compiled {
+            Cow::Borrowed(c) => Arc::clone(&c.shape),
+            Cow::Owned(c) => c.shape,
+        };
+        Ok((shape, values))
     }
 
     /// Compile through the engine's cache (an insert without values takes its columns from `params`).

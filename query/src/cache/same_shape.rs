@@ -3,7 +3,7 @@
 //!
 //! A thread keeps a copy of each of the selects it ran last (see the module docs of the cache). A select built
 //! again is compared with those first: the comparison walks both trees side by side and stops at the first
-//! difference, where the key is written out in full, word by word, and then compared.
+//! difference, whereas a key is written out in full, word by word, before it is compared.
 //!
 //! It must never say yes where the keys differ (the other statement's SQL would run), so it answers for the kinds
 //! of nodes it knows only, each compared on exactly what its `Hash` writes (the keys are those writes); any other
@@ -130,16 +130,44 @@ fn same_expr(a: &Expr, b: &Expr, depth: usize) -> bool {
     node && same_children(a, b, depth + 1)
 }
 
-/// The child expressions of two nodes of the same kind, in order (as `hash_at` walks them): the common kinds
-/// directly, the others through the general (and slower) iterator.
+/// The child expressions of two nodes of the same kind, field by field: the kinds a select commonly holds
+/// directly, the others through the general iterator (several times slower).
 fn same_children(a: &Expr, b: &Expr, depth: usize) -> bool {
     match (a, b) {
-        (Expr::Binary(x, _, y), Expr::Binary(v, _, w)) => same_expr(x, v, depth) && same_expr(y, w, depth),
-        (Expr::And(x), Expr::And(y)) | (Expr::Or(x), Expr::Or(y)) => same_exprs(x, y, depth),
-        (Expr::Not(x), Expr::Not(y)) | (Expr::IsNull { expr: x, .. }, Expr::IsNull { expr: y, .. }) => {
-            same_expr(x, y, depth)
+        (Expr::Binary(x, _, y), Expr::Binary(v, _, w))
+        | (Expr::Like { expr: x, pattern: y, .. }, Expr::Like { expr: v, pattern: w, .. })
+        | (Expr::Filter(x, y), Expr::Filter(v, w)) => same_expr(x, v, depth) && same_expr(y, w, depth),
+        (Expr::And(x), Expr::And(y))
+        | (Expr::Or(x), Expr::Or(y))
+        | (Expr::Tuple(x), Expr::Tuple(y))
+        | (Expr::Func { args: x, .. }, Expr::Func { args: y, .. }) => same_exprs(x, y, depth),
+        (Expr::Not(x), Expr::Not(y))
+        | (Expr::Neg(x), Expr::Neg(y))
+        | (Expr::IsNull { expr: x, .. }, Expr::IsNull { expr: y, .. })
+        | (Expr::Label(x, _), Expr::Label(y, _))
+        | (Expr::Cast(x, _), Expr::Cast(y, _))
+        | (Expr::Collate(x, _), Expr::Collate(y, _))
+        | (Expr::Ordered { expr: x, .. }, Expr::Ordered { expr: y, .. })
+        | (Expr::Quantified { expr: x, .. }, Expr::Quantified { expr: y, .. }) => same_expr(x, y, depth),
+        (Expr::InList { expr: x, list: v, .. }, Expr::InList { expr: y, list: w, .. }) => {
+            same_expr(x, y, depth) && same_exprs(v, w, depth)
         }
-        (Expr::Column(_) | Expr::Value(_) | Expr::Str(_) | Expr::BindParam(_) | Expr::Name(_), _) => true,
+        (Expr::Between { expr: x, low: l, high: h, .. }, Expr::Between { expr: y, low: m, high: i, .. }) => {
+            same_expr(x, y, depth) && same_expr(l, m, depth) && same_expr(h, i, depth)
+        }
+        (
+            Expr::Column(_)
+            | Expr::Value(_)
+            | Expr::Str(_)
+            | Expr::BindParam(_)
+            | Expr::Name(_)
+            | Expr::Text(_)
+            | Expr::Excluded(_)
+            | Expr::Null
+            | Expr::CountStar
+            | Expr::Star,
+            _,
+        ) => true,
         _ => {
             let (mut xs, mut ys) = (a.children(), b.children());
             loop {

@@ -55,6 +55,9 @@ pub enum Slot {
 pub struct Shape {
     pub(crate) sql: Arc<str>,
     pub(crate) slots: Box<[Slot]>,
+    /// How many positional parameters (`?` in text) the statement takes, so that a call checks its count
+    /// without a walk over the slots.
+    pub(crate) positional: usize,
     /// Whether the statement returns rows (a query, or DML with RETURNING).
     pub(crate) returns_rows: bool,
     /// Whether the statement only reads (a plain query).
@@ -74,6 +77,76 @@ pub struct Shape {
 }
 
 impl Shape {
+    /// Check `params` against the statement's parameters: as many positional values as it takes (if any are
+    /// given), and no name it does not have.
+    pub(crate) fn check_params(&self, params: &Params) -> Result<()> {
+        self.check_positional(params)?;
+        self.check_names(params)
+    }
+
+    fn check_positional(&self, params: &Params) -> Result<()> {
+        let given = params.positional_values().len();
+        if given > 0 && given != self.positional {
+            let wanted = self.positional;
+            return Err(Error::params(format!(
+                "the statement takes {wanted} positional parameter{}, {given} given",
+                if wanted == 1 { "" } else { "s" }
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_names(&self, params: &Params) -> Result<()> {
+        for name in params.names() {
+            let bare = text::strip_param_prefix(name);
+            if !self.slots.iter().any(|s| matches!(s, Slot::Named(n) if text::strip_param_prefix(n) == bare)) {
+                return Err(Error::params(format!("the statement has no parameter named {bare:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`check_params`](Shape::check_params), and the values to bind in placeholder order (the statement's
+    /// `literals` and the caller's `params`), in one walk: each named slot finds its value once, and the names are
+    /// checked apart only when a name was left unused, or a value is missing (so that the error is the one the
+    /// check gives first).
+    pub(crate) fn check_and_bind(&self, literals: &[Value], params: &Params) -> Result<Params> {
+        self.check_positional(params)?;
+        let pairs = params.named_pairs();
+        // Bit i: the i-th named value was bound (one past the 64th never counts, so it is checked apart).
+        let mut used = 0u64;
+        let mut out = Params::positional_with_capacity(self.slots.len());
+        for slot in self.slots.iter() {
+            let value = match slot {
+                Slot::Named(n) => {
+                    let bare = text::strip_param_prefix(n);
+                    match pairs.iter().enumerate().find(|(_, (k, _))| text::strip_param_prefix(k) == bare) {
+                        Some((i, (_, v))) => {
+                            used |= 1u64.checked_shl(u32::try_from(i).unwrap_or(u32::MAX)).unwrap_or(0);
+                            v.clone()
+                        }
+                        None => {
+                            self.check_names(params)?;
+                            return Err(missing_named(n));
+                        }
+                    }
+                }
+                slot => match slot_value(slot, literals, params) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.check_names(params)?;
+                        return Err(e);
+                    }
+                },
+            };
+            out.push_value(value);
+        }
+        if usize::try_from(used.count_ones()).ok() != Some(pairs.len()) {
+            self.check_names(params)?;
+        }
+        Ok(out)
+    }
+
     /// The Arrow fields of the result of `stmt`, a statement of this shape (see `crate::arrow::result_fields`).
     #[cfg(feature = "arrow")]
     pub(crate) fn arrow_fields(&self, stmt: Stmt<'_>) -> Option<crate::arrow::ResultFields> {
@@ -123,15 +196,6 @@ impl Compiled {
         bind_slots(&self.shape.slots, &self.literals, params)
     }
 
-    /// As [`bind`](Compiled::bind), into the driver's parameters (a single value needs no vector).
-    pub(crate) fn bind_params(&self, params: &Params) -> Result<Params> {
-        let mut out = Params::positional_with_capacity(self.shape.slots.len());
-        for slot in self.shape.slots.iter() {
-            out.push_value(slot_value(slot, &self.literals, params)?);
-        }
-        Ok(out)
-    }
-
     /// The SQL with literal values written in, for logs only: never execute this text.
     pub fn debug_sql(&self) -> String {
         let sql: &str = &self.shape.sql;
@@ -175,14 +239,17 @@ fn slot_value(slot: &Slot, literals: &[Value], params: &Params) -> Result<Value>
 pub(crate) fn slot_value_ref<'a>(slot: &Slot, literals: &'a [Value], params: &'a Params) -> Result<&'a Value> {
     match slot {
         Slot::Literal(i) => literals.get(*i).ok_or_else(|| Error::compile(format!("literal {i} missing (internal)"))),
-        Slot::Named(n) => {
-            params.get_named(n).ok_or_else(|| Error::params(format!("no value given for parameter {n:?}")))
-        }
+        Slot::Named(n) => params.get_named(n).ok_or_else(|| missing_named(n)),
         Slot::Positional(i) => params
             .positional_values()
             .get(*i)
             .ok_or_else(|| Error::params(format!("no value given for positional parameter {}", i + 1))),
     }
+}
+
+#[cold]
+fn missing_named(name: &str) -> Error {
+    Error::params(format!("no value given for parameter {name:?}"))
 }
 
 /// A value as an SQL literal: only for DDL defaults and log output, never for statements that run with data.
@@ -314,9 +381,11 @@ pub(crate) fn compile_shape(
         return Err(empty_name());
     }
     let (sql, placeholders) = number_placeholders(&c.out, c.slots.len(), dialect)?;
+    let positional = c.slots.iter().filter_map(|s| if let Slot::Positional(i) = s { Some(i + 1) } else { None }).max();
     let shape = Shape {
         sql: Arc::from(sql),
         slots: c.slots.into_boxed_slice(),
+        positional: positional.unwrap_or(0),
         returns_rows: kind.returns_rows,
         readonly: kind.readonly,
         is_text: kind.is_text,
@@ -574,5 +643,38 @@ impl Compiler {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use asqlite::named_params;
+
+    use super::*;
+    use crate::prelude::*;
+
+    /// Binding checks the names in the same walk: a name used twice, names given with a prefix or twice bind as
+    /// looking each one up would, and an unknown name is reported before a missing one, as the check reports it.
+    #[test]
+    fn binding_in_one_walk_gives_the_values_and_errors_of_check_then_bind() {
+        let meta = MetaData::new();
+        let t = Table::new("t", &meta, [Column::new("a", Integer), Column::new("b", Integer)]);
+        let q = select(&t).where_(t.c("a").eq(bindparam("x")) | t.c("b").eq(bindparam("x")) | t.c("b").gt(3));
+        let c = q.compile().unwrap();
+        let bound = |p: Params| c.shape.check_and_bind(&c.literals, &p).map(|v| v.positional_values().to_vec());
+        let ints = |v: &[i64]| v.iter().map(|&i| Value::Integer(i)).collect::<Vec<_>>();
+        assert_eq!(bound(named_params! {"x" => 1}).unwrap(), ints(&[1, 1, 3]));
+        assert_eq!(bound(named_params! {":x" => 2}).unwrap(), ints(&[2, 2, 3]));
+        assert_eq!(bound(named_params! {"x" => 4, "x" => 5}).unwrap(), ints(&[4, 4, 3]));
+        let err = |p: Params| bound(p).unwrap_err().to_string();
+        assert_eq!(err(named_params! {"y" => 1}), "bad parameters: the statement has no parameter named \"y\"");
+        assert_eq!(err(named_params! {"x" => 1, "y" => 1}), err(named_params! {"y" => 1}));
+        assert_eq!(err(Params::none()), "bad parameters: no value given for parameter \"x\"");
+        let many: Vec<(String, i64)> = (0..70).map(|i| (format!("x{i}"), i)).collect();
+        let mut p = Params::none();
+        for (k, v) in &many {
+            p.push_named(k.clone(), v);
+        }
+        assert_eq!(err(p), "bad parameters: the statement has no parameter named \"x0\"");
     }
 }

@@ -42,13 +42,11 @@ impl AsyncConnection {
     /// As [`execute`](Self::execute).
     pub async fn execute_arrow_with<S: Executable, P: ParamSet>(&self, stmt: S, params: P) -> Result<RecordBatch> {
         let params = params.into_params()?;
-        let compiled = self.prepare(stmt.as_stmt(), &params)?;
-        let values = compiled.bind_params(&params)?;
+        let (shape, values) = self.prepare_bound(stmt.as_stmt(), &params)?;
         let mut options = ArrowOptions::new();
-        if let Some(fields) = compiled.shape.arrow_fields(stmt.as_stmt()) {
+        if let Some(fields) = shape.arrow_fields(stmt.as_stmt()) {
             options = options.fields(fields.iter().cloned());
         }
-        let shape = &compiled.shape;
         let pool = self.inner.engine.sqlite_pool().ok_or_else(|| {
             Error::Compile(
                 "execute_arrow builds batches on the SQLite driver's workers; on PostgreSQL, execute the \

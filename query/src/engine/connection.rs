@@ -1,5 +1,6 @@
 //! [`AsyncConnection`]: statements on an engine, commit-as-you-go, and nested savepoints.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,17 +15,16 @@ use futures::stream::{Map, Stream, StreamExt};
 
 use super::many::{Packer, CHUNK};
 use super::Engine;
-use crate::compile::{Compiled, Executable, Slot, Stmt};
+use crate::compile::{Compiled, Executable, Shape, Stmt};
 use crate::error::{Error, Result};
 use crate::result::QueryResult;
 use crate::schema::lock;
 use crate::serde_params::ParamSet;
 use crate::sync_conn::SyncConnection;
-use crate::text::strip_param_prefix;
 
 /// A statement compiled and bound for [`AsyncConnection::execute_with`], with its result's Arrow types.
 struct Prepared {
-    compiled: Compiled,
+    shape: Arc<Shape>,
     values: Params,
     #[cfg(feature = "arrow")]
     fields: Option<crate::arrow::ResultFields>,
@@ -290,7 +290,25 @@ impl AsyncConnection {
     }
 
     /// Compile through the engine's cache and check the parameters against the statement.
-    pub(super) fn prepare(&self, stmt: Stmt<'_>, params: &Params) -> Result<Compiled> {
+    pub(super) fn prepare<'s>(&self, stmt: Stmt<'s>, params: &Params) -> Result<Cow<'s, Compiled>> {
+        let compiled = self.compile(stmt, params)?;
+        compiled.shape.check_params(params)?;
+        Ok(compiled)
+    }
+
+    /// Compile through the engine's cache and bind the parameters, checked against the statement.
+    pub(super) fn prepare_bound(&self, stmt: Stmt<'_>, params: &Params) -> Result<(Arc<Shape>, Params)> {
+        let compiled = self.compile(stmt, params)?;
+        let values = compiled.shape.check_and_bind(&compiled.literals, params)?;
+        let shape = match compiled {
+            Cow::Borrowed(c) => Arc::clone(&c.shape),
+            Cow::Owned(c) => c.shape,
+        };
+        Ok((shape, values))
+    }
+
+    /// Compile through the engine's cache (an insert without values takes its columns from `params`).
+    fn compile<'s>(&self, stmt: Stmt<'s>, params: &Params) -> Result<Cow<'s, Compiled>> {
         if let Some(e) = params.error() {
             return Err(Error::Params(e.to_string()));
         }
@@ -303,32 +321,7 @@ impl AsyncConnection {
             }
             _ => None,
         };
-        let compiled = self.inner.engine.inner.cache.compile(stmt, keys.as_deref())?;
-        let given = params.positional_values().len();
-        if given > 0 {
-            let wanted = compiled
-                .slots()
-                .iter()
-                .filter_map(|s| match s {
-                    Slot::Positional(i) => Some(i + 1),
-                    _ => None,
-                })
-                .max()
-                .unwrap_or(0);
-            if given != wanted {
-                return Err(Error::params(format!(
-                    "the statement takes {wanted} positional parameter{}, {given} given",
-                    if wanted == 1 { "" } else { "s" }
-                )));
-            }
-        }
-        for name in params.names() {
-            let bare = strip_param_prefix(name);
-            if !compiled.slots().iter().any(|s| matches!(s, Slot::Named(n) if strip_param_prefix(n) == bare)) {
-                return Err(Error::params(format!("the statement has no parameter named {bare:?}")));
-            }
-        }
-        Ok(compiled)
+        self.inner.engine.inner.cache.compile(stmt, keys.as_deref())
     }
 
     /// Run a statement: a `select`, `insert`, `update`, `delete` (by value or by reference), a compiled statement
@@ -343,6 +336,7 @@ impl AsyncConnection {
     /// not when the future is first polled, and dropped: the future keeps the compiled statement only (a borrowed
     /// statement stays borrowed as long as the future lives, as its type names it). Errors of compiling and
     /// binding come out of the future all the same.
+    #[inline(always)]
     pub fn execute<S: Executable>(&self, stmt: S) -> impl Future<Output = Result<QueryResult>> + Send + '_ {
         self.execute_with(stmt, Params::none())
     }
@@ -353,7 +347,7 @@ impl AsyncConnection {
     /// # Cancel safety
     ///
     /// As [`execute`](AsyncConnection::execute).
-    #[inline]
+    #[inline(always)]
     pub fn execute_with<S: Executable, P: ParamSet>(
         &self,
         stmt: S,
@@ -361,43 +355,66 @@ impl AsyncConnection {
     ) -> impl Future<Output = Result<QueryResult>> + Send + '_ {
         // Compiled now, so that the future does not carry the statement (a select is a few hundred bytes, moved
         // with the future) and drops what it built before it starts.
-        let prepared = params.into_params().and_then(|params| {
-            let compiled = self.prepare(stmt.as_stmt(), &params)?;
-            let values = compiled.bind_params(&params)?;
-            // The types of the result's columns, for `QueryResult::to_arrow`.
-            #[cfg(feature = "arrow")]
-            let fields = compiled.shape.arrow_fields(stmt.as_stmt());
-            #[cfg(not(feature = "arrow"))]
-            let fields = ();
-            Ok(Prepared { compiled, values, fields })
-        });
-        drop(stmt);
-        self.run_prepared(prepared)
+        self.run_prepared(self.prepare_call(stmt, params))
+    }
+
+    /// Compile and bind a statement for `execute_with`, and drop it.
+    ///
+    /// Inlined into the caller with `execute_with` (always, as either is too large for the compiler to choose to):
+    /// the caller then builds the future, some 900 bytes, where it keeps it. Returned from a call, it was copied
+    /// out twice (`memcpy`, about 270 instructions a statement).
+    #[inline(always)]
+    fn prepare_call<S: Executable, P: ParamSet>(&self, stmt: S, params: P) -> Result<Prepared> {
+        let params = params.into_params()?;
+        let (shape, values) = self.prepare_bound(stmt.as_stmt(), &params)?;
+        // The types of the result's columns, for `QueryResult::to_arrow`.
+        #[cfg(feature = "arrow")]
+        let fields = shape.arrow_fields(stmt.as_stmt());
+        #[cfg(not(feature = "arrow"))]
+        let fields = ();
+        Ok(Prepared { shape, values, fields })
     }
 
     async fn run_prepared(&self, prepared: Result<Prepared>) -> Result<QueryResult> {
-        let Prepared { compiled, values, fields } = prepared?;
-        let result = self.run(&compiled, values).await?;
-        #[cfg(feature = "arrow")]
-        let result = result.with_arrow_fields(fields);
-        #[cfg(not(feature = "arrow"))]
-        let () = fields;
-        Ok(result)
+        let Prepared { shape, values, fields } = prepared?;
+        let rows = if self.reads_on_readers(&shape) {
+            // The common case, kept out of `run`: this future then holds the driver's query and little else,
+            // where `run`'s (text, transactions) is several times its size, moved and set up on every call.
+            self.inner.engine.check_open()?;
+            self.inner.engine.sqlite()?.query_packed(&shape.sql, values).await?
+        } else {
+            let result = Box::pin(self.run(&shape, values)).await?;
+            #[cfg(feature = "arrow")]
+            let result = result.with_arrow_fields(fields);
+            #[cfg(not(feature = "arrow"))]
+            let () = fields;
+            return Ok(result);
+        };
+        Ok(QueryResult {
+            rows,
+            rows_affected: 0,
+            last_insert_rowid: 0,
+            #[cfg(feature = "arrow")]
+            arrow_fields: fields,
+        })
     }
 
-    async fn run(&self, compiled: &Compiled, values: Params) -> Result<QueryResult> {
+    /// Whether a statement of `shape` runs on the pool's readers as it is: a read, outside a transaction (savepoint
+    /// rollbacks queued meanwhile belong to ended transactions and are dropped at the next locked call), on SQLite.
+    fn reads_on_readers(&self, shape: &Shape) -> bool {
+        #[cfg(feature = "postgres")]
+        if self.pg().is_some() {
+            return false;
+        }
+        shape.readonly && !self.inner.in_tx.load(Ordering::Acquire)
+    }
+
+    async fn run(&self, shape: &Shape, values: Params) -> Result<QueryResult> {
         #[cfg(feature = "postgres")]
         if let Some(pg) = self.pg() {
-            return pg.run(self, compiled, values).await;
+            return pg.run(self, shape, values).await;
         }
-        let shape = &compiled.shape;
         let sql: &str = &shape.sql;
-        if shape.readonly && !self.inner.in_tx.load(Ordering::Acquire) {
-            // No transaction: a read goes straight to the pool's readers, without the connection's lock (savepoint
-            // rollbacks queued meanwhile belong to ended transactions and are dropped at the next locked call).
-            self.inner.engine.check_open()?;
-            return Ok(QueryResult::from_packed(self.inner.engine.sqlite()?.query_packed(sql, values).await?));
-        }
         let mut guard = self.state().await?;
         if guard.is_none() {
             let pool = self.inner.engine.sqlite()?;
@@ -602,17 +619,16 @@ impl AsyncConnection {
     /// As [`stream`](AsyncConnection::stream).
     pub async fn stream_with<S: Executable, P: ParamSet>(&self, stmt: S, params: P) -> Result<ResultStream> {
         let params = params.into_params()?;
-        let compiled = self.prepare(stmt.as_stmt(), &params)?;
-        let values = compiled.bind_params(&params)?;
+        let (shape, values) = self.prepare_bound(stmt.as_stmt(), &params)?;
         #[cfg(feature = "postgres")]
         if let Some(pg) = self.pg() {
-            return pg.stream(self, &compiled, values).await;
+            return pg.stream(self, &shape, values).await;
         }
         let guard = self.state().await?;
         let f: fn(asqlite::Result<Row>) -> Result<Row> = map_row;
         let s = match guard.as_ref() {
-            Some(tx) => tx.stream(compiled.sql(), values),
-            None => self.inner.engine.sqlite()?.stream(compiled.sql(), values),
+            Some(tx) => tx.stream(&shape.sql, values),
+            None => self.inner.engine.sqlite()?.stream(&shape.sql, values),
         };
         Ok(ResultStream { inner: StreamInner::Sqlite(s.map(f)) })
     }

@@ -44,6 +44,14 @@ impl SelectList {
     }
 
     /// The expressions that may hold literal values: none for a table's columns (so none are made for them).
+    /// The table whose every column this list is, while it is kept as the table.
+    pub(crate) fn as_table(&self) -> Option<&Table> {
+        match &self.0 {
+            List::Table(table, _) => Some(table),
+            List::Exprs(_) => None,
+        }
+    }
+
     pub(crate) fn with_values(&self) -> &[Expr] {
         match &self.0 {
             List::Exprs(exprs) => exprs,

@@ -19,7 +19,7 @@ use super::error::from_pg;
 use super::sync::PgSync;
 use super::value::{arg_refs, args, columns, row, rows};
 use super::PgBackend;
-use crate::compile::Compiled;
+use crate::compile::{Compiled, Shape};
 use crate::engine::connection::ResultStream;
 use crate::engine::{AsyncConnection, Backend, Engine};
 use crate::error::{Error, Result};
@@ -289,8 +289,7 @@ impl PgConn {
         }
     }
 
-    pub(crate) async fn run(&self, c: &AsyncConnection, compiled: &Compiled, values: Params) -> Result<QueryResult> {
-        let shape = &compiled.shape;
+    pub(crate) async fn run(&self, c: &AsyncConnection, shape: &Shape, values: Params) -> Result<QueryResult> {
         let readonly = shape.readonly || (shape.is_text && reads_only(&shape.sql));
         let values = values.positional_values();
         if readonly && !c.in_transaction() {
@@ -364,13 +363,8 @@ impl PgConn {
         }
     }
 
-    pub(crate) async fn stream(
-        &self,
-        c: &AsyncConnection,
-        compiled: &Compiled,
-        values: Params,
-    ) -> Result<ResultStream> {
-        let sql = compiled.sql();
+    pub(crate) async fn stream(&self, c: &AsyncConnection, shape: &Shape, values: Params) -> Result<ResultStream> {
+        let sql: &str = &shape.sql;
         let values = values.positional_values();
         let guard = self.lock(c).await?;
         // Outside a transaction the stream keeps its pooled connection until it is dropped.
@@ -391,7 +385,7 @@ impl PgConn {
         drop(a);
         drop(guard);
         let keep = held;
-        let sql: std::sync::Arc<str> = std::sync::Arc::clone(&compiled.shape.sql);
+        let sql: std::sync::Arc<str> = std::sync::Arc::clone(&shape.sql);
         let s = raw.map(move |r| {
             let _connection = &keep;
             match r {

@@ -14,8 +14,14 @@
 //! (A thread that cycles through more shapes than that finds none there and pays a look and a copy of the key.)
 //! A shape is the same SQL whoever holds it, so a thread's copy of one the cache has since evicted is still right;
 //! [`StatementCache::clear`] makes the threads' copies stale as well.
+//!
+//! With a select's shape, a thread keeps a copy of the select, and a select is compared with those copies, node
+//! by node, before its key is written (`same_shape`): most differ at their first node, and the one of the same
+//! shape is found without writing and comparing some 30 words. (The copies hold their tables, as long as the
+//! thread keeps them.)
 
-use std::cell::Cell;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +31,11 @@ use crate::compile::gather::{self, Gather};
 use crate::compile::{collect_literals, compile_shape, compile_stmt, Compiled, Dialect, Shape, Stmt, SQLITE};
 use crate::error::Result;
 use crate::schema::lock;
+use crate::select::Select;
+
+mod same_shape;
+
+use self::same_shape::{same_select, select_tag};
 
 /// Hits, misses and size of a statement cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -144,7 +155,7 @@ thread_local! {
     /// The buffer a thread writes keys into, kept between calls.
     static KEY: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
     /// The shapes the thread used last (see the module docs).
-    static RECENT: Cell<Recent> = const { Cell::new(Recent { entries: Vec::new(), next: 0 }) };
+    static RECENT: RefCell<Recent> = const { RefCell::new(Recent { entries: Vec::new(), next: 0 }) };
 }
 
 /// Cache ids: one per cache and per `clear`.
@@ -169,36 +180,62 @@ struct Recent {
 struct RecentShape {
     cache: u64,
     key: Vec<u64>,
+    /// A copy of the select it was found for, when [`same_select`] compares every node of it: a select built
+    /// again is compared with it before any key is written (see `same_shape`). With its [`select_tag`].
+    template: Option<(u64, Select)>,
     shape: Arc<Shape>,
 }
 
 /// The shape of `key` in cache `cache` if this thread used it lately.
 fn recent(cache: u64, key: &[u64]) -> Option<Arc<Shape>> {
-    let recent = RECENT.with(Cell::take);
-    let found = recent.entries.iter().find(|r| r.cache == cache && *r.key == *key).map(|r| Arc::clone(&r.shape));
-    RECENT.with(|r| r.set(recent));
-    found
+    with_recent(|recent| {
+        recent.entries.iter().find(|r| r.cache == cache && *r.key == *key).map(|r| Arc::clone(&r.shape))
+    })
 }
 
-/// Keep `shape` among this thread's recent ones (in place of the oldest when full).
-fn remember(cache: u64, key: &[u64], shape: &Arc<Shape>) {
+/// The shape of `select` in cache `cache` if this thread used a select of the same shape lately.
+fn recent_select(cache: u64, select: &Select) -> Option<Arc<Shape>> {
+    let tag = select_tag(select);
+    with_recent(|recent| {
+        recent
+            .entries
+            .iter()
+            .find(|r| r.cache == cache && r.template.as_ref().is_some_and(|(t, s)| *t == tag && same_select(select, s)))
+            .map(|r| Arc::clone(&r.shape))
+    })
+}
+
+/// Run `f` on this thread's recent shapes: nothing is found while they are in use (nothing that runs here looks
+/// them up again, but a miss is always a right answer) or once the thread is ending.
+fn with_recent(f: impl FnOnce(&Recent) -> Option<Arc<Shape>>) -> Option<Arc<Shape>> {
+    RECENT.try_with(|r| r.try_borrow().ok().and_then(|recent| f(&recent))).ok().flatten()
+}
+
+/// Keep `shape` among this thread's recent ones (in place of the oldest when full), found for `stmt`.
+fn remember(cache: u64, key: &[u64], stmt: Stmt<'_>, shape: &Arc<Shape>) {
     if key.len() > RECENT_KEY_WORDS {
         return;
     }
-    let mut recent = RECENT.with(Cell::take);
-    if recent.entries.len() < RECENT_SHAPES {
-        recent.entries.push(RecentShape { cache, key: key.to_vec(), shape: Arc::clone(shape) });
-    } else {
-        let at = recent.next % RECENT_SHAPES;
-        recent.next = at + 1;
-        if let Some(old) = recent.entries.get_mut(at) {
-            old.cache = cache;
-            old.key.clear();
-            old.key.extend_from_slice(key);
-            old.shape = Arc::clone(shape);
+    let template = match stmt {
+        Stmt::Select(s) if same_select(s, s) => Some((select_tag(s), s.clone())),
+        _ => None,
+    };
+    let _ = RECENT.try_with(|r| {
+        let Ok(mut recent) = r.try_borrow_mut() else { return };
+        if recent.entries.len() < RECENT_SHAPES {
+            recent.entries.push(RecentShape { cache, key: key.to_vec(), template, shape: Arc::clone(shape) });
+        } else {
+            let at = recent.next % RECENT_SHAPES;
+            recent.next = at + 1;
+            if let Some(old) = recent.entries.get_mut(at) {
+                old.cache = cache;
+                old.key.clear();
+                old.key.extend_from_slice(key);
+                old.template = template;
+                old.shape = Arc::clone(shape);
+            }
         }
-    }
-    RECENT.with(|r| r.set(recent));
+    });
 }
 
 /// The default number of shapes a cache holds.
@@ -235,15 +272,29 @@ impl StatementCache {
         }
     }
 
-    /// Compile `stmt`, or take its SQL from the cache and gather only its literals.
-    pub(crate) fn compile(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>) -> Result<Compiled> {
+    /// Compile `stmt`, or take its SQL from the cache and gather only its literals. A statement compiled already
+    /// is borrowed as it is (binding reads its literals; nothing needs a copy).
+    ///
+    /// Inlined for the compiled statement's few instructions; the rest is a call.
+    #[inline]
+    pub(crate) fn compile<'s>(&self, stmt: Stmt<'s>, keys: Option<&[Arc<str>]>) -> Result<Cow<'s, Compiled>> {
         if let Stmt::Compiled(c) = stmt {
             crate::compile::check_dialect(c, self.dialect)?;
-            return Ok(c.clone());
+            return Ok(Cow::Borrowed(c));
         }
+        self.compile_new(stmt, keys).map(Cow::Owned)
+    }
+
+    /// [`compile`](StatementCache::compile) for a statement not compiled yet.
+    fn compile_new(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>) -> Result<Compiled> {
         if self.capacity == 0 {
             self.misses.fetch_add(1, Ordering::Relaxed);
             return compile_stmt(stmt, keys, self.dialect);
+        }
+        if let (Stmt::Select(select), None) = (stmt, keys) {
+            if let Some(shape) = recent_select(self.id.load(Ordering::Relaxed), select) {
+                return self.hit(stmt, keys, shape);
+            }
         }
         let mut key = KEY.with(Cell::take);
         key.clear();
@@ -259,20 +310,11 @@ impl StatementCache {
         if cached.is_none() {
             cached = lock(&self.map).get(key).cloned();
             if let Some(shape) = &cached {
-                remember(id, key, shape);
+                remember(id, key, stmt, shape);
             }
         }
         if let Some(shape) = cached {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            let literals = match &shape.gather {
-                Gather::Nothing => Vec::new(),
-                Gather::Walk(order) => match gather::gather(stmt, order) {
-                    Some(literals) => literals,
-                    None => collect_literals(stmt, keys, self.dialect)?,
-                },
-                Gather::Compiler => collect_literals(stmt, keys, self.dialect)?,
-            };
-            return Ok(Compiled { shape, literals });
+            return self.hit(stmt, keys, shape);
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let compiled = compile_shape(stmt, keys, self.dialect, true)?;
@@ -284,8 +326,22 @@ impl StatementCache {
         }
         map.insert(key.into(), compiled.shape.clone());
         drop(map);
-        remember(id, key, &compiled.shape);
+        remember(id, key, stmt, &compiled.shape);
         Ok(compiled)
+    }
+
+    /// A statement of a cached shape: only its literals are gathered.
+    fn hit(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>, shape: Arc<Shape>) -> Result<Compiled> {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        let literals = match &shape.gather {
+            Gather::Nothing => Vec::new(),
+            Gather::Walk(order) => match gather::gather(stmt, order) {
+                Some(literals) => literals,
+                None => collect_literals(stmt, keys, self.dialect)?,
+            },
+            Gather::Compiler => collect_literals(stmt, keys, self.dialect)?,
+        };
+        Ok(Compiled { shape, literals })
     }
 
     /// Hit and miss counts and the current size.
@@ -404,15 +460,15 @@ mod tests {
         let q = || select(&t).where_(t.c("year").gt(2000)).limit(3);
         let sqlite = StatementCache::new(1);
         let pg = StatementCache::with_dialect(1, &crate::compile::Postgres);
-        let a = sqlite.compile(q().as_stmt(), None).unwrap();
-        let b = pg.compile(q().as_stmt(), None).unwrap();
+        let a = sqlite.compile(q().as_stmt(), None).unwrap().into_owned();
+        let b = pg.compile(q().as_stmt(), None).unwrap().into_owned();
         assert_ne!(a.sql(), b.sql());
         assert_eq!(pg.compile(q().as_stmt(), None).unwrap().sql(), b.sql());
         assert_eq!(sqlite.compile(q().as_stmt(), None).unwrap().sql(), a.sql());
         // Another shape evicts the first from the cache (capacity 1); this thread's copy still answers, rightly.
         let other = select(t.c("make"));
         sqlite.compile(other.as_stmt(), None).unwrap();
-        let again = sqlite.compile(q().as_stmt(), None).unwrap();
+        let again = sqlite.compile(q().as_stmt(), None).unwrap().into_owned();
         assert_eq!((again.sql(), again.literals()), (a.sql(), a.literals()));
         assert_eq!(sqlite.stats(), CacheStats { hits: 2, misses: 2, size: 1 });
         sqlite.clear();

@@ -33,6 +33,8 @@ use crate::error::Result;
 use crate::schema::lock;
 use crate::select::Select;
 
+#[cfg(test)]
+mod one_thing_apart;
 mod same_shape;
 
 use self::same_shape::{same_select, select_tag};

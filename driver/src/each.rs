@@ -2,7 +2,7 @@
 //! statistics, read from every connection.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, PoisonError, TryLockError};
+use std::sync::{Arc, TryLockError};
 
 use crate::worker::{catch, Core};
 use crate::{blocking, Error, ErrorKind, Pool, Result};
@@ -56,10 +56,8 @@ impl Pool {
 
 fn run_each(core: &Core, f: &(dyn Fn(&mut blocking::Connection) -> Result<()> + Sync)) -> Result<()> {
     for (i, slot) in core.conns.iter().enumerate() {
-        let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = crate::worker::lock_for_use(slot);
         let Some(conn) = guard.as_mut() else { continue };
-        // A caller's inline read may have left the connection set up for itself (no waiting, values capped).
-        conn.raw.end_inline();
         let out = catch(|| f(conn));
         if !conn.is_autocommit() {
             let _ = conn.execute_cleanup("ROLLBACK");

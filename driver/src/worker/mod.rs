@@ -257,11 +257,9 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Job>, core: Arc<Core>, id: usiz
         }
         // Lock first, then count the job as taken: a caller that sees an empty queue (and may run a read inline)
         // then finds the connection locked until this job is done, so the read cannot overtake it.
-        let mut guard = lock(slot);
+        let mut guard = lock_for_use(slot);
         queue.taken();
         let Some(conn) = guard.as_mut() else { break };
-        // A caller's inline read may have left the connection set up for itself (no waiting, values capped).
-        conn.raw.end_inline();
         if reader {
             crate::conn_state::reader_refresh(conn);
         }
@@ -328,4 +326,15 @@ impl Drop for Lifeline<'_> {
 /// Lock a worker's connection slot (a panic while it was held is caught inside, so poison carries no meaning).
 fn lock(slot: &Mutex<Option<Connection>>) -> std::sync::MutexGuard<'_, Option<Connection>> {
     slot.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Lock a worker's connection slot to run something of the pool's own on it (a job, `call_each`'s closure): a
+/// caller's inline read may have left the connection set up for itself (no waiting for locks, values capped), which
+/// is undone first. Inline reads take the slot with `try_lock` and set it up themselves.
+pub(crate) fn lock_for_use(slot: &Mutex<Option<Connection>>) -> std::sync::MutexGuard<'_, Option<Connection>> {
+    let guard = lock(slot);
+    if let Some(conn) = guard.as_ref() {
+        conn.raw.end_inline();
+    }
+    guard
 }

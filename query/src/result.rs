@@ -35,7 +35,14 @@ impl fmt::Debug for QueryResult {
 
 impl QueryResult {
     pub(crate) fn from_packed(rows: PackedRows) -> Self {
-        QueryResult { rows, ..QueryResult::default() }
+        // Every field written out: `..default()` would build an empty `PackedRows` (its column list) to drop it.
+        QueryResult {
+            rows,
+            rows_affected: 0,
+            last_insert_rowid: 0,
+            #[cfg(feature = "arrow")]
+            arrow_fields: None,
+        }
     }
 
     /// A result of owned rows (packed).

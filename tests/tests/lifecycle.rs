@@ -166,18 +166,23 @@ fn a_blocking_transaction_leaked_in_a_closure_does_not_brick_the_writer() {
 #[test]
 fn call_each_right_after_open_reaches_every_connection() {
     let (_dir, path) = temp_db();
-    // Threads that keep the cores busy, so that a worker is often descheduled between its steps.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let burners: Vec<_> = (0..4)
-        .map(|_| {
-            let stop = std::sync::Arc::clone(&stop);
-            std::thread::spawn(move || {
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::hint::spin_loop();
-                }
-            })
-        })
-        .collect();
+    // Threads that keep the cores busy, so that a worker is often descheduled between its steps; they stop when
+    // the test ends, however it ends.
+    struct Burners(std::sync::Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Burners {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let burners = Burners(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)));
+    for _ in 0..4 {
+        let stop = std::sync::Arc::clone(&burners.0);
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+    }
     futures::executor::block_on(async {
         for round in 0..100 {
             let pool = Pool::builder().readers(3).open(&path).await.unwrap();
@@ -191,14 +196,7 @@ fn call_each_right_after_open_reaches_every_connection() {
             .unwrap();
             let visited = visited.load(std::sync::atomic::Ordering::SeqCst);
             pool.close().await.unwrap();
-            if visited != 4 {
-                stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                panic!("round {round}: call_each ran on {visited} of 4 connections");
-            }
+            assert_eq!(visited, 4, "round {round}: call_each skipped a connection");
         }
     });
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for b in burners {
-        b.join().unwrap();
-    }
 }

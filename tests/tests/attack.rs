@@ -24,22 +24,11 @@ use std::time::Duration;
 use asqlite::{params, Error, ErrorKind, Pool};
 use futures::StreamExt;
 
-use crate::common::temp_db;
+use crate::common::{temp_db, within};
 
-/// Run `f` on its own thread and fail if it does not finish: a hang guard, generous on purpose, not a speed limit.
+/// Run `f` on its own thread, failing the test if it hangs (see [`within`]).
 fn no_hang<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(out) => out,
-        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the thread sent nothing and did not panic"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what} hung"),
-    }
+    within(what, Duration::from_secs(30), f)
 }
 
 fn block_on<F: Future>(f: F) -> F::Output {

@@ -4,26 +4,15 @@
 //! connection's lock and read long values; statements left mid-run bind again and hold no snapshot; and values
 //! around the inline cap read as the connection's own length limit allows.
 
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use asqlite::{params, Pool};
 
-use crate::common::{ran_here, temp_db};
+use crate::common::{ran_here, temp_db, within};
 
+/// Run `f` on its own thread, failing the test if it hangs (see [`within`]).
 fn no_hang<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(out) => out,
-        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!(),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what} hung"),
-    }
+    within(what, Duration::from_secs(60), f)
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {

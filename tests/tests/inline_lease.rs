@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use asqlite::{params, Pool};
 
-use crate::common::{ran_here, temp_db};
+use crate::common::{ran_here, temp_db, within};
 
 /// Generous: these guard against a hang, they measure nothing.
 const HANG: Duration = Duration::from_secs(20);
@@ -24,14 +24,9 @@ async fn pool_with_rows(path: &std::path::Path, readers: usize) -> Pool {
     pool
 }
 
-/// Run `f` on its own thread and fail the test if it does not finish in [`HANG`].
+/// Run `f` on its own thread, failing the test if it hangs (see [`within`]).
 fn without_hanging(what: &str, f: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    std::thread::spawn(move || {
-        f();
-        let _ = done.send(());
-    });
-    finished.recv_timeout(HANG).unwrap_or_else(|_| panic!("{what} hung"));
+    within(what, HANG, f);
 }
 
 #[test]

@@ -10,7 +10,7 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asqlite::blocking::{
@@ -19,18 +19,14 @@ use asqlite::blocking::{
 use asqlite::{params, Change, ErrorKind, Lagged, Operation, Pool};
 use futures::StreamExt;
 
-use crate::common::temp_db;
+use crate::common::{temp_db, within};
 
 /// Generous: these guard against a hang, they measure nothing.
 const HANG: Duration = Duration::from_secs(30);
 
+/// Run `f` on its own thread, failing the test if it hangs (see [`within`]).
 fn without_hanging(what: &str, f: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    std::thread::spawn(move || {
-        f();
-        let _ = done.send(());
-    });
-    finished.recv_timeout(HANG).unwrap_or_else(|_| panic!("{what} hung"));
+    within(what, HANG, f);
 }
 
 fn mem() -> Sync {

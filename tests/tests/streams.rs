@@ -8,32 +8,19 @@
 //! statement's one snapshot, while later reads see newer commits), that nothing hangs, and that a stream which
 //! fails after spilling yields every row before its error.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use asqlite::{params, Connection, Pool, RowStream};
 use futures::StreamExt;
 
-use crate::common::temp_db;
+use crate::common::{temp_db, within};
 
 /// Rows in the test table: far more than the chunks a spill keeps in memory, so the rest go to its file.
 const ROWS: i64 = 20_000;
 
-/// Run `f` on its own thread and wait for it: a hang guard, not a speed limit (it is generous on purpose).
+/// Run `f` on its own thread, failing the test if it hangs (see [`within`]).
 fn hang_guard<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(180)) {
-        Ok(out) => out,
-        // The thread panicked: join it to pass its panic on.
-        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the thread sent nothing and did not panic"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what} hung"),
-    }
+    within(what, Duration::from_secs(180), f)
 }
 
 fn rt() -> tokio::runtime::Runtime {

@@ -8,7 +8,7 @@
 //! `query_map` decoders take, so a decoder serves both.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::row::{write_table, Row, RowRef, Rows};
 use crate::ffi::{Column, RawStatement};
@@ -64,6 +64,15 @@ impl Cells {
         self.cells.clear();
         self.text.clear();
         self.blobs.clear();
+    }
+
+    /// Move into `other` (empty, with larger buffers) what these cells hold, and take `other`'s buffers.
+    fn move_into(&mut self, mut other: Cells) {
+        other.clear();
+        other.cells.extend_from_slice(&self.cells);
+        other.text.push_str(&self.text);
+        other.blobs.extend_from_slice(&self.blobs);
+        *self = other;
     }
 
     /// Bytes its buffers hold on to.
@@ -143,6 +152,50 @@ impl Cells {
     }
 }
 
+/// The buffers of one dropped large result, kept for the next large result.
+///
+/// A scan that is run again and again (a page of a report, a refresh) builds a result of megabytes on a reader's
+/// thread and frees it on the caller's. Freed across threads, such buffers go back to the reader's malloc arena,
+/// which returns their pages to the system, so the next scan faults every page in again and copies its cells once
+/// per doubling: measured, that cost a scan decoded into structs a third of its speed. One result's buffers (at most
+/// [`SPARE_MOST`] bytes) are kept here instead and taken by the next result that grows past [`SPARE_LEAST`] bytes
+/// worth of cells. Small results (a point query's one row) never touch it.
+static SPARE: Mutex<Option<Cells>> = Mutex::new(None);
+
+/// The least capacity worth keeping (bytes).
+const SPARE_LEAST: usize = 256 * 1024;
+
+/// The cell count at which a growing result looks for the spare.
+const SPARE_LOOK: usize = SPARE_LEAST / std::mem::size_of::<Cell>();
+
+/// The most the spare holds: a result larger than this frees its buffers as usual.
+const SPARE_MOST: usize = 8 * 1024 * 1024;
+
+/// Take the spare buffers if they are larger than `cells`' own (moving `cells`' contents in).
+#[cold]
+fn adopt_spare(cells: &mut Cells) {
+    let Ok(mut slot) = SPARE.try_lock() else { return };
+    let bigger = slot.as_ref().is_some_and(|s| s.capacity_bytes() > cells.capacity_bytes());
+    let spare = if bigger { slot.take() } else { None };
+    drop(slot);
+    if let Some(spare) = spare {
+        cells.move_into(spare);
+    }
+}
+
+/// Keep `cells`' buffers as the spare if they are worth keeping and larger than the one kept.
+#[cold]
+fn give_spare(cells: &mut Cells) {
+    let Ok(mut slot) = SPARE.try_lock() else { return };
+    if slot.as_ref().is_none_or(|s| s.capacity_bytes() < cells.capacity_bytes()) {
+        let mut mine = std::mem::take(cells);
+        mine.clear();
+        let old = slot.replace(mine);
+        drop(slot);
+        drop(old);
+    }
+}
+
 /// A whole result, packed: column names once, one 16-byte cell per value, one buffer for all the text and one for
 /// all the blobs (see the module docs). Rows are read as [`RowRef`]s (`get`, `get_ref`, `columns`, `to_row`).
 #[derive(Clone, Default, PartialEq)]
@@ -167,10 +220,14 @@ impl PackedRows {
     /// Copy the current row of a statement in.
     #[inline]
     pub(crate) fn push_ref(&mut self, row: &RowRef<'_>) -> Result<()> {
+        let before = self.cells.cells.len();
         for i in 0..self.columns.len() {
             self.cells.push_column(row.column(i))?;
         }
         self.rows += 1;
+        if before < SPARE_LOOK && self.cells.cells.len() >= SPARE_LOOK {
+            adopt_spare(&mut self.cells);
+        }
         Ok(())
     }
 
@@ -297,6 +354,15 @@ impl fmt::Display for PackedRows {
             (0..self.rows).map(|r| (0..width).map(|i| self.cells.value(r * width + i)).collect()).collect();
         let rows: Vec<&[Value]> = values.iter().map(Vec::as_slice).collect();
         write_table(f, &self.columns, &rows)
+    }
+}
+
+impl Drop for PackedRows {
+    fn drop(&mut self) {
+        let bytes = self.cells.capacity_bytes();
+        if (SPARE_LEAST..=SPARE_MOST).contains(&bytes) {
+            give_spare(&mut self.cells);
+        }
     }
 }
 

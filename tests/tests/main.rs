@@ -12,6 +12,7 @@ mod core_input;
 mod faults;
 mod fuzz_replay;
 mod inline_lease;
+mod large_results;
 mod lifecycle;
 mod load;
 mod migrate;

@@ -171,10 +171,11 @@ const SPARE_LOOK: usize = SPARE_LEAST / std::mem::size_of::<Cell>();
 /// The most the spare holds: a result larger than this frees its buffers as usual.
 const SPARE_MOST: usize = 8 * 1024 * 1024;
 
-/// Take the spare buffers if they are larger than `cells`' own (moving `cells`' contents in).
+/// Take the spare buffers from `slot` if they are larger than `cells`' own (moving `cells`' contents in).
 #[cold]
-fn adopt_spare(cells: &mut Cells) {
-    let Ok(mut slot) = SPARE.try_lock() else { return };
+fn adopt_spare(slot: &Mutex<Option<Cells>>, cells: &mut Cells) {
+    // Never wait: another thread holding the slot means this result grows as usual.
+    let Ok(mut slot) = slot.try_lock() else { return };
     let bigger = slot.as_ref().is_some_and(|s| s.capacity_bytes() > cells.capacity_bytes());
     let spare = if bigger { slot.take() } else { None };
     drop(slot);
@@ -183,10 +184,10 @@ fn adopt_spare(cells: &mut Cells) {
     }
 }
 
-/// Keep `cells`' buffers as the spare if they are worth keeping and larger than the one kept.
+/// Keep `cells`' buffers (emptied) in `slot` if it holds none or smaller ones.
 #[cold]
-fn give_spare(cells: &mut Cells) {
-    let Ok(mut slot) = SPARE.try_lock() else { return };
+fn give_spare(slot: &Mutex<Option<Cells>>, cells: &mut Cells) {
+    let Ok(mut slot) = slot.try_lock() else { return };
     if slot.as_ref().is_none_or(|s| s.capacity_bytes() < cells.capacity_bytes()) {
         let mut mine = std::mem::take(cells);
         mine.clear();
@@ -226,7 +227,7 @@ impl PackedRows {
         }
         self.rows += 1;
         if before < SPARE_LOOK && self.cells.cells.len() >= SPARE_LOOK {
-            adopt_spare(&mut self.cells);
+            adopt_spare(&SPARE, &mut self.cells);
         }
         Ok(())
     }
@@ -361,7 +362,7 @@ impl Drop for PackedRows {
     fn drop(&mut self) {
         let bytes = self.cells.capacity_bytes();
         if (SPARE_LEAST..=SPARE_MOST).contains(&bytes) {
-            give_spare(&mut self.cells);
+            give_spare(&SPARE, &mut self.cells);
         }
     }
 }
@@ -464,6 +465,71 @@ impl PackedSet<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cells_of(values: &[Value]) -> Cells {
+        let mut c = Cells::default();
+        for v in values {
+            c.push(v.as_ref()).unwrap();
+        }
+        c
+    }
+
+    fn values_of(c: &Cells) -> Vec<Value> {
+        (0..c.cells.len()).map(|i| c.value(i)).collect()
+    }
+
+    #[test]
+    fn adopting_the_spare_keeps_the_values_already_pushed_and_takes_the_larger_buffers() {
+        let slot = Mutex::new(None);
+        let mut big = Cells::with_capacity(10_000);
+        big.text.reserve(50_000);
+        big.blobs.reserve(50_000);
+        big.push(ValueRef::Text("left over")).unwrap();
+        let big_bytes = big.capacity_bytes();
+        give_spare(&slot, &mut big);
+        assert_eq!(big.capacity_bytes(), 0, "the buffers moved into the slot");
+        assert!(slot.lock().unwrap().as_ref().is_some_and(|s| s.cells.is_empty() && s.text.is_empty()));
+
+        let values =
+            [Value::Integer(1), Value::Text("ab".into()), Value::Blob(vec![1, 2]), Value::Null, Value::Real(0.5)];
+        let mut growing = cells_of(&values);
+        adopt_spare(&slot, &mut growing);
+        assert_eq!(growing.capacity_bytes(), big_bytes);
+        assert_eq!(values_of(&growing), values, "the values pushed before survive the move");
+        growing.push(ValueRef::Text("cd")).unwrap();
+        assert_eq!(growing.value(5), Value::Text("cd".into()));
+        assert!(slot.lock().unwrap().is_none(), "the spare is taken, not shared");
+    }
+
+    #[test]
+    fn the_spare_keeps_the_larger_buffers_and_is_not_taken_by_larger_cells() {
+        let slot = Mutex::new(None);
+        let mut small = Cells::with_capacity(100);
+        let mut large = Cells::with_capacity(1_000);
+        let large_bytes = large.capacity_bytes();
+        give_spare(&slot, &mut large);
+        give_spare(&slot, &mut small);
+        assert_eq!(slot.lock().unwrap().as_ref().map(Cells::capacity_bytes), Some(large_bytes));
+        assert_ne!(small.capacity_bytes(), 0, "smaller buffers than the spare's are not kept");
+
+        let mut larger = cells_of(&[Value::Integer(7)]);
+        larger.cells.reserve(5_000);
+        let own = larger.capacity_bytes();
+        adopt_spare(&slot, &mut larger);
+        assert_eq!((larger.capacity_bytes(), values_of(&larger)), (own, vec![Value::Integer(7)]));
+        assert!(slot.lock().unwrap().is_some(), "a smaller spare stays for the next result");
+    }
+
+    #[test]
+    fn a_slot_held_elsewhere_is_not_waited_for() {
+        let slot = Mutex::new(Some(Cells::with_capacity(1_000)));
+        let held = slot.lock().unwrap();
+        let mut c = cells_of(&[Value::Integer(1)]);
+        adopt_spare(&slot, &mut c);
+        give_spare(&slot, &mut c);
+        assert_eq!(values_of(&c), [Value::Integer(1)]);
+        drop(held);
+    }
 
     #[test]
     fn packed_params_keep_sets_of_one_width() {

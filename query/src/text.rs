@@ -24,8 +24,13 @@ impl TextClause {
 }
 
 /// The name of a parameter without its `:`, `@` or `$` prefix.
+#[inline]
 pub(crate) fn strip_param_prefix(name: &str) -> &str {
-    name.strip_prefix([':', '@', '$']).unwrap_or(name)
+    // The prefixes are ASCII: a byte test, without decoding the first character.
+    match name.as_bytes().first() {
+        Some(b':' | b'@' | b'$') => name.get(1..).unwrap_or(name),
+        _ => name,
+    }
 }
 
 /// A piece of parsed text.

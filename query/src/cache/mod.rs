@@ -116,10 +116,10 @@ fn for_words(bytes: &[u8], mut f: impl FnMut(u64)) {
     }
 }
 
-/// The word of 1 to 7 bytes, zero-padded: two loads that may overlap (the bytes they share are the same bytes at
+/// The word of up to 8 bytes, zero-padded: two loads that may overlap (the bytes they share are the same bytes at
 /// the same place), instead of a loop over the bytes.
 #[inline]
-fn tail_word(tail: &[u8]) -> u64 {
+pub(crate) fn tail_word(tail: &[u8]) -> u64 {
     let n = tail.len();
     let le32 = |b: &[u8]| u64::from(u32::from_le_bytes(<[u8; 4]>::try_from(b).unwrap_or_default()));
     let le16 = |b: &[u8]| u64::from(u16::from_le_bytes(<[u8; 2]>::try_from(b).unwrap_or_default()));
@@ -157,7 +157,8 @@ thread_local! {
     /// The buffer a thread writes keys into, kept between calls.
     static KEY: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
     /// The shapes the thread used last (see the module docs).
-    static RECENT: RefCell<Recent> = const { RefCell::new(Recent { entries: Vec::new(), next: 0 }) };
+    static RECENT: RefCell<Recent> =
+        const { RefCell::new(Recent { entries: Vec::new(), next: 0, last_select: Cell::new(0) }) };
 }
 
 /// Cache ids: one per cache and per `clear`.
@@ -176,6 +177,8 @@ struct Recent {
     entries: Vec<RecentShape>,
     /// The entry to replace next once the ring is full.
     next: usize,
+    /// The entry a select was last found in, looked at first.
+    last_select: Cell<usize>,
 }
 
 /// A shape a thread used, with the cache (id) and key it was found under.
@@ -198,12 +201,17 @@ fn recent(cache: u64, key: &[u64]) -> Option<Arc<Shape>> {
 /// The shape of `select` in cache `cache` if this thread used a select of the same shape lately.
 fn recent_select(cache: u64, select: &Select) -> Option<Arc<Shape>> {
     let tag = select_tag(select);
+    let found = |r: &RecentShape| {
+        r.cache == cache && r.template.as_ref().is_some_and(|(t, s)| *t == tag && same_select(select, s))
+    };
     with_recent(|recent| {
-        recent
-            .entries
-            .iter()
-            .find(|r| r.cache == cache && r.template.as_ref().is_some_and(|(t, s)| *t == tag && same_select(select, s)))
-            .map(|r| Arc::clone(&r.shape))
+        let last = recent.last_select.get();
+        if let Some(r) = recent.entries.get(last).filter(|r| found(r)) {
+            return Some(Arc::clone(&r.shape));
+        }
+        let (at, r) = recent.entries.iter().enumerate().find(|(_, r)| found(r))?;
+        recent.last_select.set(at);
+        Some(Arc::clone(&r.shape))
     })
 }
 
@@ -333,6 +341,7 @@ impl StatementCache {
     }
 
     /// A statement of a cached shape: only its literals are gathered.
+    #[inline]
     fn hit(&self, stmt: Stmt<'_>, keys: Option<&[Arc<str>]>, shape: Arc<Shape>) -> Result<Compiled> {
         self.hits.fetch_add(1, Ordering::Relaxed);
         let literals = match &shape.gather {

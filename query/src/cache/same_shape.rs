@@ -13,12 +13,14 @@
 use std::sync::Arc;
 
 use crate::expr::{ColumnRef, Expr, Source};
+use crate::schema::Table;
 use crate::select::{Join, Select, SelectList};
 
 /// How deep expressions are compared; deeper answers no (the key's way has no such limit below the compiler's).
 const MAX_DEPTH: usize = 128;
 
 /// Whether `a` and `b` have the same key words (see above): `false` may also mean "not known".
+#[inline]
 pub(crate) fn same_select(a: &Select, b: &Select) -> bool {
     // Every field, in `Select`'s order: a field added to it fails to compile here until it is compared.
     let Select { columns, from, joins, where_, group_by, having, order_by, limit, offset, distinct } = a;
@@ -49,7 +51,7 @@ pub(crate) fn select_tag(s: &Select) -> u64 {
 
 fn same_list(a: &SelectList, b: &SelectList) -> bool {
     match (a.as_table(), b.as_table()) {
-        (Some(x), Some(y)) => x.inner.id == y.inner.id,
+        (Some(x), Some(y)) => same_table(x, y),
         (None, None) => same_exprs(a, b, 0),
         _ => false,
     }
@@ -61,13 +63,14 @@ fn same_join(a: &Join, b: &Join) -> bool {
 
 fn same_source(a: &Source, b: &Source) -> bool {
     match (a, b) {
-        (Source::Table(x), Source::Table(y)) => x.inner.id == y.inner.id,
-        (Source::Alias(x), Source::Alias(y)) => x.table.inner.id == y.table.inner.id && same_name(&x.name, &y.name),
+        (Source::Table(x), Source::Table(y)) => same_table(x, y),
+        (Source::Alias(x), Source::Alias(y)) => same_table(&x.table, &y.table) && same_name(&x.name, &y.name),
         // Subqueries and CTEs hash their statements: not compared here.
         _ => false,
     }
 }
 
+#[inline]
 fn same_name(a: &Arc<str>, b: &Arc<str>) -> bool {
     Arc::ptr_eq(a, b) || **a == **b
 }
@@ -84,8 +87,37 @@ fn same_exprs(a: &[Expr], b: &[Expr], depth: usize) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_expr(x, y, depth))
 }
 
-/// `hash_node`'s writes compared (see `expr::deep`), then the children in order.
+/// `hash_node`'s writes compared (see `expr::deep`), then the children in order. The leaves and the binary
+/// operator a WHERE is mostly made of are compared here, without a call per node; the rest in [`same_node`].
 fn same_expr(a: &Expr, b: &Expr, depth: usize) -> bool {
+    if let Some(same) = same_leaf(a, b) {
+        return same;
+    }
+    match (a, b) {
+        (Expr::Binary(x, o, y), Expr::Binary(v, p, w)) => {
+            depth < MAX_DEPTH
+                && o == p
+                && same_leaf(x, v).unwrap_or_else(|| same_expr(x, v, depth + 1))
+                && same_leaf(y, w).unwrap_or_else(|| same_expr(y, w, depth + 1))
+        }
+        _ => same_node(a, b, depth),
+    }
+}
+
+/// Two leaves of the kinds a WHERE mostly holds (a column, a parameter, a value) compared as [`same_node`]
+/// compares them; `None` when either is another kind (which `same_node` then answers).
+#[inline]
+fn same_leaf(a: &Expr, b: &Expr) -> Option<bool> {
+    Some(match (a, b) {
+        (Expr::Column(x), Expr::Column(y)) => same_column(x, y),
+        (Expr::BindParam(x), Expr::BindParam(y)) => same_name(x, y),
+        (Expr::Value(x), Expr::Value(y)) => std::mem::discriminant(&x.0) == std::mem::discriminant(&y.0),
+        _ => return None,
+    })
+}
+
+/// [`same_expr`] for any node: its own fields, then its children.
+fn same_node(a: &Expr, b: &Expr, depth: usize) -> bool {
     if depth > MAX_DEPTH || std::mem::discriminant(a) != std::mem::discriminant(b) {
         return false;
     }
@@ -181,8 +213,19 @@ fn same_children(a: &Expr, b: &Expr, depth: usize) -> bool {
     }
 }
 
+#[inline]
 fn same_column(a: &ColumnRef, b: &ColumnRef) -> bool {
-    same_source(&a.source, &b.source) && same_name(&a.name, &b.name)
+    let source = match (&a.source, &b.source) {
+        (Source::Table(x), Source::Table(y)) => same_table(x, y),
+        (x, y) => same_source(x, y),
+    };
+    source && same_name(&a.name, &b.name)
+}
+
+/// The same table: one definition (its handles share it), else the same identity.
+#[inline]
+fn same_table(a: &Table, b: &Table) -> bool {
+    Arc::ptr_eq(&a.inner, &b.inner) || a.inner.id == b.inner.id
 }
 
 #[cfg(test)]

@@ -423,7 +423,7 @@ thread_local! {
 fn param_name(name: &str) -> Arc<str> {
     NAMES.with(|names| {
         let Ok(mut names) = names.try_borrow_mut() else { return Arc::from(name) };
-        if let Some(n) = names.iter().find(|n| ***n == *name) {
+        if let Some(n) = names.iter().find(|n| same_str(n, name)) {
             return Arc::clone(n);
         }
         let n: Arc<str> = Arc::from(name);
@@ -433,6 +433,23 @@ fn param_name(name: &str) -> Arc<str> {
         names.push(Arc::clone(&n));
         n
     })
+}
+
+/// Whether two strings are equal. A name up to 16 bytes (most column and parameter names) is compared as two words
+/// read in place, without the `memcmp` call that costs as much as the rest of looking the name up.
+#[inline]
+pub(crate) fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = crate::cache::tail_word;
+    match n {
+        0..=8 => word(a) == word(b),
+        9..=16 => word(&a[..8]) == word(&b[..8]) && word(&a[n - 8..]) == word(&b[n - 8..]),
+        _ => a == b,
+    }
 }
 
 /// `excluded.name`: the row an upsert tried to insert.
@@ -577,5 +594,32 @@ impl Case {
 impl IntoExpr for Case {
     fn into_expr(self) -> Expr {
         Expr::Case { value: self.value.map(Box::new), whens: self.whens, else_: self.else_.map(Box::new) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_str;
+
+    /// Names compared as words: equal only when every byte and the length are equal, at every length the word
+    /// reads cover (one word, two overlapping words) and past them.
+    #[test]
+    fn same_str_is_byte_equality_at_every_length() {
+        let base: String = ('a'..='z').collect();
+        for n in 0..=base.len() {
+            let a = &base[..n];
+            let copy = String::from(a);
+            assert!(same_str(a, &copy), "{a:?}");
+            for at in 0..n {
+                let mut b = a.as_bytes().to_vec();
+                b[at] = b'_';
+                let b = String::from_utf8(b).unwrap_or_default();
+                assert!(!same_str(a, &b), "{a:?} and {b:?}");
+            }
+            if n < base.len() {
+                assert!(!same_str(a, &base[..=n]), "{a:?} and one byte more");
+                assert!(!same_str(&format!("{a}\0"), &base[..=n]), "a zero byte is a byte");
+            }
+        }
     }
 }

@@ -7,12 +7,14 @@ use super::{cast, lit, not_, BinOp, Expr, Frame, IntoExpr, IntoInItem};
 use crate::select::{IntoColumns, Query};
 use crate::types::SqlType;
 
+#[inline]
 fn bin(a: Expr, op: BinOp, b: Expr) -> Expr {
     Expr::Binary(Box::new(a), op, Box::new(b))
 }
 
 impl Expr {
     /// `self = v`; `NULL` renders `self IS NULL`.
+    #[inline]
     pub fn eq(self, v: impl IntoExpr) -> Expr {
         match v.into_expr() {
             Expr::Null => Expr::IsNull { expr: Box::new(self), negated: false },

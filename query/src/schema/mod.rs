@@ -184,11 +184,17 @@ impl Table {
 
     /// The column `name` as an expression (SQLAlchemy's `table.c.name`). An unknown name gives an expression that
     /// fails to compile with a clear error.
+    #[inline]
     pub fn c(&self, name: &str) -> Expr {
-        match self.inner.names.iter().find(|n| &***n == name) {
+        match self.inner.names.iter().find(|n| crate::expr::same_str(n, name)) {
             Some(n) => Expr::Column(ColumnRef { source: Source::Table(self.clone()), name: Arc::clone(n) }),
-            None => Expr::Invalid(format!("{:?} has no column named {name:?}", self.name())),
+            None => self.no_column(name),
         }
+    }
+
+    #[cold]
+    fn no_column(&self, name: &str) -> Expr {
+        Expr::Invalid(format!("{:?} has no column named {name:?}", self.name()))
     }
 
     /// Every column as an expression, in order.

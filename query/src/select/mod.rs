@@ -439,10 +439,12 @@ pub struct Select {
 ///
 /// FROM is worked out from the columns and the WHERE clause (as SQLAlchemy does) unless given with
 /// [`Select::select_from`].
+#[inline]
 pub fn select(columns: impl IntoColumns) -> Select {
     Select { columns: columns.into_select_list(), ..Select::default() }
 }
 
+#[inline(never)]
 fn conjoin(existing: Option<Expr>, cond: Expr) -> Option<Expr> {
     Some(match existing {
         None => cond,
@@ -460,8 +462,15 @@ impl Select {
 
     /// Add a WHERE condition (several calls are ANDed).
     #[must_use]
+    #[inline]
     pub fn where_(mut self, cond: impl IntoExpr) -> Self {
-        self.where_ = conjoin(self.where_.take(), cond.into_expr());
+        let cond = cond.into_expr();
+        // The first condition is stored as it is (no `None` to drop first); later ones are ANDed out of line.
+        if self.where_.is_none() {
+            self.where_ = Some(cond);
+        } else {
+            self.where_ = conjoin(self.where_.take(), cond);
+        }
         self
     }
 

@@ -6,6 +6,7 @@
 //! expressions and never panic.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use crate::ffi::RawStatement;
 use crate::value::{ToSql, Value};
@@ -196,6 +197,17 @@ pub(crate) enum ParamsKind {
     Named(Vec<(Cow<'static, str>, Value)>),
 }
 
+thread_local! {
+    /// The list of named pairs that [`Params::release`] kept from a set it dropped, empty when there is none: the
+    /// next [`named_params!`](crate::named_params) of several values on this thread fills it rather than allocating
+    /// its own. A layer that builds a set, consumes it and drops it once per row (the query layer's `execute_many`
+    /// of `named_params!` rows) thus allocates no list per row.
+    static SPARE_PAIRS: Cell<Vec<(Cow<'static, str>, Value)>> = const { Cell::new(Vec::new()) };
+}
+
+/// The largest list [`Params::release`] keeps (pairs); a larger one is freed as usual.
+const SPARE_PAIRS_MOST: usize = 16;
+
 /// `value` as a `Value`; one that does not convert is `NULL`, its error kept in `error` unless one is there already
 /// (a conversion error is reported when the parameters are used, the first one).
 #[inline]
@@ -295,12 +307,36 @@ impl Params {
         (name.into(), value_or_null(value, error))
     }
 
+    /// An empty list for the pairs of a [`named_params!`](crate::named_params) of `n` values: the one
+    /// [`release`](Self::release) kept on this thread, if there is one.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __named_start(n: usize) -> Vec<(Cow<'static, str>, Value)> {
+        let mut list = SPARE_PAIRS.try_with(Cell::take).unwrap_or_default();
+        list.reserve(n);
+        list
+    }
+
     /// The parameters [`named_params!`](crate::named_params) built: several named pairs, and the first conversion
     /// error.
     #[doc(hidden)]
     #[inline]
     pub fn __named_list(pairs: Vec<(Cow<'static, str>, Value)>, error: Option<Error>) -> Self {
         Params { kind: ParamsKind::Named(pairs), error }
+    }
+
+    /// Drop these parameters, keeping the buffer of a list of named values for the next
+    /// [`named_params!`](crate::named_params) of several values built on this thread (one buffer per thread, of at
+    /// most 16 pairs). For a layer that consumes sets one at a time as they are built, such as the query layer's
+    /// `execute_many` of `named_params!` rows: each row then costs no allocation for its list.
+    #[inline]
+    pub fn release(self) {
+        if let ParamsKind::Named(mut list) = self.kind {
+            if list.capacity() <= SPARE_PAIRS_MOST {
+                list.clear();
+                let _ = SPARE_PAIRS.try_with(|spare| spare.set(list));
+            }
+        }
     }
 
     fn convert<T: ToSql + ?Sized>(&mut self, value: &T) -> Value {
@@ -440,13 +476,12 @@ macro_rules! named_params {
         p.push_named($name, &$value);
         p
     }};
-    // Several values: the list built at once, with its length (a row of `execute_many` is built this way once per
-    // row).
+    // Several values: each pair converted straight into a list of the right capacity (a row of `execute_many` is
+    // built this way once per row; the list is the one a released row left, if any).
     ($($name:expr => $value:expr),+ $(,)?) => {{
         let mut error = ::std::option::Option::None;
-        let pairs = ::std::vec![$(
-            $crate::Params::__named_pair($name, &$value, &mut error)
-        ),+];
+        let mut pairs = $crate::Params::__named_start(<[()]>::len(&[$($crate::__unit!($value)),+]));
+        $( pairs.push($crate::Params::__named_pair($name, &$value, &mut error)); )+
         $crate::Params::__named_list(pairs, error)
     }};
 }
@@ -537,6 +572,30 @@ mod tests {
         let ok = crate::named_params! {"a" => 1, "b" => "two",};
         assert!(ok.error().is_none());
         assert_eq!(ok.get_named("b"), Some(&Value::Text("two".into())));
+    }
+
+    /// The list a released row leaves is the next `named_params!` row's (a row of the query layer's
+    /// `execute_many` allocates no list), holding only that row's pairs; it is taken once, and a list too large to
+    /// keep is freed as usual.
+    #[test]
+    fn a_released_named_list_is_the_next_named_rows_list() {
+        let spare = || SPARE_PAIRS.with(|s| s.replace(Vec::new())).capacity();
+        let row = crate::named_params! {"a" => 1, "b" => "x", "c" => 2.5};
+        let at = row.named_pairs().as_ptr();
+        row.release();
+        let next = crate::named_params! {"d" => 4, "e" => "y"};
+        assert_eq!(next.named_pairs().as_ptr(), at);
+        assert_eq!(next.names().collect::<Vec<_>>(), ["d", "e"]);
+        assert_eq!(next.get_named("e"), Some(&Value::Text("y".into())));
+        let other = crate::named_params! {"f" => 1, "g" => 2};
+        assert_ne!(other.named_pairs().as_ptr(), at);
+        let big = Params::named((0..=SPARE_PAIRS_MOST).map(|i| (format!("k{i}"), Value::Null)));
+        big.release();
+        assert_eq!(spare(), 0);
+        crate::params![1, 2].release();
+        assert_eq!(spare(), 0);
+        next.release();
+        assert!(spare() >= 2);
     }
 
     #[test]

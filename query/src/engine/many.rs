@@ -3,7 +3,12 @@
 //! Every set must have the first set's keys. Sets built by one `named_params!` in a loop have them in the same
 //! order, down to the same `&'static str`s: for those, where each slot's value lies among a set's pairs is worked
 //! out once, from the first set, and every later set in that order is read by position (a set in another order is
-//! looked up by name, as the first is).
+//! looked up by name, as the first is). Those names are usually the very same strings, but a literal inlined into
+//! two places may have two addresses: the names of the last set found in order by comparing them are kept too, so
+//! that the sets after it are recognised by address. Each set's list of pairs is released once packed, for the next
+//! `named_params!` row to fill.
+
+use std::borrow::Cow;
 
 use asqlite::{PackedParams, Params, Value};
 
@@ -34,6 +39,9 @@ pub(super) struct Packer<'c> {
     /// The plan when every slot takes a named pair (an insert of named values): the index of each slot's pair.
     pairs: Option<Box<[usize]>>,
     first_keys: Option<Vec<String>>,
+    /// The names of a set in the first set's order (the first set's, then the last set's found so by comparing
+    /// names), if they are all `&'static str`s: a set whose names are these same strings is in that order.
+    known: Option<Box<[&'static str]>>,
     chunk: PackedParams,
     /// Sets checked so far, the first one included.
     sets: usize,
@@ -60,13 +68,14 @@ impl<'c> Packer<'c> {
             })
             .collect::<Vec<_>>();
         let pairs = plan.iter().map(|s| if let Source::Pair(k) = s { Some(*k) } else { None }).collect();
-        Ok(Packer { compiled, first, plan, pairs, first_keys: None, chunk, sets: 1 })
+        let known = static_names(&first);
+        Ok(Packer { compiled, first, plan, pairs, first_keys: None, known, chunk, sets: 1 })
     }
 
     /// Check and pack the next set.
     pub(super) fn push(&mut self, p: Params) -> Result<()> {
         let compiled = self.compiled;
-        if check_keys(&self.first, &p, self.sets, &mut self.first_keys)? {
+        if self.is_known(&p) || self.check_keys(&p)? {
             match &self.pairs {
                 // Same keys in the same order as the first set: each slot's pair is where the plan says.
                 Some(pairs) if p.error().is_none() => {
@@ -79,7 +88,29 @@ impl<'c> Packer<'c> {
             push(&mut self.chunk, compiled, &p, compiled.slots().iter().map(Source::Slot))?;
         }
         self.sets += 1;
+        // Its list goes to the next `named_params!` row.
+        p.release();
         Ok(())
+    }
+
+    /// Whether `p`'s names are the [`known`](Self::known) ones, the same strings in the same order.
+    #[inline]
+    fn is_known(&self, p: &Params) -> bool {
+        let (Some(known), pairs) = (&self.known, p.named_pairs()) else { return false };
+        pairs.len() == known.len()
+            && pairs.iter().zip(known.iter()).all(|((k, _), n)| matches!(k, Cow::Borrowed(k) if std::ptr::eq(*k, *n)))
+    }
+
+    /// [`check_keys`] for the next set; its names become the known ones when they are in the first set's order.
+    #[cold]
+    fn check_keys(&mut self, p: &Params) -> Result<bool> {
+        let in_order = check_keys(&self.first, p, self.sets, &mut self.first_keys)?;
+        if in_order {
+            if let Some(names) = static_names(p) {
+                self.known = Some(names);
+            }
+        }
+        Ok(in_order)
     }
 
     /// The sets packed since the last [`take`](Self::take).
@@ -91,6 +122,20 @@ impl<'c> Packer<'c> {
     pub(super) fn take(&mut self) -> PackedParams {
         std::mem::replace(&mut self.chunk, PackedParams::new(self.compiled.slots().len()))
     }
+}
+
+/// The names of named parameters, if there are any and all are `&'static str`s.
+fn static_names(p: &Params) -> Option<Box<[&'static str]>> {
+    if !p.is_named() || p.is_empty() {
+        return None;
+    }
+    p.named_pairs()
+        .iter()
+        .map(|(k, _)| match k {
+            Cow::Borrowed(k) => Some(*k),
+            Cow::Owned(_) => None,
+        })
+        .collect()
 }
 
 /// Pack one set's values, each taken from where `sources` says.
@@ -196,6 +241,66 @@ mod tests {
             let years: Vec<i64> =
                 conn.execute(select(cars.c("year")).order_by(cars.c("car_id"))).await.unwrap().scalars().unwrap();
             assert_eq!(years, [2012, 1, 2, 2015, 2016]);
+            conn.commit().await.unwrap();
+            engine.dispose().await.unwrap();
+        });
+    }
+
+    /// Sets in the first set's order are recognised by the address of their names once one of them was found in
+    /// order by comparing names: names at other addresses (a literal inlined twice), a set in another order in
+    /// between, and names built at run time all bind each value to its column.
+    #[test]
+    fn sets_whose_names_move_bind_each_value_to_its_column() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let engine = create_async_engine("sqlite://").await.unwrap();
+            let meta = MetaData::new();
+            let t = Table::new("t", &meta, [Column::new("a", Integer), Column::new("b", Integer)]);
+            engine.create_all(&meta).await.unwrap();
+            let (a, b): (&'static str, &'static str) = (String::from("a").leak(), String::from("b").leak());
+            let sets = vec![
+                named_params! {"a" => 1, "b" => 10},
+                named_params! {a => 2, b => 20},
+                named_params! {a => 3, b => 30},
+                named_params! {"b" => 40, "a" => 4},
+                named_params! {"a" => 5, "b" => 50},
+                named_params! {b => 60, a => 6},
+                named_params! {String::from("a") => 7, String::from("b") => 70},
+                named_params! {a => 8, b => 80},
+            ];
+            let conn = engine.begin().await.unwrap();
+            assert_eq!(conn.execute_many(t.insert(), sets).await.unwrap().rows_affected(), 8);
+            let rows: Vec<(i64, i64)> = conn.execute(select(&t)).await.unwrap().deserialize().unwrap();
+            assert_eq!(rows, (1..=8).map(|i| (i, i * 10)).collect::<Vec<_>>());
+            conn.commit().await.unwrap();
+            engine.dispose().await.unwrap();
+        });
+    }
+
+    /// Each set's list of pairs is released once packed: the next `named_params!` row on the thread fills it
+    /// rather than allocating its own. (Lists of nine pairs, a size nothing else here allocates; the lists freed as
+    /// usual, if any, are taken by allocations of that size first, so only a released list can come back.)
+    #[test]
+    fn packed_sets_leave_their_lists_to_the_next_row() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let engine = create_async_engine("sqlite://").await.unwrap();
+            let meta = MetaData::new();
+            let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+            let t = Table::new("t", &meta, names.map(|n| Column::new(n, Integer)));
+            engine.create_all(&meta).await.unwrap();
+            let row = |v: i64| {
+                named_params! {"a" => v, "b" => v, "c" => v, "d" => v, "e" => v, "f" => v, "g" => v, "h" => v, "i" => v}
+            };
+            let sets = vec![row(1), row(2), row(3)];
+            let lists: Vec<_> = sets.iter().map(|p| p.named_pairs().as_ptr()).collect();
+            let conn = engine.begin().await.unwrap();
+            assert_eq!(conn.execute_many(t.insert(), sets).await.unwrap().rows_affected(), 3);
+            let taken: Vec<Vec<(std::borrow::Cow<'static, str>, asqlite::Value)>> =
+                (0..8).map(|_| Vec::with_capacity(9)).collect();
+            let next = row(4);
+            assert!(lists.contains(&next.named_pairs().as_ptr()));
+            drop(taken);
             conn.commit().await.unwrap();
             engine.dispose().await.unwrap();
         });

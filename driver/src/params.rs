@@ -198,14 +198,14 @@ pub(crate) enum ParamsKind {
 }
 
 thread_local! {
-    /// The list of named pairs that [`Params::release`] kept from a set it dropped, empty when there is none: the
+    /// The list of named pairs that [`Params::__release`] kept from a set it dropped, empty when there is none: the
     /// next [`named_params!`](crate::named_params) of several values on this thread fills it rather than allocating
     /// its own. A layer that builds a set, consumes it and drops it once per row (the query layer's `execute_many`
     /// of `named_params!` rows) thus allocates no list per row.
     static SPARE_PAIRS: Cell<Vec<(Cow<'static, str>, Value)>> = const { Cell::new(Vec::new()) };
 }
 
-/// The largest list [`Params::release`] keeps (pairs); a larger one is freed as usual.
+/// The largest list [`Params::__release`] keeps (pairs); a larger one is freed as usual.
 const SPARE_PAIRS_MOST: usize = 16;
 
 /// `value` as a `Value`; one that does not convert is `NULL`, its error kept in `error` unless one is there already
@@ -308,7 +308,7 @@ impl Params {
     }
 
     /// An empty list for the pairs of a [`named_params!`](crate::named_params) of `n` values: the one
-    /// [`release`](Self::release) kept on this thread, if there is one.
+    /// [`__release`](Self::__release) kept on this thread, if there is one.
     #[doc(hidden)]
     #[inline]
     pub fn __named_start(n: usize) -> Vec<(Cow<'static, str>, Value)> {
@@ -329,8 +329,9 @@ impl Params {
     /// [`named_params!`](crate::named_params) of several values built on this thread (one buffer per thread, of at
     /// most 16 pairs). For a layer that consumes sets one at a time as they are built, such as the query layer's
     /// `execute_many` of `named_params!` rows: each row then costs no allocation for its list.
+    #[doc(hidden)]
     #[inline]
-    pub fn release(self) {
+    pub fn __release(self) {
         if let ParamsKind::Named(mut list) = self.kind {
             if list.capacity() <= SPARE_PAIRS_MOST {
                 list.clear();
@@ -582,7 +583,7 @@ mod tests {
         let spare = || SPARE_PAIRS.with(|s| s.replace(Vec::new())).capacity();
         let row = crate::named_params! {"a" => 1, "b" => "x", "c" => 2.5};
         let at = row.named_pairs().as_ptr();
-        row.release();
+        row.__release();
         let next = crate::named_params! {"d" => 4, "e" => "y"};
         assert_eq!(next.named_pairs().as_ptr(), at);
         assert_eq!(next.names().collect::<Vec<_>>(), ["d", "e"]);
@@ -590,11 +591,11 @@ mod tests {
         let other = crate::named_params! {"f" => 1, "g" => 2};
         assert_ne!(other.named_pairs().as_ptr(), at);
         let big = Params::named((0..=SPARE_PAIRS_MOST).map(|i| (format!("k{i}"), Value::Null)));
-        big.release();
+        big.__release();
         assert_eq!(spare(), 0);
-        crate::params![1, 2].release();
+        crate::params![1, 2].__release();
         assert_eq!(spare(), 0);
-        next.release();
+        next.__release();
         assert!(spare() >= 2);
     }
 

@@ -410,6 +410,9 @@ impl Drop for PackedRows {
 /// Parameter sets packed for `execute_many`: each set's values one after another in cells, text and blobs in two
 /// buffers, so a layer above the driver that makes the sets (the query layer's rows of named values) hands the
 /// worker three buffers rather than a heap object per value; nothing is allocated or freed per row on the worker.
+///
+/// Dropped, the buffers of a batch's chunk (8 KiB to 1 MiB) are kept for the next chunk packed, four at most in
+/// the process, so a batch streamed in chunks reuses the same few buffers.
 #[derive(Clone, Default, PartialEq)]
 pub struct PackedParams {
     width: usize,
@@ -417,10 +420,33 @@ pub struct PackedParams {
     cells: Cells,
 }
 
+/// Buffers of chunks of parameter sets that were run, for the next chunks a batch packs.
+///
+/// A batch of `execute_many` is packed on the caller's thread a chunk at a time and each chunk is freed on the
+/// writer's once run; freed across threads, the buffers went back to the allocator, which handed the caller fresh
+/// pages (faulted in, and copied into at every doubling) for the next chunk. A few chunks' buffers (the ones in
+/// flight) are kept here instead.
+static CHUNK_SPARES: Mutex<Vec<Cells>> = Mutex::new(Vec::new());
+
+/// How many chunks' buffers are kept.
+const CHUNK_SPARES_MOST: usize = 4;
+
+/// The sizes of chunk buffers worth keeping (bytes): a batch's chunks, not a one-row call's nor a huge set's.
+const CHUNK_SPARE_BYTES: std::ops::RangeInclusive<usize> = 8 * 1024..=1024 * 1024;
+
 impl PackedParams {
     /// No sets yet, each set to hold `width` values.
     pub fn new(width: usize) -> Self {
         PackedParams { width, sets: 0, cells: Cells::default() }
+    }
+
+    /// No sets yet, with room for `sets` sets of `width` values: the buffers of a chunk run before if some are
+    /// kept (see [`PackedParams`]), else new ones.
+    pub fn with_capacity(width: usize, sets: usize) -> Self {
+        let kept = CHUNK_SPARES.try_lock().ok().and_then(|mut spares| spares.pop());
+        let mut cells = kept.unwrap_or_default();
+        cells.cells.reserve(width.saturating_mul(sets));
+        PackedParams { width, sets: 0, cells }
     }
 
     /// Append one set: exactly `width` values.
@@ -457,6 +483,25 @@ impl PackedParams {
     /// The sets, each bound by position where it lies.
     pub(crate) fn sets(&self) -> impl Iterator<Item = PackedSet<'_>> {
         (0..self.sets).map(move |i| PackedSet { cells: &self.cells, start: i * self.width, width: self.width })
+    }
+}
+
+impl Drop for PackedParams {
+    fn drop(&mut self) {
+        if CHUNK_SPARE_BYTES.contains(&self.cells.capacity_bytes()) {
+            give_chunk_spare(&mut self.cells);
+        }
+    }
+}
+
+/// Keep `cells`' buffers (emptied) for the next chunk of parameter sets, unless enough are kept.
+#[cold]
+fn give_chunk_spare(cells: &mut Cells) {
+    let Ok(mut spares) = CHUNK_SPARES.try_lock() else { return };
+    if spares.len() < CHUNK_SPARES_MOST {
+        let mut mine = std::mem::take(cells);
+        mine.clear();
+        spares.push(mine);
     }
 }
 
@@ -569,6 +614,28 @@ mod tests {
         give_spare(&slot, &mut c);
         assert_eq!(values_of(&c), [Value::Integer(1)]);
         drop(held);
+    }
+
+    #[test]
+    fn a_chunk_packed_in_the_buffers_of_a_dropped_chunk_holds_only_its_own_sets() {
+        let mut first = PackedParams::with_capacity(2, 1024);
+        for i in 0..1000 {
+            first.push_set(&[Value::Text(format!("text {i}")), Value::Blob(vec![1; 3])]).unwrap();
+        }
+        let bytes = first.cells.capacity_bytes();
+        assert!(CHUNK_SPARE_BYTES.contains(&bytes), "{bytes}");
+        drop(first);
+        let mut second = PackedParams::with_capacity(3, 1);
+        assert!(second.cells.capacity_bytes() >= bytes, "the dropped chunk's buffers are reused");
+        second.push_set(&[Value::Integer(1), Value::Text("x".into()), Value::Null]).unwrap();
+        let sets: Vec<Vec<Value>> =
+            second.sets().map(|s| (0..s.width()).map(|i| s.value(i).to_owned()).collect()).collect();
+        assert_eq!(sets, [vec![Value::Integer(1), Value::Text("x".into()), Value::Null]]);
+        // A one-row batch's buffers are too small to keep.
+        drop(second);
+        CHUNK_SPARES.lock().unwrap().clear();
+        drop(PackedParams::with_capacity(2, 1));
+        assert!(CHUNK_SPARES.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub(super) struct Packer<'c> {
 impl<'c> Packer<'c> {
     /// Check and pack the first set.
     pub(super) fn new(compiled: &'c Compiled, first: Params) -> Result<Self> {
-        let mut chunk = PackedParams::new(compiled.slots().len());
+        let mut chunk = PackedParams::with_capacity(compiled.slots().len(), 0);
         push(&mut chunk, compiled, &first, compiled.slots().iter().map(Source::Slot))?;
         let pairs = first.named_pairs();
         let plan = compiled
@@ -89,7 +89,7 @@ impl<'c> Packer<'c> {
         }
         self.sets += 1;
         // Its list goes to the next `named_params!` row.
-        p.release();
+        p.__release();
         Ok(())
     }
 
@@ -120,7 +120,7 @@ impl<'c> Packer<'c> {
 
     /// The sets packed so far, leaving none.
     pub(super) fn take(&mut self) -> PackedParams {
-        std::mem::replace(&mut self.chunk, PackedParams::new(self.compiled.slots().len()))
+        std::mem::replace(&mut self.chunk, PackedParams::with_capacity(self.compiled.slots().len(), 0))
     }
 }
 
@@ -302,6 +302,62 @@ mod tests {
             assert!(lists.contains(&next.named_pairs().as_ptr()));
             drop(taken);
             conn.commit().await.unwrap();
+            engine.dispose().await.unwrap();
+        });
+    }
+
+    /// Chunks are packed into the buffers of chunks run before (by this batch or an earlier one, of another width):
+    /// every row holds its own values, however long its text and whatever the buffers held.
+    #[test]
+    #[allow(
+        clippy::cast_possible_wrap,
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        clippy::type_complexity
+    )]
+    fn chunks_packed_into_buffers_of_earlier_chunks_hold_only_their_own_sets() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let engine = create_async_engine("sqlite://").await.unwrap();
+            let meta = MetaData::new();
+            let wide = Table::new(
+                "wide",
+                &meta,
+                [
+                    Column::new("a", Text),
+                    Column::new("b", Integer),
+                    Column::new("c", Blob),
+                    Column::new("d", Text),
+                    Column::new("e", Float),
+                ],
+            );
+            let narrow = Table::new("narrow", &meta, [Column::new("s", Text), Column::new("n", Integer)]);
+            engine.create_all(&meta).await.unwrap();
+            let n = super::CHUNK * 3 + 17;
+            let text = |i: usize| "é".repeat(i % 13) + &i.to_string();
+            for round in 0..2_usize {
+                let conn = engine.begin().await.unwrap();
+                let sets = (0..n).map(|i| {
+                    let j = i + round;
+                    named_params! {"a" => text(j), "b" => j as i64, "c" => vec![j as u8; j % 5], "d" => Option::<String>::None, "e" => j as f64 / 2.0}
+                });
+                assert_eq!(conn.execute_many(wide.insert(), sets).await.unwrap().rows_affected(), n as u64);
+                let sets = (0..n).map(|i| named_params! {"s" => text(i * 7 + round), "n" => i as i64});
+                assert_eq!(conn.execute_many(narrow.insert(), sets).await.unwrap().rows_affected(), n as u64);
+                conn.commit().await.unwrap();
+            }
+            let conn = engine.connect().await.unwrap();
+            let rows: Vec<(String, i64, Vec<u8>, Option<String>, f64)> =
+                conn.execute(select(&wide)).await.unwrap().deserialize().unwrap();
+            let want: Vec<_> = (0..2_usize)
+                .flat_map(|round| (0..n).map(move |i| i + round))
+                .map(|j| (text(j), j as i64, vec![j as u8; j % 5], None, j as f64 / 2.0))
+                .collect();
+            assert_eq!(rows, want);
+            let rows: Vec<(String, i64)> = conn.execute(select(&narrow)).await.unwrap().deserialize().unwrap();
+            let want: Vec<_> =
+                (0..2_usize).flat_map(|round| (0..n).map(move |i| (text(i * 7 + round), i as i64))).collect();
+            assert_eq!(rows, want);
             engine.dispose().await.unwrap();
         });
     }

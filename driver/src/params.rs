@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use crate::ffi::RawStatement;
-use crate::value::{ToSql, Value};
+use crate::value::{SqlArg, ToSql, Value, ValueRef};
 use crate::Error;
 
 /// The parameters of one run of a statement, as `execute`, `query`, `query_one`, `query_opt`, `query_map`,
@@ -208,6 +208,9 @@ thread_local! {
 /// The largest list [`Params::__release`] keeps (pairs); a larger one is freed as usual.
 const SPARE_PAIRS_MOST: usize = 16;
 
+/// The longest text (bytes of capacity) a kept list keeps for the next row's text.
+const SPARE_TEXT_MOST: usize = 256;
+
 /// `value` as a `Value`; one that does not convert is `NULL`, its error kept in `error` unless one is there already
 /// (a conversion error is reported when the parameters are used, the first one).
 #[inline]
@@ -295,16 +298,44 @@ impl Params {
         }
     }
 
-    /// One pair of [`named_params!`](crate::named_params): a value that does not convert is kept as `NULL`, and
-    /// the first such error in `error`.
+    /// Pair `*at` of a [`named_params!`](crate::named_params) put in `pairs` (a list [`__named_start`] gave: it may
+    /// hold a released row's pairs, which are overwritten): a value that does not convert is kept as `NULL`, and the
+    /// first such error in `error`. Text put where the released row held text is copied into that row's `String`,
+    /// so uniform rows of text allocate nothing.
+    ///
+    /// [`__named_start`]: Self::__named_start
     #[doc(hidden)]
     #[inline]
-    pub fn __named_pair<T: ToSql + ?Sized>(
+    pub fn __named_put<T: ToSql + ?Sized>(
+        pairs: &mut Vec<(Cow<'static, str>, Value)>,
+        at: &mut usize,
         name: impl Into<Cow<'static, str>>,
         value: &T,
         error: &mut Option<Error>,
-    ) -> (Cow<'static, str>, Value) {
-        (name.into(), value_or_null(value, error))
+    ) {
+        let i = *at;
+        *at += 1;
+        let value = match value.to_sql_ref() {
+            Ok(SqlArg::Borrowed(ValueRef::Text(t))) => {
+                if let Some((n, Value::Text(s))) = pairs.get_mut(i) {
+                    s.clear();
+                    s.push_str(t);
+                    *n = name.into();
+                    return;
+                }
+                Value::Text(t.to_owned())
+            }
+            Ok(SqlArg::Borrowed(v)) => v.to_owned(),
+            Ok(SqlArg::Owned(v)) => v,
+            Err(e) => {
+                error.get_or_insert(e);
+                Value::Null
+            }
+        };
+        match pairs.get_mut(i) {
+            Some(slot) => *slot = (name.into(), value),
+            None => pairs.push((name.into(), value)),
+        }
     }
 
     /// An empty list for the pairs of a [`named_params!`](crate::named_params) of `n` values: the one
@@ -313,7 +344,7 @@ impl Params {
     #[inline]
     pub fn __named_start(n: usize) -> Vec<(Cow<'static, str>, Value)> {
         let mut list = SPARE_PAIRS.try_with(Cell::take).unwrap_or_default();
-        list.reserve(n);
+        list.reserve(n.saturating_sub(list.len()));
         list
     }
 
@@ -321,7 +352,8 @@ impl Params {
     /// error.
     #[doc(hidden)]
     #[inline]
-    pub fn __named_list(pairs: Vec<(Cow<'static, str>, Value)>, error: Option<Error>) -> Self {
+    pub fn __named_list(mut pairs: Vec<(Cow<'static, str>, Value)>, len: usize, error: Option<Error>) -> Self {
+        pairs.truncate(len);
         Params { kind: ParamsKind::Named(pairs), error }
     }
 
@@ -334,7 +366,12 @@ impl Params {
     pub fn __release(self) {
         if let ParamsKind::Named(mut list) = self.kind {
             if list.capacity() <= SPARE_PAIRS_MOST {
-                list.clear();
+                // Short text is kept for the next row's text in the same place; anything else is let go.
+                for (_, v) in &mut list {
+                    if !matches!(v, Value::Text(s) if s.capacity() <= SPARE_TEXT_MOST) {
+                        *v = Value::Null;
+                    }
+                }
                 let _ = SPARE_PAIRS.try_with(|spare| spare.set(list));
             }
         }
@@ -482,8 +519,9 @@ macro_rules! named_params {
     ($($name:expr => $value:expr),+ $(,)?) => {{
         let mut error = ::std::option::Option::None;
         let mut pairs = $crate::Params::__named_start(<[()]>::len(&[$($crate::__unit!($value)),+]));
-        $( pairs.push($crate::Params::__named_pair($name, &$value, &mut error)); )+
-        $crate::Params::__named_list(pairs, error)
+        let mut at = 0;
+        $( $crate::Params::__named_put(&mut pairs, &mut at, $name, &$value, &mut error); )+
+        $crate::Params::__named_list(pairs, at, error)
     }};
 }
 
@@ -597,6 +635,43 @@ mod tests {
         assert_eq!(spare(), 0);
         next.__release();
         assert!(spare() >= 2);
+    }
+
+    /// Short text of a released row is the next row's text in the same place (copied into its `String`); every
+    /// other value, a name, a place that held other text or none, long text and a conversion error are as ever.
+    #[test]
+    fn a_released_rows_short_text_holds_the_next_rows_text_in_its_place() {
+        let text_at = |p: &Params, i: usize| match &p.named_pairs()[i].1 {
+            Value::Text(s) => s.as_ptr(),
+            other => panic!("not text: {other:?}"),
+        };
+        let _ = SPARE_PAIRS.with(|s| s.replace(Vec::new()));
+        let long = "z".repeat(SPARE_TEXT_MOST + 1);
+        let row = crate::named_params! {"a" => "the first row", "b" => 1, "c" => long.as_str(), "d" => vec![1_u8, 2]};
+        let kept = text_at(&row, 0);
+        row.__release();
+        let next =
+            crate::named_params! {":x" => String::from("second"), "y" => "new text", "z" => "short", "w" => u64::MAX};
+        assert_eq!(text_at(&next, 0), kept, "the first place's String is reused");
+        let pairs: Vec<(&str, &Value)> = next.named_pairs().iter().map(|(n, v)| (n.as_ref(), v)).collect();
+        assert_eq!(
+            pairs,
+            [
+                (":x", &Value::Text("second".into())),
+                ("y", &Value::Text("new text".into())),
+                ("z", &Value::Text("short".into())),
+                ("w", &Value::Null),
+            ]
+        );
+        assert!(next.error().is_some(), "the value that does not convert is reported");
+        next.__release();
+        // Fewer values than the released row: only these.
+        let last = crate::named_params! {"p" => 7, "q" => "q"};
+        assert_eq!(last.names().collect::<Vec<_>>(), ["p", "q"]);
+        assert_eq!(
+            (last.get_named("p"), last.get_named("q")),
+            (Some(&Value::Integer(7)), Some(&Value::Text("q".into())))
+        );
     }
 
     #[test]

@@ -86,7 +86,7 @@ fn query_fields(q: &Query, nullable: bool) -> Option<Vec<Option<Field>>> {
 }
 
 fn select_fields(s: &Select, nullable: bool) -> Option<Vec<Option<Field>>> {
-    let outer = s.joins.iter().any(|j| j.kind != JoinKind::Inner);
+    let outer = s.clauses().joins.iter().any(|j| j.kind != JoinKind::Inner);
     exprs_fields(&s.columns, nullable || outer)
 }
 
@@ -131,7 +131,7 @@ fn named_field(q: &Query, name: &str) -> Option<Field> {
             Query::Compound(_) => return None,
         },
     };
-    let outer = select.joins.iter().any(|j| j.kind != JoinKind::Inner);
+    let outer = select.clauses().joins.iter().any(|j| j.kind != JoinKind::Inner);
     let e = select.columns.iter().find(|e| e.output_name() == Some(name))?;
     expr_field(e).map(|f| if nullable || outer { f.with_nullable(true) } else { f })
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::expr::{ColumnRef, Expr, Source};
 use crate::schema::Table;
-use crate::select::{Join, Select, SelectList};
+use crate::select::{Clauses, Join, Select, SelectList};
 
 /// How deep expressions are compared; deeper answers no (the key's way has no such limit below the compiler's).
 const MAX_DEPTH: usize = 128;
@@ -23,19 +23,28 @@ const MAX_DEPTH: usize = 128;
 #[inline]
 pub(crate) fn same_select(a: &Select, b: &Select) -> bool {
     // Every field, in `Select`'s order: a field added to it fails to compile here until it is compared.
-    let Select { columns, from, joins, where_, group_by, having, order_by, limit, offset, distinct } = a;
+    let Select { columns, where_, clauses } = a;
+    same_list(columns, &b.columns)
+        && same_opt(where_.as_ref(), b.where_.as_ref())
+        && match (clauses, &b.clauses) {
+            (None, None) => true,
+            // No clauses hash as empty ones (see `Select`'s `Hash`): compared so.
+            _ => same_clauses(a.clauses(), b.clauses()),
+        }
+}
+
+fn same_clauses(a: &Clauses, b: &Clauses) -> bool {
+    let Clauses { from, joins, group_by, having, order_by, limit, offset, distinct } = a;
     *distinct == b.distinct
-        && same_list(columns, &b.columns)
         && from.len() == b.from.len()
         && from.iter().zip(&b.from).all(|(x, y)| same_source(x, y))
         && joins.len() == b.joins.len()
         && joins.iter().zip(&b.joins).all(|(x, y)| same_join(x, y))
-        && same_opt(where_.as_ref(), b.where_.as_ref())
         && same_exprs(group_by, &b.group_by, 0)
-        && same_opt(having.as_deref(), b.having.as_deref())
+        && same_opt(having.as_ref(), b.having.as_ref())
         && same_exprs(order_by, &b.order_by, 0)
-        && same_opt(limit.as_deref(), b.limit.as_deref())
-        && same_opt(offset.as_deref(), b.offset.as_deref())
+        && same_opt(limit.as_ref(), b.limit.as_ref())
+        && same_opt(offset.as_ref(), b.offset.as_ref())
 }
 
 /// A word that selects of the same shape share (the table of a whole-table list, or the length of the list, and

@@ -33,20 +33,21 @@ pub(crate) fn walk<'a>(stmt: Stmt<'a>, out: &mut Vec<&'a Value>) -> bool {
 
 fn walk_select<'a>(s: &'a Select, out: &mut Vec<&'a Value>) -> bool {
     let plain = |src: &Source| matches!(src, Source::Table(_) | Source::Alias(_));
-    if !s.from.iter().all(plain) || !s.joins.iter().all(|j| plain(&j.target)) {
+    let c = s.clauses();
+    if !c.from.iter().all(plain) || !c.joins.iter().all(|j| plain(&j.target)) {
         return false;
     }
     let exprs = s
         .columns
         .with_values()
         .iter()
-        .chain(s.joins.iter().filter_map(|j| j.on.as_ref()))
+        .chain(c.joins.iter().filter_map(|j| j.on.as_ref()))
         .chain(&s.where_)
-        .chain(&s.group_by)
-        .chain(s.having.as_deref())
-        .chain(&s.order_by)
-        .chain(s.limit.as_deref())
-        .chain(s.offset.as_deref());
+        .chain(&c.group_by)
+        .chain(&c.having)
+        .chain(&c.order_by)
+        .chain(&c.limit)
+        .chain(&c.offset);
     let mut todo: Vec<&'a Expr> = Vec::new();
     for e in exprs {
         todo.push(e);

@@ -22,7 +22,8 @@ impl Compiler {
     fn member(&mut self, q: &Query, correlated: bool, force_where: bool) -> Result<()> {
         match q {
             Query::Select(s) => {
-                if !s.order_by.is_empty() || s.limit.is_some() || s.offset.is_some() {
+                let c = s.clauses();
+                if !c.order_by.is_empty() || c.limit.is_some() || c.offset.is_some() {
                     return Err(Error::compile(
                         "a member of UNION/INTERSECT/EXCEPT cannot have its own ORDER BY, LIMIT or OFFSET on \
                          SQLite; select from it as a subquery instead",
@@ -155,6 +156,7 @@ impl Compiler {
     }
 
     fn select_scoped(&mut self, s: &Select, correlated: bool, force_where: bool) -> Result<()> {
+        let c = s.clauses();
         // FROM: the explicit sources, then the sources of the columns and WHERE, then those only GROUP BY,
         // HAVING or ORDER BY name (SQLAlchemy leaves the last out, and writes SQL that names a missing table).
         let mut implicit = Vec::new();
@@ -162,10 +164,10 @@ impl Compiler {
             sources_in(e, &mut implicit);
         }
         let mut grouping = Vec::new();
-        for e in s.group_by.iter().chain(s.order_by.iter()) {
+        for e in c.group_by.iter().chain(c.order_by.iter()) {
             sources_in(e, &mut grouping);
         }
-        if let Some(h) = &s.having {
+        if let Some(h) = &c.having {
             sources_in(h, &mut implicit);
         }
         for g in &grouping {
@@ -173,16 +175,16 @@ impl Compiler {
                 implicit.push(g.clone());
             }
         }
-        let join_names: Vec<&str> = s.joins.iter().map(|j| j.target.name()).collect();
+        let join_names: Vec<&str> = c.joins.iter().map(|j| j.target.name()).collect();
         let mut froms: Vec<Source> = Vec::new();
-        for f in &s.from {
+        for f in &c.from {
             add_source(&mut froms, f)?;
         }
         let explicit = froms.len();
         let in_outer = |scopes: &[Vec<String>], name: &str| scopes.iter().any(|sc| sc.iter().any(|n| n == name));
         let mut correlated_away = 0;
         for f in implicit {
-            if let Some(j) = s.joins.iter().find(|j| j.target.name() == f.name()) {
+            if let Some(j) = c.joins.iter().find(|j| j.target.name() == f.name()) {
                 if !same_source(&j.target, &f) {
                     return Err(Error::compile(format!(
                         "two different sources are named {:?} in one SELECT: alias one of them",
@@ -209,7 +211,7 @@ impl Compiler {
                 }
                 keep
             });
-            if froms.is_empty() && s.joins.is_empty() {
+            if froms.is_empty() && c.joins.is_empty() {
                 return Err(Error::compile(
                     "every FROM of this subquery is a table of the enclosing query, so auto-correlation leaves it \
                      with no FROM; name its FROM with select_from()",
@@ -229,12 +231,12 @@ impl Compiler {
                 return Err(Self::out_of_reach_error(n));
             }
         }
-        if froms.is_empty() && !s.joins.is_empty() {
+        if froms.is_empty() && !c.joins.is_empty() {
             return Err(Error::compile("a join needs a FROM to join to: add select_from()"));
         }
-        if let Some(j) = s.joins.iter().find(|j| {
+        if let Some(j) = c.joins.iter().find(|j| {
             froms.iter().any(|f| f.name() == j.target.name())
-                || s.joins.iter().filter(|k| k.target.name() == j.target.name()).count() > 1
+                || c.joins.iter().filter(|k| k.target.name() == j.target.name()).count() > 1
         }) {
             return Err(Error::compile(format!(
                 "{:?} appears twice in FROM and its joins: join an alias of it (table.alias(\"name\"))",
@@ -250,7 +252,7 @@ impl Compiler {
     }
 
     fn select_body(&mut self, s: &Select, froms: &[Source], force_where: bool) -> Result<()> {
-        self.w(if s.distinct { "SELECT DISTINCT " } else { "SELECT " });
+        self.w(if s.clauses().distinct { "SELECT DISTINCT " } else { "SELECT " });
         for (i, e) in s.columns.iter().enumerate() {
             if i > 0 {
                 self.w(", ");
@@ -261,7 +263,7 @@ impl Compiler {
             self.w(if i == 0 { " FROM " } else { ", " });
             self.source(f)?;
             if i == 0 {
-                self.joins(f, &s.joins)?;
+                self.joins(f, &s.clauses().joins)?;
             }
         }
         if let Some(w) = &s.where_ {
@@ -283,7 +285,7 @@ impl Compiler {
         let r = self.group_order(s, froms);
         self.labels = outer_labels;
         r?;
-        self.limit_offset(s.limit.as_deref(), s.offset.as_deref())
+        self.limit_offset(s.clauses().limit.as_ref(), s.clauses().offset.as_ref())
     }
 
     fn group_order(&mut self, s: &Select, froms: &[Source]) -> Result<()> {
@@ -296,9 +298,10 @@ impl Compiler {
     }
 
     fn group_order_terms(&mut self, s: &Select, froms: &[Source], hidden: usize, outer_hidden: usize) -> Result<()> {
-        let sources: Vec<&Source> = froms.iter().chain(s.joins.iter().map(|j| &j.target)).collect();
-        let group_by = resolve_names(&s.group_by, s, &sources, "group_by")?;
-        let order_by = resolve_names(&s.order_by, s, &sources, "order_by")?;
+        let c = s.clauses();
+        let sources: Vec<&Source> = froms.iter().chain(c.joins.iter().map(|j| &j.target)).collect();
+        let group_by = resolve_names(&c.group_by, s, &sources, "group_by")?;
+        let order_by = resolve_names(&c.order_by, s, &sources, "order_by")?;
         if !group_by.is_empty() {
             self.w(" GROUP BY ");
             for (i, e) in group_by.iter().enumerate() {
@@ -308,7 +311,7 @@ impl Compiler {
                 self.expr(e, Ctx::GroupBy)?;
             }
         }
-        if let Some(h) = &s.having {
+        if let Some(h) = &c.having {
             // HAVING, unlike GROUP BY and ORDER BY, sees the enclosing queries.
             self.hidden_scopes = outer_hidden;
             self.w(" HAVING ");

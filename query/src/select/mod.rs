@@ -259,6 +259,8 @@ mod cte;
 mod exists;
 mod list;
 
+use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 pub use self::compound::{except_, intersect, union, union_all, Compound, Query, SetOp};
@@ -420,19 +422,76 @@ pub struct Join {
 }
 
 /// A `SELECT` statement.
-#[derive(Debug, Clone, Hash, Default)]
+#[derive(Clone, Default)]
 pub struct Select {
     pub(crate) columns: SelectList,
+    pub(crate) where_: Option<Expr>,
+    /// FROM, joins, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET and DISTINCT, boxed together, `None` while all are
+    /// empty: most selects have none of them, and a select is moved whole by every builder call (read them with
+    /// [`Select::clauses`]).
+    pub(crate) clauses: Option<Box<Clauses>>,
+}
+
+/// The clauses of a select other than its columns and WHERE (see [`Select::clauses`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Clauses {
     pub(crate) from: Vec<Source>,
     pub(crate) joins: Vec<Join>,
-    pub(crate) where_: Option<Expr>,
     pub(crate) group_by: Vec<Expr>,
-    /// Boxed, as are LIMIT and OFFSET: most selects have none, and a select is moved whole by every builder call.
-    pub(crate) having: Option<Box<Expr>>,
+    pub(crate) having: Option<Expr>,
     pub(crate) order_by: Vec<Expr>,
-    pub(crate) limit: Option<Box<Expr>>,
-    pub(crate) offset: Option<Box<Expr>>,
+    pub(crate) limit: Option<Expr>,
+    pub(crate) offset: Option<Expr>,
     pub(crate) distinct: bool,
+}
+
+/// The clauses of a select that has none.
+pub(crate) static NO_CLAUSES: Clauses = Clauses {
+    from: Vec::new(),
+    joins: Vec::new(),
+    group_by: Vec::new(),
+    having: None,
+    order_by: Vec::new(),
+    limit: None,
+    offset: None,
+    distinct: false,
+};
+
+/// The fields as they were before the clauses were boxed, so a `Debug` of a select reads as it always did.
+impl fmt::Debug for Select {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.clauses();
+        f.debug_struct("Select")
+            .field("columns", &self.columns)
+            .field("from", &c.from)
+            .field("joins", &c.joins)
+            .field("where_", &self.where_)
+            .field("group_by", &c.group_by)
+            .field("having", &c.having)
+            .field("order_by", &c.order_by)
+            .field("limit", &c.limit)
+            .field("offset", &c.offset)
+            .field("distinct", &c.distinct)
+            .finish()
+    }
+}
+
+/// The shape words, field by field in the select's clause order (the same words whether the clauses are boxed or
+/// not there at all: a select without any hashes as one with empty ones).
+impl Hash for Select {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let Clauses { from, joins, group_by, having, order_by, limit, offset, distinct } = self.clauses();
+        self.columns.hash(state);
+        from.hash(state);
+        joins.hash(state);
+        self.where_.hash(state);
+        group_by.hash(state);
+        having.hash(state);
+        order_by.hash(state);
+        limit.hash(state);
+        offset.hash(state);
+        distinct.hash(state);
+    }
 }
 
 /// `SELECT columns`: `select(&cars)`, `select(cars.c("make"))`, `select((cars.c("make"), func::count_star()))`.
@@ -453,6 +512,16 @@ fn conjoin(existing: Option<Expr>, cond: Expr) -> Option<Expr> {
 }
 
 impl Select {
+    /// FROM, the joins, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET and DISTINCT (empty ones when it has none).
+    #[inline]
+    pub(crate) fn clauses(&self) -> &Clauses {
+        self.clauses.as_deref().unwrap_or(&NO_CLAUSES)
+    }
+
+    fn clauses_mut(&mut self) -> &mut Clauses {
+        self.clauses.get_or_insert_with(Box::default)
+    }
+
     /// Add columns to the select list.
     #[must_use]
     pub fn add_columns(mut self, columns: impl IntoColumns) -> Self {
@@ -483,12 +552,12 @@ impl Select {
     /// Add an explicit FROM source.
     #[must_use]
     pub fn select_from(mut self, source: impl IntoSource) -> Self {
-        self.from.push(source.into_source());
+        self.clauses_mut().from.push(source.into_source());
         self
     }
 
     fn join_impl(mut self, target: Source, on: Option<Expr>, kind: JoinKind) -> Self {
-        self.joins.push(Join { target, on, kind });
+        self.clauses_mut().joins.push(Join { target, on, kind });
         self
     }
 
@@ -525,14 +594,15 @@ impl Select {
     /// `GROUP BY`: expressions, or a label or column of the statement by name (`group_by("make")`).
     #[must_use]
     pub fn group_by(mut self, columns: impl IntoColumns) -> Self {
-        self.group_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
+        self.clauses_mut().group_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
         self
     }
 
     /// Add a HAVING condition (several calls are ANDed).
     #[must_use]
     pub fn having(mut self, cond: impl IntoExpr) -> Self {
-        self.having = conjoin(self.having.take().map(|h| *h), cond.into_expr()).map(Box::new);
+        let clauses = self.clauses_mut();
+        clauses.having = conjoin(clauses.having.take(), cond.into_expr());
         self
     }
 
@@ -541,28 +611,28 @@ impl Select {
     /// neither is a compile error, never a bound value).
     #[must_use]
     pub fn order_by(mut self, columns: impl IntoColumns) -> Self {
-        self.order_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
+        self.clauses_mut().order_by.extend(columns.into_columns().into_iter().map(crate::expr::by_name));
         self
     }
 
     /// `LIMIT n` (bound).
     #[must_use]
     pub fn limit(mut self, n: i64) -> Self {
-        self.limit = Some(Box::new(n.into_expr()));
+        self.clauses_mut().limit = Some(n.into_expr());
         self
     }
 
     /// `OFFSET n` (bound; without a limit SQLite needs `LIMIT -1`, which is added).
     #[must_use]
     pub fn offset(mut self, n: i64) -> Self {
-        self.offset = Some(Box::new(n.into_expr()));
+        self.clauses_mut().offset = Some(n.into_expr());
         self
     }
 
     /// `SELECT DISTINCT`.
     #[must_use]
     pub fn distinct(mut self) -> Self {
-        self.distinct = true;
+        self.clauses_mut().distinct = true;
         self
     }
 

@@ -3,6 +3,7 @@
 mod arrow;
 mod attack;
 mod attack_inline;
+mod attack_reuse;
 mod blocking;
 mod checkpoints;
 mod common;

@@ -80,6 +80,11 @@ impl Cells {
         self.cells.capacity() * std::mem::size_of::<Cell>() + self.text.capacity() + self.blobs.capacity()
     }
 
+    /// Bytes its values take in its buffers.
+    fn len_bytes(&self) -> usize {
+        self.cells.len() * std::mem::size_of::<Cell>() + self.text.len() + self.blobs.len()
+    }
+
     /// Append a value.
     #[inline(always)]
     pub(crate) fn push(&mut self, v: ValueRef<'_>) -> Result<()> {
@@ -194,6 +199,27 @@ fn adopt_spare(slot: &Mutex<Option<Cells>>, cells: &mut Cells) {
     }
 }
 
+/// How many times its values' bytes a finished result's buffers may be before it gives them back (see
+/// [`PackedRows::finish`]); a result grown by doubling is within twice.
+const SPARE_SLACK: usize = 4;
+
+/// Move `cells`' values into buffers of their size and keep the large buffers as the spare.
+#[cold]
+fn fit_and_give_spare(cells: &mut Cells) {
+    let mut fitted = Cells {
+        cells: Vec::with_capacity(cells.cells.len()),
+        text: String::with_capacity(cells.text.len()),
+        blobs: Vec::with_capacity(cells.blobs.len()),
+    };
+    fitted.cells.extend_from_slice(&cells.cells);
+    fitted.text.push_str(&cells.text);
+    fitted.blobs.extend_from_slice(&cells.blobs);
+    let mut large = std::mem::replace(cells, fitted);
+    if (SPARE_LEAST..=SPARE_MOST).contains(&large.capacity_bytes()) {
+        give_spare(&SPARE, &mut large);
+    }
+}
+
 /// Keep `cells`' buffers (emptied) for the next small result built on this thread, unless it keeps some already.
 #[inline]
 fn keep_small(cells: &mut Cells) {
@@ -268,6 +294,18 @@ impl PackedRows {
         Ok(())
     }
 
+    /// Done growing: a result that adopted spare buffers much larger than its values (the spare a larger result
+    /// left) moves its values into buffers of their size and leaves the spare for the next large result, so that a
+    /// result kept holds about its own size rather than up to [`SPARE_MOST`] bytes. A result grown as usual (each
+    /// buffer at most twice its contents) is left as it is.
+    #[inline]
+    pub(crate) fn finish(&mut self) {
+        let bytes = self.cells.capacity_bytes();
+        if bytes >= SPARE_LEAST && self.cells.len_bytes().saturating_mul(SPARE_SLACK) < bytes {
+            fit_and_give_spare(&mut self.cells);
+        }
+    }
+
     /// Append an owned row (of these columns' number).
     pub fn push_row(&mut self, row: &Row) -> Result<()> {
         if row.len() != self.columns.len() {
@@ -326,6 +364,7 @@ impl PackedRows {
         for row in rows {
             out.push_row(row)?;
         }
+        out.finish();
         Ok(out)
     }
 }
@@ -697,6 +736,51 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    /// A result that adopts the spare left by a much larger result, and is then kept, holds about its own size,
+    /// not the spare's: a program that keeps medium results while large ones come and go would otherwise hold
+    /// up to 8 MiB per kept result (32 times a result just past the threshold).
+    #[test]
+    fn a_kept_result_that_adopted_a_larger_spare_holds_about_its_own_size() {
+        let cols: Arc<[String]> = vec!["a".to_owned()].into();
+        let text = |i: usize| Row::new(Arc::clone(&cols), vec![Value::Text(format!("{i:08}"))]).unwrap();
+        let int = |i: usize| Row::new(Arc::clone(&cols), vec![Value::Integer(i64::try_from(i).unwrap())]).unwrap();
+        let mut amplified = 0;
+        for _ in 0..3 {
+            let mut big = PackedRows::new(Arc::clone(&cols));
+            for i in 0..200_000 {
+                big.push_row(&text(i)).unwrap();
+            }
+            assert!((SPARE_LEAST..=SPARE_MOST).contains(&big.cells.capacity_bytes()));
+            drop(big);
+            let medium = PackedRows::from_rows(&Rows::new(Arc::clone(&cols), (0..20_000).map(int).collect())).unwrap();
+            let used = medium.cells.cells.len() * std::mem::size_of::<Cell>();
+            assert_eq!(medium.get(19_999).unwrap().get::<i64>(0).unwrap(), 19_999);
+            if medium.cells.capacity_bytes() > 4 * used {
+                amplified += 1;
+            }
+        }
+        assert_eq!(amplified, 0, "results kept the spare's buffers");
+
+        // The same through a statement, and the large buffers are left for the next large result.
+        let conn = super::super::Connection::open_in_memory().unwrap();
+        let big = |n: i64| {
+            conn.prepare("WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?1) SELECT printf('%08d', i) FROM k")
+            .and_then(|mut s| s.query_packed(crate::params![n]))
+        };
+        let mut handed_back = 0;
+        for _ in 0..3 {
+            drop(big(200_000).unwrap());
+            let medium = big(20_000).unwrap();
+            assert_eq!(medium.get(19_999).unwrap().get::<String>(0).unwrap(), "00020000");
+            let used = medium.cells.cells.len() * std::mem::size_of::<Cell>() + medium.cells.text.len();
+            assert!(medium.cells.capacity_bytes() <= 4 * used, "{} for {used}", medium.cells.capacity_bytes());
+            if SPARE.lock().unwrap().as_ref().is_some_and(|s| s.capacity_bytes() > 4 * used) {
+                handed_back += 1;
+            }
+        }
+        assert!(handed_back > 0, "the large buffers stay for the next large result");
     }
 
     #[test]

@@ -294,7 +294,13 @@ impl<'c> Statement<'c> {
                 rows.get_or_insert_with(|| PackedRows::with_capacity(Arc::clone(row.shared_columns()), 1))
                     .push_ref(&row)?;
             }
-            Ok(rows.unwrap_or_else(|| PackedRows::new(Arc::clone(steps.columns()))))
+            Ok(rows.map_or_else(
+                || PackedRows::new(Arc::clone(steps.columns())),
+                |mut rows| {
+                    rows.finish();
+                    rows
+                },
+            ))
         })
     }
 

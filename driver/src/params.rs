@@ -215,13 +215,16 @@ const SPARE_TEXT_MOST: usize = 256;
 /// (a conversion error is reported when the parameters are used, the first one).
 #[inline]
 fn value_or_null<T: ToSql + ?Sized>(value: &T, error: &mut Option<Error>) -> Value {
-    match value.to_sql() {
-        Ok(v) => v,
-        Err(e) => {
-            error.get_or_insert(e);
-            Value::Null
-        }
-    }
+    or_null(value.to_sql(), error)
+}
+
+/// A converted value, or `NULL` with the conversion's error kept in `error` unless one is there already.
+#[inline]
+fn or_null(converted: crate::Result<Value>, error: &mut Option<Error>) -> Value {
+    converted.unwrap_or_else(|e| {
+        error.get_or_insert(e);
+        Value::Null
+    })
 }
 
 impl Params {
@@ -315,7 +318,7 @@ impl Params {
     ) {
         let i = *at;
         *at += 1;
-        let value = match value.to_sql_ref() {
+        let converted = match value.to_sql_ref() {
             Ok(SqlArg::Borrowed(ValueRef::Text(t))) => {
                 if let Some((n, Value::Text(s))) = pairs.get_mut(i) {
                     s.clear();
@@ -323,15 +326,13 @@ impl Params {
                     *n = name.into();
                     return;
                 }
-                Value::Text(t.to_owned())
+                Ok(Value::Text(t.to_owned()))
             }
-            Ok(SqlArg::Borrowed(v)) => v.to_owned(),
-            Ok(SqlArg::Owned(v)) => v,
-            Err(e) => {
-                error.get_or_insert(e);
-                Value::Null
-            }
+            Ok(SqlArg::Borrowed(v)) => Ok(v.to_owned()),
+            Ok(SqlArg::Owned(v)) => Ok(v),
+            Err(e) => Err(e),
         };
+        let value = or_null(converted, error);
         match pairs.get_mut(i) {
             Some(slot) => *slot = (name.into(), value),
             None => pairs.push((name.into(), value)),

@@ -66,13 +66,21 @@ impl Cells {
         self.blobs.clear();
     }
 
-    /// Move into `other` (empty, with larger buffers) what these cells hold, and take `other`'s buffers.
-    fn move_into(&mut self, mut other: Cells) {
+    /// Move these cells' values into `other`'s buffers (emptied first) and keep those; the buffers these had are
+    /// returned, emptied.
+    fn rehouse(&mut self, mut other: Cells) -> Cells {
         other.clear();
         other.cells.extend_from_slice(&self.cells);
         other.text.push_str(&self.text);
         other.blobs.extend_from_slice(&self.blobs);
-        *self = other;
+        std::mem::replace(self, other).take_emptied()
+    }
+
+    /// Its buffers, emptied, leaving it none.
+    fn take_emptied(&mut self) -> Cells {
+        let mut taken = std::mem::take(self);
+        taken.clear();
+        taken
     }
 
     /// Bytes its buffers hold on to.
@@ -195,7 +203,8 @@ fn adopt_spare(slot: &Mutex<Option<Cells>>, cells: &mut Cells) {
     let spare = if bigger { slot.take() } else { None };
     drop(slot);
     if let Some(spare) = spare {
-        cells.move_into(spare);
+        // The smaller buffers this result grew so far are freed.
+        drop(cells.rehouse(spare));
     }
 }
 
@@ -206,15 +215,12 @@ const SPARE_SLACK: usize = 4;
 /// Move `cells`' values into buffers of their size and keep the large buffers as the spare.
 #[cold]
 fn fit_and_give_spare(cells: &mut Cells) {
-    let mut fitted = Cells {
+    let fitted = Cells {
         cells: Vec::with_capacity(cells.cells.len()),
         text: String::with_capacity(cells.text.len()),
         blobs: Vec::with_capacity(cells.blobs.len()),
     };
-    fitted.cells.extend_from_slice(&cells.cells);
-    fitted.text.push_str(&cells.text);
-    fitted.blobs.extend_from_slice(&cells.blobs);
-    let mut large = std::mem::replace(cells, fitted);
+    let mut large = cells.rehouse(fitted);
     if (SPARE_LEAST..=SPARE_MOST).contains(&large.capacity_bytes()) {
         give_spare(&SPARE, &mut large);
     }
@@ -226,9 +232,7 @@ fn keep_small(cells: &mut Cells) {
     let _ = SMALL.try_with(|slot| {
         let kept = slot.take();
         if kept.is_none() {
-            let mut mine = std::mem::take(cells);
-            mine.clear();
-            slot.set(Some(mine));
+            slot.set(Some(cells.take_emptied()));
         } else {
             slot.set(kept);
         }
@@ -240,9 +244,7 @@ fn keep_small(cells: &mut Cells) {
 fn give_spare(slot: &Mutex<Option<Cells>>, cells: &mut Cells) {
     let Ok(mut slot) = slot.try_lock() else { return };
     if slot.as_ref().is_none_or(|s| s.capacity_bytes() < cells.capacity_bytes()) {
-        let mut mine = std::mem::take(cells);
-        mine.clear();
-        let old = slot.replace(mine);
+        let old = slot.replace(cells.take_emptied());
         drop(slot);
         drop(old);
     }
@@ -538,9 +540,7 @@ impl Drop for PackedParams {
 fn give_chunk_spare(cells: &mut Cells) {
     let Ok(mut spares) = CHUNK_SPARES.try_lock() else { return };
     if spares.len() < CHUNK_SPARES_MOST {
-        let mut mine = std::mem::take(cells);
-        mine.clear();
-        spares.push(mine);
+        spares.push(cells.take_emptied());
     }
 }
 

@@ -534,3 +534,55 @@ fn bindparams_of_every_length_bind_their_own_values() {
         });
     });
 }
+
+/// A batch streamed in chunks that fills the database (SQLITE_FULL, as a full disk reports) inside a transaction:
+/// a clear error, no row of it left behind (the transaction's earlier row kept if SQLite kept the transaction), and
+/// the next batch, packed into the kept chunk buffers the failed one used, holds exactly its own rows.
+#[test]
+fn a_batch_that_fills_the_database_between_chunks_leaves_nothing_and_the_next_holds_its_own_rows() {
+    let (_dir, path) = temp_db();
+    within("a batch that fills the database", Duration::from_secs(120), move || {
+        rt().block_on(async {
+            let engine = Engine::from_pool(Pool::open(&path).await.unwrap());
+            let meta = MetaData::new();
+            let t = Table::new("t", &meta, [Column::new("k", Integer), Column::new("s", Text)]);
+            engine.create_all(&meta).await.unwrap();
+            let pool = engine.pool().clone();
+            let pages: i64 = pool.query_row("PRAGMA page_count", params![], |r| r.get(0)).await.unwrap();
+            // Room for about 2,300 of the rows below (over 200 bytes each): the batch fails in its third chunk.
+            let page_size: i64 = pool.query_row("PRAGMA page_size", params![], |r| r.get(0)).await.unwrap();
+            assert!(120 * page_size / 210 > 1_100, "the batch must fail after its first chunk of 1,024");
+            pool.execute_batch(&format!("PRAGMA max_page_count = {}", pages + 120)).await.unwrap();
+            let count = select(func::count_star()).select_from(&t);
+
+            let conn = engine.begin().await.unwrap();
+            conn.execute_with(t.insert(), named_params! {"k" => 0, "s" => "kept"}).await.unwrap();
+            let sets = (1..5_000_i64).map(|k| named_params! {"k" => -k, "s" => "filler ".repeat(30)});
+            let err = conn.execute_many(t.insert(), sets).await.unwrap_err();
+            assert_eq!(err.driver_kind(), Some(asqlite::ErrorKind::Full), "{err}");
+            match conn.scalar::<i64, _>(&count).await {
+                Ok(n) => assert_eq!(n, 1, "rows of the failed batch are left, or the earlier row is lost"),
+                Err(e) => assert_eq!(e.driver_kind(), Some(asqlite::ErrorKind::TransactionAborted), "{e}"),
+            }
+            let _ = conn.rollback().await;
+            assert_eq!(engine.connect().await.unwrap().scalar::<i64, _>(&count).await.unwrap(), 0);
+
+            pool.execute_batch("PRAGMA max_page_count = 1073741823").await.unwrap();
+            let conn = engine.begin().await.unwrap();
+            let sets = (0..5_000_i64).map(|k| named_params! {"k" => k, "s" => format!("row {k}")});
+            assert_eq!(conn.execute_many(t.insert(), sets).await.unwrap().rows_affected(), 5_000);
+            conn.commit().await.unwrap();
+            let got: Vec<(i64, String)> = engine
+                .connect()
+                .await
+                .unwrap()
+                .execute(select(&t).order_by(t.c("k")))
+                .await
+                .unwrap()
+                .deserialize()
+                .unwrap();
+            assert_eq!(got, (0..5_000_i64).map(|k| (k, format!("row {k}"))).collect::<Vec<_>>());
+            engine.dispose().await.unwrap();
+        });
+    });
+}

@@ -18,9 +18,11 @@ pub struct QueryResult {
     pub(crate) rows: PackedRows,
     pub(crate) rows_affected: u64,
     pub(crate) last_insert_rowid: i64,
-    /// The Arrow fields of the result's columns, from the statement (see `crate::arrow`).
+    /// The shape of the statement whose Arrow fields type the result's columns (see `crate::arrow`), if it has
+    /// them. The shape is kept rather than a copy of its fields: the statement held it anyway, and moving it here
+    /// costs nothing where copying the fields costs a reference count up and down for every result.
     #[cfg(feature = "arrow")]
-    pub(crate) arrow_fields: Option<std::sync::Arc<[Option<asqlite::arrow::FieldRef>]>>,
+    pub(crate) arrow_shape: Option<std::sync::Arc<crate::compile::Shape>>,
 }
 
 impl fmt::Debug for QueryResult {
@@ -41,7 +43,7 @@ impl QueryResult {
             rows_affected: 0,
             last_insert_rowid: 0,
             #[cfg(feature = "arrow")]
-            arrow_fields: None,
+            arrow_shape: None,
         }
     }
 
@@ -161,18 +163,16 @@ impl QueryResult {
     #[cfg(feature = "arrow")]
     pub fn to_arrow(&self) -> Result<asqlite::arrow::RecordBatch> {
         let mut options = asqlite::arrow::ArrowOptions::new();
-        if let Some(fields) = self.arrow_fields.as_deref().filter(|f| f.len() == self.columns().len()) {
+        let fields = self.arrow_shape.as_deref().and_then(crate::compile::Shape::known_arrow_fields);
+        if let Some(fields) = fields.filter(|f| f.len() == self.columns().len()) {
             options = options.fields(fields.iter().cloned());
         }
         Ok(self.rows.to_arrow_with(&options)?)
     }
 
     #[cfg(feature = "arrow")]
-    pub(crate) fn with_arrow_fields(
-        mut self,
-        fields: Option<std::sync::Arc<[Option<asqlite::arrow::FieldRef>]>>,
-    ) -> Self {
-        self.arrow_fields = fields;
+    pub(crate) fn with_arrow_shape(mut self, shape: Option<std::sync::Arc<crate::compile::Shape>>) -> Self {
+        self.arrow_shape = shape;
         self
     }
 

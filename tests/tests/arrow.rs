@@ -457,9 +457,12 @@ mod query_layer {
             assert_eq!(batch.column(1).as_string::<i32>().value(1), "Toyota Prius");
             assert_eq!(batch.column(5).as_primitive::<Date32Type>().value(0), 18_399);
 
-            // The same through an ordinary result.
+            // The same through an ordinary result, built again (a cache hit) or run by reference.
             let r = conn.execute(select(&cars).where_(cars.c("mileage").gt(6000))).await.unwrap();
             assert_eq!(r.to_arrow().unwrap(), batch);
+            let again = select(&cars).where_(cars.c("mileage").gt(6000));
+            assert_eq!(conn.execute(&again).await.unwrap().to_arrow().unwrap(), batch);
+            let typed = batch;
 
             // Expressions: labels keep their column's type, count is a non-null Int64, the rest come from the driver.
             let s = select((cars.c("make").label("name"), func::count_star(), func::max(cars.c("price"))))
@@ -487,7 +490,14 @@ mod query_layer {
             assert!(conn.in_transaction());
             conn.rollback().await.unwrap();
             assert_eq!(conn.scalar::<i64, _>(select(func::count_star()).select_from(&cars)).await.unwrap(), 3);
+            // A statement compiled by hand has lost its tables: the driver types its columns from the values.
+            let compiled = select(&cars).where_(cars.c("mileage").gt(6000)).compile().unwrap();
+            let untyped = conn.execute(&compiled).await.unwrap().to_arrow().unwrap();
+            assert_eq!(untyped.schema().field(5).data_type(), &DataType::Utf8);
             engine.dispose().await.unwrap();
+            // A result outlives its engine and the engine's cache, and keeps its types.
+            drop((conn, engine));
+            assert_eq!(r.to_arrow().unwrap(), typed);
         });
     }
 }

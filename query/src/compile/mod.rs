@@ -150,11 +150,25 @@ impl Shape {
     /// The Arrow fields of the result of `stmt`, a statement of this shape (see `crate::arrow::result_fields`).
     #[cfg(feature = "arrow")]
     pub(crate) fn arrow_fields(&self, stmt: Stmt<'_>) -> Option<crate::arrow::ResultFields> {
+        self.typed_by(stmt).then(|| self.arrow_fields.get().cloned().flatten()).flatten()
+    }
+
+    /// Work out the Arrow fields of `stmt`'s result (a statement of this shape) once, and say whether it has
+    /// them: a compiled statement has lost its tables (the driver types its columns), as has a shape whose
+    /// columns this layer cannot type. The fields are then read from the shape, without a copy per statement.
+    #[cfg(feature = "arrow")]
+    #[inline]
+    pub(crate) fn typed_by(&self, stmt: Stmt<'_>) -> bool {
         match stmt {
-            // A compiled statement has lost its tables: the driver types its columns.
-            Stmt::Compiled(_) => None,
-            _ => self.arrow_fields.get_or_init(|| crate::arrow::result_fields(stmt)).clone(),
+            Stmt::Compiled(_) => false,
+            _ => self.arrow_fields.get_or_init(|| crate::arrow::result_fields(stmt)).is_some(),
         }
+    }
+
+    /// The Arrow fields worked out by [`typed_by`](Shape::typed_by).
+    #[cfg(feature = "arrow")]
+    pub(crate) fn known_arrow_fields(&self) -> Option<&[Option<asqlite::arrow::FieldRef>]> {
+        self.arrow_fields.get().and_then(Option::as_deref)
     }
 }
 

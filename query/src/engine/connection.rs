@@ -26,10 +26,8 @@ use crate::sync_conn::SyncConnection;
 struct Prepared {
     shape: Arc<Shape>,
     values: Params,
-    #[cfg(feature = "arrow")]
-    fields: Option<crate::arrow::ResultFields>,
-    #[cfg(not(feature = "arrow"))]
-    fields: (),
+    /// Whether the shape has the Arrow fields of the result (feature `arrow`): the result then keeps the shape.
+    typed: bool,
 }
 
 /// The rows of a streamed query: a `futures::Stream` of `Result<Row>` of this crate.
@@ -369,14 +367,14 @@ impl AsyncConnection {
         let (shape, values) = self.prepare_bound(stmt.as_stmt(), &params)?;
         // The types of the result's columns, for `QueryResult::to_arrow`.
         #[cfg(feature = "arrow")]
-        let fields = shape.arrow_fields(stmt.as_stmt());
+        let typed = shape.typed_by(stmt.as_stmt());
         #[cfg(not(feature = "arrow"))]
-        let fields = ();
-        Ok(Prepared { shape, values, fields })
+        let typed = false;
+        Ok(Prepared { shape, values, typed })
     }
 
     async fn run_prepared(&self, prepared: Result<Prepared>) -> Result<QueryResult> {
-        let Prepared { shape, values, fields } = prepared?;
+        let Prepared { shape, values, typed } = prepared?;
         let rows = if self.reads_on_readers(&shape) {
             // The common case, kept out of `run`: this future then holds the driver's query and little else,
             // where `run`'s (text, transactions) is several times its size, moved and set up on every call.
@@ -385,17 +383,19 @@ impl AsyncConnection {
         } else {
             let result = Box::pin(self.run(&shape, values)).await?;
             #[cfg(feature = "arrow")]
-            let result = result.with_arrow_fields(fields);
+            let result = result.with_arrow_shape(typed.then_some(shape));
             #[cfg(not(feature = "arrow"))]
-            let () = fields;
+            let _ = typed;
             return Ok(result);
         };
+        #[cfg(not(feature = "arrow"))]
+        let _ = typed;
         Ok(QueryResult {
             rows,
             rows_affected: 0,
             last_insert_rowid: 0,
             #[cfg(feature = "arrow")]
-            arrow_fields: fields,
+            arrow_shape: typed.then_some(shape),
         })
     }
 

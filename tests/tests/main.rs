@@ -10,6 +10,7 @@ mod common;
 mod conn_state;
 mod contract;
 mod core_input;
+mod exclusive;
 mod faults;
 mod fuzz_replay;
 mod inline_lease;

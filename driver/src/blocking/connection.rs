@@ -76,7 +76,15 @@ impl Connection {
     pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
         let cpath = path_to_cstring(path, options.uri)?;
-        let raw = RawConnection::open(&cpath, options.flags(false))
+        let memory = super::options::is_memory(path, options.uri);
+        if options.process_exclusive && options.read_only && !options.joins_process_lock && !memory {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "process_exclusive needs a read-write connection: SQLite takes the process's lock through a file \
+                 handle open for writing (a pool's readers share the lock its writer takes)",
+            ));
+        }
+        let raw = RawConnection::open(&cpath, options.flags(path, false))
             .map_err(|e| e.context(format_args!("cannot open {}", path.display())))?;
         raw.set_busy_timeout(options.busy_timeout)?;
         let conn = Connection {

@@ -39,6 +39,9 @@ pub struct OpenOptions {
     pub(crate) cache_capacity: usize,
     pub(crate) foreign_keys: Option<bool>,
     pub(crate) journal_mode: Option<JournalMode>,
+    pub(crate) process_exclusive: bool,
+    /// A pool's reader: read-only under the lock its writer took (see `process_exclusive`).
+    pub(crate) joins_process_lock: bool,
 }
 
 impl Default for OpenOptions {
@@ -51,6 +54,8 @@ impl Default for OpenOptions {
             cache_capacity: DEFAULT_STATEMENT_CACHE_CAPACITY,
             foreign_keys: None,
             journal_mode: None,
+            process_exclusive: false,
+            joins_process_lock: false,
         }
     }
 }
@@ -107,6 +112,24 @@ impl OpenOptions {
         self.journal_mode = Some(mode);
         self
     }
+    /// Lock the database file for this process alone, through SQLite's `unix-excl` VFS (Unix only; off by
+    /// default). The first read takes one lock on the file for the whole process and keeps it until the process's
+    /// last connection to the file closes; the WAL index lives in this process's memory instead of the `-shm`
+    /// file. Other connections of this process share the file as usual; another process cannot read or write it
+    /// meanwhile (its calls fail with [`ErrorKind::Busy`], "database is locked"), and this connection's first
+    /// read fails the same way while another process has the file open.
+    ///
+    /// What it buys: in WAL mode every read transaction otherwise takes and drops a lock in the `-shm` file, two
+    /// system calls, which are most of what a point query by key costs (see the pool's
+    /// [`process_exclusive`](crate::PoolBuilder::process_exclusive)). Use it when one process owns the database,
+    /// as a service usually does; not when other programs (the `sqlite3` shell, a backup job) read it while the
+    /// process runs. A read-only connection cannot take the lock (it needs a file handle open for writing), so
+    /// asking for both is an error. A memory database has no file to lock: the option changes nothing there.
+    pub fn process_exclusive(mut self, yes: bool) -> Self {
+        self.process_exclusive = yes;
+        self
+    }
+
     /// Open the database at `path` (`":memory:"` for a private in-memory database).
     pub fn open(&self, path: impl AsRef<Path>) -> Result<super::Connection> {
         super::Connection::open_with(path, self)
@@ -123,8 +146,16 @@ impl OpenOptions {
         Ok(())
     }
 
-    pub(crate) fn flags(&self, memory: bool) -> OpenFlags {
-        OpenFlags { read_only: self.read_only, create: self.create, uri: self.uri, memory }
+    /// The flags to open `path` with (`memory`: SQLite's in-memory flag).
+    pub(crate) fn flags(&self, path: &Path, memory: bool) -> OpenFlags {
+        OpenFlags {
+            read_only: self.read_only,
+            create: self.create,
+            uri: self.uri,
+            memory,
+            // A memory database has no file to lock.
+            process_exclusive: self.process_exclusive && !is_memory(path, self.uri),
+        }
     }
 }
 

@@ -21,6 +21,8 @@ pub(crate) struct OpenFlags {
     pub create: bool,
     pub uri: bool,
     pub memory: bool,
+    /// Open through SQLite's `unix-excl` VFS (see `OpenOptions::process_exclusive`).
+    pub process_exclusive: bool,
 }
 
 impl OpenFlags {
@@ -41,6 +43,20 @@ impl OpenFlags {
             f |= ffi::SQLITE_OPEN_MEMORY;
         }
         f
+    }
+}
+
+/// The VFS that locks a database file for one process: SQLite's `unix-excl`, which takes one lock on the file for
+/// the process on its first read and keeps the WAL index in this process's memory, so no transaction takes or
+/// drops a file lock. Unix only.
+fn exclusive_vfs() -> Result<&'static CStr> {
+    if cfg!(unix) {
+        Ok(c"unix-excl")
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            "process_exclusive needs SQLite's unix-excl VFS, which exists on Unix only",
+        ))
     }
 }
 
@@ -389,9 +405,11 @@ impl RawConnection {
         }
         // Before SQLite initializes, which the first open does.
         super::mutex::initialize();
+        let vfs = if flags.process_exclusive { exclusive_vfs()?.as_ptr() } else { ptr::null() };
         let mut db = ptr::null_mut();
-        // SAFETY: path is NUL-terminated; db receives a handle that we own (even on failure, when it must be closed).
-        let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags.bits(), ptr::null()) };
+        // SAFETY: path and vfs (when not null) are NUL-terminated and outlive the call; db receives a handle that
+        // we own (even on failure, when it must be closed).
+        let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags.bits(), vfs) };
         let Some(nn) = NonNull::new(db) else {
             return Err(Error::new(ErrorKind::Sqlite, "out of memory opening the database"));
         };

@@ -1,0 +1,159 @@
+//! Process-exclusive locking (`PoolBuilder::process_exclusive`, SQLite's `unix-excl` VFS): every connection of the
+//! pool sees every commit at once, the WAL index lives in the process (no `-shm` file), the checkpoints run and the
+//! data outlives the pool; another process can neither read the file while the pool is open nor keep the pool from
+//! telling it so; asking for it on a read-only pool or connection is an error. The other process is
+//! `tests/src/bin/other_process.rs`, which uses SQLite's default locking.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use asqlite::blocking::OpenOptions;
+use asqlite::{params, ErrorKind, Pool};
+
+use crate::common::temp_db;
+
+fn other_process(mode: &str, path: &std::path::Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_other_process")).arg(mode).arg(path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn shm_exists(path: &std::path::Path) -> bool {
+    let mut shm = path.as_os_str().to_owned();
+    shm.push("-shm");
+    std::path::Path::new(&shm).exists()
+}
+
+#[test]
+fn a_process_exclusive_pool_sees_each_commit_on_every_connection_and_keeps_its_wal_index_in_memory() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::builder()
+            .readers(2)
+            .process_exclusive(true)
+            .pragma("wal_autocheckpoint", 20)
+            .open(&path)
+            .await
+            .unwrap();
+        pool.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)").await.unwrap();
+        for i in 0..400_i64 {
+            pool.execute("INSERT INTO t (id, v) VALUES (?1, zeroblob(2000))", params![i]).await.unwrap();
+            // Right after the commit, on the caller's thread and on both readers' threads at once.
+            let reads = (0..3).map(|_| pool.query_row("SELECT count(*) FROM t", params![], |r| r.get::<i64>(0)));
+            for n in futures::future::join_all(reads).await {
+                assert_eq!(n.unwrap(), i + 1);
+            }
+        }
+        // Each reader on its own, by name.
+        pool.call_each(|c| {
+            let n: i64 = c.query_row("SELECT count(*) FROM t", (), |r| r.get(0))?;
+            assert_eq!(n, 400);
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert!(!shm_exists(&path), "the WAL index is in a -shm file: the pool is not process-exclusive");
+        assert!(pool.stats().background_checkpoints > 0, "no checkpoint ran");
+        let (log, done): (i64, i64) =
+            pool.query_row("PRAGMA wal_checkpoint(TRUNCATE)", params![], |r| Ok((r.get(1)?, r.get(2)?))).await.unwrap();
+        assert_eq!(log, done, "the checkpoint could not copy every frame");
+        pool.close().await.unwrap();
+    });
+    // The rows are in the file, for a pool with SQLite's usual locking.
+    let pool = futures::executor::block_on(Pool::builder().readers(1).open(&path)).unwrap();
+    let n: i64 =
+        futures::executor::block_on(pool.query_row("SELECT count(*) FROM t", params![], |r| r.get(0))).unwrap();
+    assert_eq!(n, 400);
+    futures::executor::block_on(pool.close()).unwrap();
+}
+
+#[test]
+fn another_process_cannot_read_the_file_of_a_process_exclusive_pool_until_it_closes() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::builder().readers(2).process_exclusive(true).open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2);").await.unwrap();
+        // Reads through every kind of connection first: none of them may give the lock up.
+        let n: i64 = pool.query_row("SELECT count(*) FROM t", params![], |r| r.get(0)).await.unwrap();
+        assert_eq!(n, 2);
+        pool.call_each(|c| c.query_row("SELECT count(*) FROM t", (), |r| r.get::<i64>(0)).map(drop)).await.unwrap();
+        assert_eq!(other_process("read", &path), "error Busy");
+        pool.execute("INSERT INTO t VALUES (3)", params![]).await.unwrap();
+        assert_eq!(other_process("read", &path), "error Busy");
+        pool.close().await.unwrap();
+    });
+    assert_eq!(other_process("read", &path), "read 3");
+    // A pool with SQLite's usual locking shares the file with the other process.
+    futures::executor::block_on(async {
+        let pool = Pool::builder().readers(1).open(&path).await.unwrap();
+        assert_eq!(other_process("read", &path), "read 3");
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_process_exclusive_pool_does_not_open_while_another_process_has_the_file_open() {
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let pool = Pool::builder().readers(1).open(&path).await.unwrap();
+        pool.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);").await.unwrap();
+        pool.close().await.unwrap();
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_other_process"))
+        .arg("hold")
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "holding");
+    let opened = futures::executor::block_on(
+        Pool::builder().readers(1).process_exclusive(true).busy_timeout(Duration::from_millis(100)).open(&path),
+    );
+    let err = opened.expect_err("a process-exclusive pool opened on a file another process holds");
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+    // Once the other process is gone, it opens.
+    futures::executor::block_on(async {
+        let pool = Pool::builder().readers(1).process_exclusive(true).open(&path).await.unwrap();
+        let n: i64 = pool.query_row("SELECT count(*) FROM t", params![], |r| r.get(0)).await.unwrap();
+        assert_eq!(n, 1);
+        pool.close().await.unwrap();
+    });
+}
+
+#[test]
+fn process_exclusive_on_a_read_only_pool_or_connection_is_an_error() {
+    let (_dir, path) = temp_db();
+    drop(OpenOptions::new().open(&path).unwrap());
+    let err = futures::executor::block_on(Pool::builder().read_only(true).process_exclusive(true).open(&path))
+        .expect_err("a read-only pool cannot hold the process's lock");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(err.to_string().contains("process_exclusive"), "{err}");
+    let err = OpenOptions::new().read_only(true).process_exclusive(true).open(&path).expect_err("read-only");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    // In memory there is no file to lock: the option changes nothing.
+    let pool = futures::executor::block_on(Pool::builder().process_exclusive(true).open(":memory:")).unwrap();
+    let one: i64 = futures::executor::block_on(pool.query_row("SELECT 1", params![], |r| r.get(0))).unwrap();
+    assert_eq!(one, 1);
+    futures::executor::block_on(pool.close()).unwrap();
+}
+
+#[test]
+fn a_blocking_connection_with_process_exclusive_shares_the_file_with_this_process_only() {
+    let (_dir, path) = temp_db();
+    let a = OpenOptions::new().process_exclusive(true).open(&path).unwrap();
+    a.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let b = OpenOptions::new().process_exclusive(true).open(&path).unwrap();
+    b.execute("INSERT INTO t VALUES (2)", ()).unwrap();
+    let n: i64 = a.query_row("SELECT count(*) FROM t", (), |r| r.get(0)).unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(other_process("read", &path), "error Busy");
+    drop((a, b));
+    assert_eq!(other_process("read", &path), "read 2");
+}

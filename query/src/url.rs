@@ -19,6 +19,7 @@
 //! | `cache_size=N` | the compiled-statement cache (0 turns it off) |
 //! | `foreign_keys=on\|off` | enforce foreign keys (default on); also `true`/`false`, `1`/`0`, `yes`/`no` |
 //! | `journal_mode=wal\|delete\|truncate\|persist\|memory\|off` | the journal mode (default WAL; the others have no readers, see [`asqlite::PoolBuilder::journal_mode`]) |
+//! | `process_exclusive=on\|off` | lock the file for this process alone (default off; Unix only): no other process can use it while the engine is open, and reads take no file locks, see [`asqlite::PoolBuilder::process_exclusive`] |
 //! | `uri=true` | the path is a SQLite URI (below) |
 //! | `check_same_thread=...` | accepted and ignored (pysqlite's; asqlite's connections are thread-safe) |
 //!
@@ -38,8 +39,8 @@ use asqlite::JournalMode;
 use crate::error::{Error, Result};
 
 /// The options this module knows, for the error about one it does not.
-const KNOWN: &str = "mode, readers, timeout, busy_timeout, cache_size, foreign_keys, journal_mode, uri, \
-                     check_same_thread (and with uri=true SQLite's URI parameters: cache, vfs, immutable, nolock, \
+const KNOWN: &str = "mode, readers, timeout, busy_timeout, cache_size, foreign_keys, journal_mode, \
+                     process_exclusive, uri, check_same_thread (and with uri=true SQLite's URI parameters: cache, vfs, immutable, nolock, \
                      psow, modeof)";
 
 /// SQLite's own URI parameters, passed through in the URI when `uri=true`.
@@ -68,6 +69,9 @@ pub struct EngineUrl {
     pub foreign_keys: Option<bool>,
     /// The journal mode (`journal_mode=...`); unset, the pool's default (WAL).
     pub journal_mode: Option<JournalMode>,
+    /// Lock the file for this process alone (`process_exclusive=on`); see
+    /// [`asqlite::PoolBuilder::process_exclusive`].
+    pub process_exclusive: bool,
 }
 
 fn bad(url: &str, why: &str) -> Error {
@@ -161,6 +165,7 @@ impl EngineUrl {
             cache_size: None,
             foreign_keys: None,
             journal_mode: None,
+            process_exclusive: false,
         };
         let mut memory = false;
         let mut passed: Vec<String> = Vec::new();
@@ -184,6 +189,7 @@ impl EngineUrl {
                     _ => return Err(bad(url, &format!("mode must be ro, rw, rwc or memory, not {v:?}"))),
                 },
                 "foreign_keys" => out.foreign_keys = Some(flag(url, k, v)?),
+                "process_exclusive" => out.process_exclusive = flag(url, k, v)?,
                 "journal_mode" => {
                     out.journal_mode = Some(v.parse().map_err(|_| {
                         bad(
@@ -265,7 +271,10 @@ mod tests {
             assert_eq!(u.journal_mode, Some(m));
         }
         let u = EngineUrl::parse("sqlite:///app.db").unwrap();
-        assert_eq!((u.foreign_keys, u.journal_mode, u.uri), (None, None, false));
+        assert_eq!((u.foreign_keys, u.journal_mode, u.uri, u.process_exclusive), (None, None, false, false));
+        assert!(EngineUrl::parse("sqlite:///app.db?process_exclusive=on").unwrap().process_exclusive);
+        assert!(!EngineUrl::parse("sqlite:///app.db?process_exclusive=false").unwrap().process_exclusive);
+        assert!(EngineUrl::parse("sqlite:///app.db?process_exclusive=maybe").is_err());
     }
 
     #[test]

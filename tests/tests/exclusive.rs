@@ -157,3 +157,25 @@ fn a_blocking_connection_with_process_exclusive_shares_the_file_with_this_proces
     drop((a, b));
     assert_eq!(other_process("read", &path), "read 2");
 }
+
+#[test]
+fn an_engine_url_with_process_exclusive_locks_the_file_for_its_process() {
+    use asqlite_query::prelude::*;
+    let (_dir, path) = temp_db();
+    futures::executor::block_on(async {
+        let url = format!("sqlite:///{}?process_exclusive=on", path.display());
+        let engine = create_async_engine(&url).await.unwrap();
+        let conn = engine.begin().await.unwrap();
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)")).await.unwrap();
+        conn.execute(text("INSERT INTO t VALUES (1), (2), (3), (4)")).await.unwrap();
+        conn.commit().await.unwrap();
+        let conn = engine.connect().await.unwrap();
+        let n: i64 = conn.scalar(text("SELECT count(*) FROM t")).await.unwrap();
+        assert_eq!(n, 4);
+        assert!(!shm_exists(&path));
+        assert_eq!(other_process("read", &path), "error Busy");
+        drop(conn);
+        engine.dispose().await.unwrap();
+    });
+    assert_eq!(other_process("read", &path), "read 4");
+}

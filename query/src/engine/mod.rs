@@ -171,7 +171,11 @@ pub async fn create_async_engine(url: &str) -> Result<Engine> {
         )));
     }
     let parsed = EngineUrl::parse(url)?;
-    let mut builder = Pool::builder().read_only(parsed.read_only).create(parsed.create).uri(parsed.uri);
+    let mut builder = Pool::builder()
+        .read_only(parsed.read_only)
+        .create(parsed.create)
+        .uri(parsed.uri)
+        .process_exclusive(parsed.process_exclusive);
     if let Some(n) = parsed.readers {
         builder = builder.readers(n);
     }

@@ -159,8 +159,8 @@ impl Kind {
     /// Open this contender on the fixture's database.
     pub fn open(self, fixture: &Fixture, options: &Options) -> Result<Box<dyn Contender>> {
         Ok(match self {
-            Kind::Rusqlite => Box::new(contenders::rusqlite::Floor::open(fixture)?),
-            Kind::Blocking => Box::new(contenders::blocking::Blocking::open(fixture)?),
+            Kind::Rusqlite => Box::new(contenders::rusqlite::Floor::open(fixture, options)?),
+            Kind::Blocking => Box::new(contenders::blocking::Blocking::open(fixture, options)?),
             Kind::Connection => Box::new(contenders::asqlite::AsyncAsqlite::connection(fixture, options)?),
             Kind::Pool => Box::new(contenders::asqlite::AsyncAsqlite::pool(fixture, options)?),
             Kind::Engine => Box::new(contenders::engine::QueryEngine::open(fixture, options, false)?),
@@ -184,13 +184,16 @@ pub struct Options {
     pub multi_thread: bool,
     /// Let asqlite's threads spin before parking (its default).
     pub spin: bool,
+    /// Lock the fixture for this process alone (SQLite's `unix-excl` VFS): asqlite's `process_exclusive` for its
+    /// contenders, and the same VFS for rusqlite's floor, so the floor and asqlite are compared on equal terms.
+    pub process_exclusive: bool,
 }
 
 impl Default for Options {
     /// Two readers (the machine's cores, at most four, like asqlite's default), a current-thread runtime, spinning.
     fn default() -> Self {
         let readers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
-        Options { readers, multi_thread: false, spin: true }
+        Options { readers, multi_thread: false, spin: true, process_exclusive: false }
     }
 }
 

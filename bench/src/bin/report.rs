@@ -7,14 +7,16 @@
 //! ```text
 //! cargo run --release -p asqlite-bench --bin report -- [--rounds N] [--time-ms MS] [--readers N]
 //!     [--workloads insert,point,point64,scan,stream,arrow] [--contenders rusqlite,asqlite-pool,...]
-//!     [--multi-thread] [--no-spin] [--small] [--svg PATH] [--fixture DIR] [--skip-memory] [--skip-idle]
-//!     [--connectorx]
+//!     [--multi-thread] [--no-spin] [--process-exclusive] [--small] [--svg PATH] [--fixture DIR] [--skip-memory]
+//!     [--skip-idle] [--connectorx]
 //! ```
 //!
 //! `ASQLITE_BENCH_ROUNDS` and `ASQLITE_BENCH_TIME_MS` set the defaults of `--rounds` (3) and `--time-ms` (400: the
 //! least time each contender spends on each workload in each round; at least one batch runs). `--fixture DIR`
 //! keeps the database in DIR and reuses it on the next run (a profiler then skips building it). `--contenders`
 //! names the arrow contenders too (`rusqlite-arrow`, `asqlite-pool-stream`, ...; the floors always run).
+//! `--process-exclusive` opens asqlite's contenders with `process_exclusive` and rusqlite's floor through the same
+//! VFS (`unix-excl`), so the ratios compare like with like; the peers keep SQLite's usual locking.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -106,6 +108,7 @@ fn parse_args() -> Result<Args> {
             "--connectorx" => args.connectorx = true,
             "--multi-thread" => args.options.multi_thread = true,
             "--no-spin" => args.options.spin = false,
+            "--process-exclusive" => args.options.process_exclusive = true,
             "--small" => args.sizes = Sizes::SMALL,
             "--svg" => args.svg = PathBuf::from(value(&mut it, &flag)?),
             "--fixture" => args.fixture = Some(value(&mut it, &flag)?.into()),

@@ -57,14 +57,18 @@ pub(crate) struct AsyncAsqlite {
 impl AsyncAsqlite {
     pub fn connection(fixture: &Fixture, options: &Options) -> Result<Self> {
         let rt = options.runtime()?;
-        let conn = rt.block_on(asqlite::Connection::builder().spin(options.spin).open(&fixture.path))?;
+        let builder = asqlite::Connection::builder().spin(options.spin).process_exclusive(options.process_exclusive);
+        let conn = rt.block_on(builder.open(&fixture.path))?;
         Ok(Self::new(Kind::Connection, rt, Handle::Connection(conn), fixture))
     }
 
     pub fn pool(fixture: &Fixture, options: &Options) -> Result<Self> {
         let rt = options.runtime()?;
-        let pool =
-            rt.block_on(asqlite::Pool::builder().readers(options.readers).spin(options.spin).open(&fixture.path))?;
+        let builder = asqlite::Pool::builder()
+            .readers(options.readers)
+            .spin(options.spin)
+            .process_exclusive(options.process_exclusive);
+        let pool = rt.block_on(builder.open(&fixture.path))?;
         Ok(Self::new(Kind::Pool, rt, Handle::Pool(pool), fixture))
     }
 

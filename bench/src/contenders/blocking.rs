@@ -22,8 +22,9 @@ pub(crate) struct Blocking {
 }
 
 impl Blocking {
-    pub fn open(fixture: &Fixture) -> Result<Self> {
-        let conn = Connection::open(&fixture.path)?;
+    pub fn open(fixture: &Fixture, options: &crate::Options) -> Result<Self> {
+        let conn =
+            asqlite::blocking::OpenOptions::new().process_exclusive(options.process_exclusive).open(&fixture.path)?;
         let _mode: String = conn.pragma_update_and_check("journal_mode", "WAL")?;
         conn.pragma_update("synchronous", "NORMAL")?;
         Ok(Blocking {

@@ -100,12 +100,18 @@ impl QueryEngine {
     pub fn open(fixture: &Fixture, options: &Options, built: bool) -> Result<Self> {
         let rt = options.runtime()?;
         let engine = if options.spin {
-            rt.block_on(create_async_engine(&engine_url(&fixture.path, options.readers)?))?
+            let mut url = engine_url(&fixture.path, options.readers)?;
+            if options.process_exclusive {
+                url.push_str("&process_exclusive=on");
+            }
+            rt.block_on(create_async_engine(&url))?
         } else {
             // The URL has no spin option: open the pool the `Pool` contender opens.
-            let pool =
-                rt.block_on(asqlite::Pool::builder().readers(options.readers).spin(false).open(&fixture.path))?;
-            Engine::from_pool(pool)
+            let builder = asqlite::Pool::builder()
+                .readers(options.readers)
+                .spin(false)
+                .process_exclusive(options.process_exclusive);
+            Engine::from_pool(rt.block_on(builder.open(&fixture.path))?)
         };
         let tables = Tables::new();
         let point = if built { None } else { Some(Arc::new(tables.point().compile()?)) };

@@ -16,8 +16,12 @@ pub(crate) struct Floor {
 }
 
 impl Floor {
-    pub fn open(fixture: &Fixture) -> Result<Self> {
-        let conn = Connection::open(&fixture.path)?;
+    pub fn open(fixture: &Fixture, options: &crate::Options) -> Result<Self> {
+        let conn = if options.process_exclusive {
+            Connection::open_with_flags_and_vfs(&fixture.path, rusqlite::OpenFlags::default(), c"unix-excl")?
+        } else {
+            Connection::open(&fixture.path)?
+        };
         rusqlite_setup(&conn)?;
         Ok(Floor {
             conn,

@@ -11,6 +11,8 @@
 //!   the same for every contender and no database's doing).
 //!
 //! `cargo run --release -p asqlite-bench --bin mixed -- [--tasks 16,128] [--secs 3] [--rate 15000] [--only NAME]`
+//! (`--process-exclusive`: every contender and the ceiling open the file through SQLite's `unix-excl` VFS, asqlite
+//! through its `process_exclusive`)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -88,18 +90,28 @@ fn rusqlite_call(c: &rusqlite::Connection, call: Call, key: i64) -> rusqlite::Re
     })
 }
 
+/// SQLite's VFS that locks a file for one process.
+const EXCL: &str = "unix-excl";
+
 impl Db {
-    async fn open(name: &str, path: &std::path::Path) -> Result<Db> {
+    /// `excl`: every contender locks the file for its process (SQLite's `unix-excl` VFS; asqlite's
+    /// `process_exclusive`).
+    async fn open(name: &str, path: &std::path::Path, excl: bool) -> Result<Db> {
         Ok(match name {
             "asqlite-pool" => {
-                let mut b = asqlite::Pool::builder().readers(3);
+                let mut b = asqlite::Pool::builder().readers(3).process_exclusive(excl);
                 if let Some(v) = std::env::var_os("X_CKPT") {
                     b = b.pragma("wal_autocheckpoint", v.to_string_lossy().parse::<i64>().unwrap());
                 }
                 Db::Asqlite(b.open(path).await?)
             }
             "tokio-rusqlite" => {
-                let c = tokio_rusqlite::Connection::open(path).await?;
+                let c = if excl {
+                    tokio_rusqlite::Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), EXCL)
+                        .await?
+                } else {
+                    tokio_rusqlite::Connection::open(path).await?
+                };
                 c.call(|c| {
                     c.pragma_update(None, "journal_mode", "WAL")?;
                     c.pragma_update(None, "synchronous", "NORMAL")?;
@@ -111,12 +123,11 @@ impl Db {
                 Db::TokioRusqlite(c)
             }
             "async-sqlite" => {
-                let pool = async_sqlite::PoolBuilder::new()
-                    .path(path)
-                    .journal_mode(async_sqlite::JournalMode::Wal)
-                    .num_conns(4)
-                    .open()
-                    .await?;
+                let mut builder = async_sqlite::PoolBuilder::new();
+                if excl {
+                    builder = builder.vfs(EXCL);
+                }
+                let pool = builder.path(path).journal_mode(async_sqlite::JournalMode::Wal).num_conns(4).open().await?;
                 for r in pool
                     .conn_for_each(|c| {
                         c.pragma_update(None, "synchronous", "NORMAL")?;
@@ -134,6 +145,7 @@ impl Db {
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5));
+                let connect = if excl { connect.vfs(EXCL) } else { connect };
                 let pool =
                     sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).min_connections(4).connect_with(connect);
                 Db::Sqlx(pool.await?)
@@ -233,9 +245,13 @@ async fn closed_loop(db: &Db, tasks: usize, secs: f64, rows: i64) -> Result<f64>
 /// The synchronous ceiling of the closed loop: `threads` OS threads running the same mix with rusqlite, no async
 /// layer, each reading on a connection of its own (one thread: its one connection does everything) and writing
 /// through one writer connection shared under a mutex, as a pool's writer is. Calls per second.
-fn sync_ceiling(path: &std::path::Path, threads: usize, secs: f64, rows: i64) -> Result<f64> {
+fn sync_ceiling(path: &std::path::Path, threads: usize, secs: f64, rows: i64, excl: bool) -> Result<f64> {
     let open = || -> Result<rusqlite::Connection> {
-        let c = rusqlite::Connection::open(path)?;
+        let c = if excl {
+            rusqlite::Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), c"unix-excl")?
+        } else {
+            rusqlite::Connection::open(path)?
+        };
         c.pragma_update(None, "synchronous", "NORMAL")?;
         c.busy_timeout(Duration::from_secs(5))?;
         Ok(c)
@@ -347,10 +363,12 @@ struct Args {
     only: Option<String>,
     /// Skip the open loop (`--closed-only`): quicker A/B runs of throughput alone.
     closed_only: bool,
+    /// Every contender and the ceiling lock the file for their process (`--process-exclusive`).
+    excl: bool,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { tasks: vec![16, 128], secs: 3.0, rate: 15_000.0, only: None, closed_only: false };
+    let mut a = Args { tasks: vec![16, 128], secs: 3.0, rate: 15_000.0, only: None, closed_only: false, excl: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -360,8 +378,9 @@ fn args() -> Result<Args> {
             "--rate" => a.rate = value()?.parse()?,
             "--only" => a.only = Some(value()?),
             "--closed-only" => a.closed_only = true,
+            "--process-exclusive" => a.excl = true,
             "--help" | "-h" => {
-                println!("mixed [--tasks 16,128] [--secs 3] [--rate 15000] [--only asqlite-pool|tokio-rusqlite|async-sqlite|sqlx|ceiling] [--closed-only]");
+                println!("mixed [--tasks 16,128] [--secs 3] [--rate 15000] [--only asqlite-pool|tokio-rusqlite|async-sqlite|sqlx|ceiling] [--closed-only] [--process-exclusive]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown flag {other}").into()),
@@ -382,8 +401,8 @@ fn main() -> Result<()> {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average before: {}", load.split_whitespace().next().unwrap_or("?"));
     if args.only.is_none() || args.only.as_deref() == Some("ceiling") {
-        let one = sync_ceiling(&fixture.path, 1, args.secs, rows)?;
-        let two = sync_ceiling(&fixture.path, 2, args.secs, rows)?;
+        let one = sync_ceiling(&fixture.path, 1, args.secs, rows, args.excl)?;
+        let two = sync_ceiling(&fixture.path, 2, args.secs, rows, args.excl)?;
         println!(
             "\nsynchronous ceiling (rusqlite, no async layer, closed loop): 1 thread on one connection {one:.0} calls/s; \
              2 threads reading on a connection each, writing through one shared writer {two:.0} calls/s"
@@ -395,7 +414,7 @@ fn main() -> Result<()> {
         println!("|---|---:|---:|---:|---:|");
         for name in &names {
             let out = rt.block_on(async {
-                let db = Db::open(name, &fixture.path).await?;
+                let db = Db::open(name, &fixture.path, args.excl).await?;
                 // Warm the statement caches and the page cache.
                 for k in 1..=200 {
                     for call in CALLS {

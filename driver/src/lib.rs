@@ -228,6 +228,11 @@
 //! stops. Outside WAL a pool has no readers by default, and refuses them if asked: in a rollback-journal mode a
 //! reader's lock and the writer's commit exclude each other, so the writer serves every call instead.
 //!
+//! With [`PoolBuilder::process_exclusive`] the writer, after its own set-up and before any reader opens, also
+//! takes one lock on the file for the whole process (SQLite's `unix-excl` VFS), which every connection of the
+//! process then shares: no read transaction takes a file lock of its own, and no other process can use the file
+//! until the pool closes.
+//!
 //! ```
 //! use asqlite::{blocking, JournalMode, Pool};
 //!

@@ -353,7 +353,9 @@ impl<T> Builder<T> {
     /// the `-shm` file, two system calls, which are most of a point query's cost (a point read by key measured
     /// about twice as fast with it on). For a database one service owns; not for a file that other programs read
     /// while the service runs. A [`read_only`](Self::read_only) pool cannot take the lock: asking for both is an
-    /// error at open.
+    /// error at open, as is a `file:` URI that would open the file without it. Open every other connection of this
+    /// process to the file with the option too: one opened without it first leaves the file shared, and outside
+    /// WAL one opened without it afterwards can drop the lock (see the connection's option).
     pub fn process_exclusive(mut self, yes: bool) -> Self {
         self.process_exclusive = yes;
         self

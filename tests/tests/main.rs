@@ -2,6 +2,7 @@
 
 mod arrow;
 mod attack;
+mod attack_exclusive;
 mod attack_inline;
 mod attack_reuse;
 mod blocking;

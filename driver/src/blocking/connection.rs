@@ -84,6 +84,18 @@ impl Connection {
                  handle open for writing (a pool's readers share the lock its writer takes)",
             ));
         }
+        // A pool's reader opens read-only under its writer's lock, whatever its URI says.
+        if options.process_exclusive && !memory && !options.joins_process_lock {
+            if let Some(option) = super::options::uri_undoes_process_exclusive(path, options.uri) {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "process_exclusive cannot hold with the URI's {option}: SQLite would open the file without \
+                         the process's lock"
+                    ),
+                ));
+            }
+        }
         let raw = RawConnection::open(&cpath, options.flags(path, false))
             .map_err(|e| e.context(format_args!("cannot open {}", path.display())))?;
         raw.set_busy_timeout(options.busy_timeout)?;

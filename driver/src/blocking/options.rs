@@ -124,7 +124,16 @@ impl OpenOptions {
     /// [`process_exclusive`](crate::PoolBuilder::process_exclusive)). Use it when one process owns the database,
     /// as a service usually does; not when other programs (the `sqlite3` shell, a backup job) read it while the
     /// process runs. A read-only connection cannot take the lock (it needs a file handle open for writing), so
-    /// asking for both is an error. A memory database has no file to lock: the option changes nothing there.
+    /// asking for both is an error, and so is a `file:` URI that would open the file without the lock (`vfs=` other
+    /// than `unix-excl`, `mode=ro`, `nolock`, `immutable`). A memory database has no file to lock: the option
+    /// changes nothing there.
+    ///
+    /// Every connection of this process to the file should ask for it. SQLite keeps one lock state per file and
+    /// process: a connection opened without it that reads the file before the lock is taken leaves the file shared
+    /// (the lock is then never taken, and other processes read and write as usual, through the `-shm` file); one
+    /// opened without it afterwards can, outside WAL mode, replace the process's lock with its own and drop it, and
+    /// the process-exclusive connections then write with no lock at all. Closing any other handle this process has
+    /// on the file (a [`std::fs::File`] too) drops the lock as well: POSIX locks belong to the process.
     pub fn process_exclusive(mut self, yes: bool) -> Self {
         self.process_exclusive = yes;
         self
@@ -190,20 +199,52 @@ pub(crate) fn is_memory(path: &Path, uri: bool) -> bool {
     if !uri {
         return false;
     }
-    let Some(rest) = s.strip_prefix("file:") else { return false };
-    // SQLite's URI grammar: file:[//authority]path[?key=value&...][#fragment], with %XX escapes.
+    let Some((path, query)) = split_uri(&s) else { return false };
+    percent_decode(path) == b":memory:"
+        || uri_params(query).any(|(k, v)| (k == b"mode" && v == b"memory") || (k == b"vfs" && v == b"memdb"))
+}
+
+/// The option of a `file:` URI (only when `uri` is set) that would silently undo `process_exclusive`, as
+/// `key=value`: a `vfs` other than `unix-excl` (SQLite opens the file through the URI's VFS whatever the caller
+/// passes), `mode=ro` (a read-only handle cannot take the process's lock), or a true `nolock` or `immutable` (no
+/// lock at all).
+pub(crate) fn uri_undoes_process_exclusive(path: &Path, uri: bool) -> Option<String> {
+    if !uri {
+        return None;
+    }
+    let s = path.to_string_lossy();
+    let (_, query) = split_uri(&s)?;
+    let truthy = |v: &[u8]| {
+        let v = String::from_utf8_lossy(v).to_ascii_lowercase();
+        matches!(v.as_str(), "yes" | "true" | "on") || v.parse::<i64>().is_ok_and(|n| n != 0)
+    };
+    let found = uri_params(query).find(|(k, v)| match k.as_slice() {
+        b"vfs" => v != b"unix-excl",
+        b"mode" => v == b"ro",
+        b"nolock" | b"immutable" => truthy(v),
+        _ => false,
+    });
+    found.map(|(k, v)| format!("{}={}", String::from_utf8_lossy(&k), String::from_utf8_lossy(&v)))
+}
+
+/// A `file:` URI's path and query: SQLite's grammar is file:[//authority]path[?key=value&...][#fragment].
+fn split_uri(s: &str) -> Option<(&str, &str)> {
+    let rest = s.strip_prefix("file:")?;
     let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let path = match path.strip_prefix("//") {
         Some(authority_and_path) => authority_and_path.find('/').map_or("", |i| &authority_and_path[i..]),
         None => path,
     };
-    percent_decode(path) == b":memory:"
-        || query.split('&').any(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = (percent_decode(k), percent_decode(v));
-            (k == b"mode" && v == b"memory") || (k == b"vfs" && v == b"memdb")
-        })
+    Some((path, query))
+}
+
+/// A URI query's `key=value` pairs, `%XX` escapes decoded.
+fn uri_params(query: &str) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + '_ {
+    query.split('&').map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k), percent_decode(v))
+    })
 }
 
 /// `%XX` escapes decoded, as SQLite decodes a URI (anything else, `+` too, as it is).

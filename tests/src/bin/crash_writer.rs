@@ -1,14 +1,16 @@
 //! A child process for the crash-safety test: writes batches through a pool forever and prints `ack <batch> <rows>`
 //! after each commit returns. The parent kills it with SIGKILL at a random moment and checks the database.
+//! `crash_writer PATH exclusive` opens the pool with `process_exclusive`.
 
 use std::io::Write;
 
 use asqlite::{params, Pool};
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: crash_writer <database path>");
+    let path = std::env::args().nth(1).expect("usage: crash_writer <database path> [exclusive]");
+    let exclusive = std::env::args().nth(2).is_some_and(|a| a == "exclusive");
     futures::executor::block_on(async move {
-        let pool = Pool::builder().readers(1).open(&path).await.expect("open");
+        let pool = Pool::builder().readers(1).process_exclusive(exclusive).open(&path).await.expect("open");
         pool.execute_batch("CREATE TABLE IF NOT EXISTS batches (batch INTEGER NOT NULL, row INTEGER NOT NULL, size INTEGER NOT NULL, payload BLOB)")
             .await
             .expect("create");

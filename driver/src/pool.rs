@@ -353,9 +353,10 @@ impl<T> Builder<T> {
     /// the `-shm` file, two system calls, which are most of a point query's cost (a point read by key measured
     /// about twice as fast with it on). For a database one service owns; not for a file that other programs read
     /// while the service runs. A [`read_only`](Self::read_only) pool cannot take the lock: asking for both is an
-    /// error at open, as is a `file:` URI that would open the file without it. Open every other connection of this
-    /// process to the file with the option too: one opened without it first leaves the file shared, and outside
-    /// WAL one opened without it afterwards can drop the lock (see the connection's option).
+    /// error at open, as is a `file:` URI that would open the file without it, and a
+    /// [`journal_mode`](Self::journal_mode) other than WAL (outside WAL a connection opened without the option could
+    /// drop the process's lock). Open every other connection of this process to the file with the option too: one
+    /// opened without it first leaves the file shared (see the connection's option).
     pub fn process_exclusive(mut self, yes: bool) -> Self {
         self.process_exclusive = yes;
         self
@@ -413,6 +414,7 @@ impl<T> Builder<T> {
             .process_exclusive(self.process_exclusive);
         // A reader shares the lock the writer took (the pool refuses a read-only writer with the lock).
         options.joins_process_lock = read_only && !self.read_only;
+        options.in_pool = true;
         options
     }
 
@@ -432,6 +434,16 @@ impl<T> Builder<T> {
             ));
         }
         self.setup.check(readers)?;
+        if self.process_exclusive && !memory && !self.setup.journal_mode().is_wal() {
+            let mode = self.setup.journal_mode();
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "process_exclusive needs WAL mode, not {mode}: outside WAL a connection of this process opened \
+                     without the option can replace the process's lock with its own and drop it"
+                ),
+            ));
+        }
         if self.process_exclusive && self.read_only && !memory {
             return Err(Error::new(
                 ErrorKind::InvalidInput,

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use asqlite::blocking::OpenOptions;
-use asqlite::{params, ErrorKind, Pool};
+use asqlite::{params, ErrorKind, JournalMode, Pool};
 
 use crate::common::temp_db;
 
@@ -146,10 +146,10 @@ fn process_exclusive_on_a_read_only_pool_or_connection_is_an_error() {
 #[test]
 fn a_blocking_connection_with_process_exclusive_shares_the_file_with_this_process_only() {
     let (_dir, path) = temp_db();
-    let a = OpenOptions::new().process_exclusive(true).open(&path).unwrap();
-    a.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
-        .unwrap();
-    let b = OpenOptions::new().process_exclusive(true).open(&path).unwrap();
+    let wal = OpenOptions::new().process_exclusive(true).journal_mode(JournalMode::Wal);
+    let a = wal.open(&path).unwrap();
+    a.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);").unwrap();
+    let b = OpenOptions::new().process_exclusive(true).open(&path).unwrap(); // the file is in WAL mode now
     b.execute("INSERT INTO t VALUES (2)", ()).unwrap();
     let n: i64 = a.query_row("SELECT count(*) FROM t", (), |r| r.get(0)).unwrap();
     assert_eq!(n, 2);
@@ -178,4 +178,28 @@ fn an_engine_url_with_process_exclusive_locks_the_file_for_its_process() {
         engine.dispose().await.unwrap();
     });
     assert_eq!(other_process("read", &path), "read 4");
+}
+
+/// The bug (found by attack): outside WAL, a connection of this process opened without the option, reading between
+/// the exclusive connection's transactions, replaced the process's lock with its own and dropped it; another
+/// process could then hold the file while the exclusive connection went on writing with no lock at all. Outside
+/// WAL the option is now refused.
+#[test]
+fn process_exclusive_outside_wal_is_an_error() {
+    let (_dir, path) = temp_db();
+    let err = OpenOptions::new().process_exclusive(true).open(&path).map(drop).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(err.to_string().contains("WAL"), "{err}");
+    let err = OpenOptions::new().process_exclusive(true).journal_mode(JournalMode::Delete).open(&path).map(drop);
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::InvalidInput);
+    for mode in [JournalMode::Delete, JournalMode::Truncate, JournalMode::Persist] {
+        let opened = futures::executor::block_on(
+            Pool::builder().readers(0).journal_mode(mode).process_exclusive(true).open(&path),
+        );
+        assert_eq!(opened.map(drop).unwrap_err().kind(), ErrorKind::InvalidInput, "{mode}");
+    }
+    // In WAL mode it opens, and the file is locked for this process.
+    let conn = OpenOptions::new().process_exclusive(true).journal_mode(JournalMode::Wal).open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap();
+    assert_eq!(other_process("read", &path), "error Busy");
 }

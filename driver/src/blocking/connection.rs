@@ -107,6 +107,20 @@ impl Connection {
             tx: TxCell::default(),
         };
         options.configure(&conn, path)?;
+        if options.process_exclusive && !memory && !options.in_pool {
+            let mode: String = conn.pragma_query_value("journal_mode")?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "process_exclusive needs WAL mode, and {} is in {mode} mode: outside WAL a connection of this \
+                         process opened without the option can replace the process's lock with its own and drop it \
+                         (open with journal_mode(JournalMode::Wal))",
+                        path.display()
+                    ),
+                ));
+            }
+        }
         Ok(conn)
     }
 

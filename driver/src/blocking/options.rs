@@ -42,6 +42,8 @@ pub struct OpenOptions {
     pub(crate) process_exclusive: bool,
     /// A pool's reader: read-only under the lock its writer took (see `process_exclusive`).
     pub(crate) joins_process_lock: bool,
+    /// A pool's connection: the pool checks the journal mode `process_exclusive` needs (it sets it after the open).
+    pub(crate) in_pool: bool,
 }
 
 impl Default for OpenOptions {
@@ -56,6 +58,7 @@ impl Default for OpenOptions {
             journal_mode: None,
             process_exclusive: false,
             joins_process_lock: false,
+            in_pool: false,
         }
     }
 }
@@ -128,12 +131,16 @@ impl OpenOptions {
     /// than `unix-excl`, `mode=ro`, `nolock`, `immutable`). A memory database has no file to lock: the option
     /// changes nothing there.
     ///
+    /// It needs WAL mode: the open fails unless the file is in WAL mode once [`journal_mode`](Self::journal_mode)
+    /// is applied, and the file must stay in it. Outside WAL a connection of this process opened without the option
+    /// could replace the process's lock with its own and then drop it, and the process-exclusive connections would
+    /// write with no lock at all.
+    ///
     /// Every connection of this process to the file should ask for it. SQLite keeps one lock state per file and
     /// process: a connection opened without it that reads the file before the lock is taken leaves the file shared
-    /// (the lock is then never taken, and other processes read and write as usual, through the `-shm` file); one
-    /// opened without it afterwards can, outside WAL mode, replace the process's lock with its own and drop it, and
-    /// the process-exclusive connections then write with no lock at all. Closing any other handle this process has
-    /// on the file (a [`std::fs::File`] too) drops the lock as well: POSIX locks belong to the process.
+    /// (the lock is then never taken, and other processes read and write as usual, through the `-shm` file). Closing
+    /// any other handle this process has on the file (a [`std::fs::File`] too) drops the lock as well: POSIX locks
+    /// belong to the process, as SQLite's documentation warns for every lock it takes.
     pub fn process_exclusive(mut self, yes: bool) -> Self {
         self.process_exclusive = yes;
         self

@@ -4,10 +4,8 @@
 //! (SQLite's default locking, no busy timeout) or `tests/src/bin/crash_writer.rs`.
 
 use std::future::Future;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::pin::Pin;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -17,12 +15,7 @@ use asqlite::blocking::OpenOptions;
 use asqlite::{params, ErrorKind, Pool};
 
 use crate::common::temp_db;
-
-fn other_process(mode: &str, path: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_other_process")).arg(mode).arg(path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+use crate::exclusive::other_process;
 
 /// Wait (a closing pool's workers finish on their own threads) until another process reads `expected`.
 fn other_process_reads_within(path: &Path, expected: &str, what: &str) {
@@ -53,53 +46,14 @@ fn wal_size(path: &Path) -> u64 {
 #[test]
 fn a_sigkilled_process_exclusive_writer_loses_no_acknowledged_commit_and_keeps_no_partial_one() {
     let (_dir, path) = temp_db();
-    let exe = env!("CARGO_BIN_EXE_crash_writer");
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut total_acked = 0;
-    for round in 0..8 {
-        let mut child =
-            Command::new(exe).arg(&path).arg("exclusive").stdout(Stdio::piped()).spawn().expect("spawn the writer");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let mut parts = line.split_whitespace().skip(1).map(|p| p.parse::<i64>().unwrap());
-                if tx.send((parts.next().unwrap(), parts.next().unwrap())).is_err() {
-                    break;
-                }
-            }
-        });
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let first = rx.recv_timeout(Duration::from_secs(30)).expect("the writer acknowledged nothing");
-        assert_eq!(other_process("read", &path), "error Busy", "round {round}: another process got in");
-        std::thread::sleep(Duration::from_millis(5 + seed % 60));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        reader.join().unwrap();
-        let acked: Vec<(i64, i64)> = std::iter::once(first).chain(rx.try_iter()).collect();
-        total_acked += acked.len();
-
-        let conn = OpenOptions::new().process_exclusive(round % 2 == 0).open(&path).unwrap();
-        let check: String = conn.query_row("PRAGMA integrity_check", (), |r| r.get(0)).unwrap();
-        assert_eq!(check, "ok", "round {round}");
-        for (batch, size) in &acked {
-            let n: i64 =
-                conn.query_row("SELECT count(*) FROM batches WHERE batch = ?1", params![batch], |r| r.get(0)).unwrap();
-            assert_eq!(n, *size, "round {round}: acknowledged batch {batch} lost rows");
-        }
-        let partial: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM (SELECT batch FROM batches GROUP BY batch HAVING count(*) != max(size))",
-                (),
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(partial, 0, "round {round}: partial batches survived");
-    }
-    assert!(total_acked > 8, "the writer must have made progress");
+    crate::faults::kill_writer_rounds(
+        &path,
+        &["exclusive"],
+        8,
+        0x9E37_79B9_7F4A_7C15,
+        |round| assert_eq!(other_process("read", &path), "error Busy", "round {round}: another process got in"),
+        |round| OpenOptions::new().process_exclusive(round % 2 == 0).open(&path).unwrap(),
+    );
 }
 
 /// The background checkpointer and `wal_checkpoint(TRUNCATE)` while three tasks read without pause: every read

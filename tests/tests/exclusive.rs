@@ -13,7 +13,8 @@ use asqlite::{params, ErrorKind, JournalMode, Pool};
 
 use crate::common::temp_db;
 
-fn other_process(mode: &str, path: &std::path::Path) -> String {
+/// What another process (`tests/src/bin/other_process.rs`) gets: `read <n>` or `error <kind>`.
+pub(crate) fn other_process(mode: &str, path: &std::path::Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_other_process")).arg(mode).arg(path).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_owned()

@@ -22,11 +22,25 @@ fn rt() -> tokio::runtime::Runtime {
 #[test]
 fn sigkill_loses_no_acknowledged_commit_and_keeps_no_partial_one() {
     let (_dir, path) = temp_db();
+    kill_writer_rounds(&path, &[], 12, 0x2545_F491_4F6C_DD1D, |_| {}, |_| SyncConnection::open(&path).unwrap());
+}
+
+/// `rounds` times: start `crash_writer PATH args...` (`tests/src/bin/crash_writer.rs`), let it acknowledge at least
+/// one batch, run `while_running(round)`, SIGKILL it at a random moment, then check the database through
+/// `reopen(round)`: `integrity_check` ok, every acknowledged batch there in full, no batch partial.
+pub(crate) fn kill_writer_rounds(
+    path: &std::path::Path,
+    args: &[&str],
+    rounds: usize,
+    mut seed: u64,
+    while_running: impl Fn(usize),
+    reopen: impl Fn(usize) -> SyncConnection,
+) {
     let exe = env!("CARGO_BIN_EXE_crash_writer");
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let mut total_acked = 0;
-    for round in 0..12 {
-        let mut child = Command::new(exe).arg(&path).stdout(Stdio::piped()).spawn().expect("spawn the writer");
+    for round in 0..rounds {
+        let mut child =
+            Command::new(exe).arg(path).args(args).stdout(Stdio::piped()).spawn().expect("spawn the writer");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
@@ -44,6 +58,7 @@ fn sigkill_loses_no_acknowledged_commit_and_keeps_no_partial_one() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let first = rx.recv_timeout(Duration::from_secs(30)).expect("the writer acknowledged nothing");
+        while_running(round);
         std::thread::sleep(Duration::from_millis(5 + seed % 60));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -51,7 +66,7 @@ fn sigkill_loses_no_acknowledged_commit_and_keeps_no_partial_one() {
         let acked: Vec<(i64, i64)> = std::iter::once(first).chain(rx.try_iter()).collect();
         total_acked += acked.len();
 
-        let conn = SyncConnection::open(&path).unwrap();
+        let conn = reopen(round);
         let check: String = conn.query_one("PRAGMA integrity_check", params![]).unwrap().get(0).unwrap();
         assert_eq!(check, "ok", "round {round}");
         for (batch, size) in &acked {
@@ -70,7 +85,7 @@ fn sigkill_loses_no_acknowledged_commit_and_keeps_no_partial_one() {
             .unwrap();
         assert!(partial.is_empty(), "round {round}: partial batches survived:\n{partial}");
     }
-    assert!(total_acked > 12, "the writer must have made progress");
+    assert!(total_acked > rounds, "the writer must have made progress");
 }
 
 #[test]

@@ -511,7 +511,8 @@ impl<T> Builder<T> {
         if let Some(rrx) = rrx {
             for id in 1..=readers {
                 let opts = self.options(true);
-                let p = path.to_path_buf();
+                // A URI asking for read-write would refuse a read-only open.
+                let p = blocking::options::read_only_path(path, self.uri);
                 let setup = self.setup.clone();
                 let temp_names = std::sync::Arc::clone(&temp_names);
                 // An inline read's budget is a deadline too.

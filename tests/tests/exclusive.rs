@@ -204,3 +204,23 @@ fn process_exclusive_outside_wal_is_an_error() {
     conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap();
     assert_eq!(other_process("read", &path), "error Busy");
 }
+
+/// The bug (seen while attacking the option): a pool with readers on a `file:` URI asking for `mode=rw` or
+/// `mode=rwc` did not open ("access mode not allowed"): the readers open read-only, and SQLite refuses a URI that
+/// asks for more than the open's flags. The readers now open the URI with `mode=ro`.
+#[test]
+fn a_pool_with_readers_opens_a_uri_that_asks_for_read_write() {
+    let (_dir, path) = temp_db();
+    for mode in ["rwc", "rw"] {
+        let uri = format!("file:{}?mode={mode}&cache=private", path.display());
+        futures::executor::block_on(async {
+            let pool = Pool::builder().readers(2).uri(true).open(&uri).await.unwrap();
+            pool.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY)", params![]).await.unwrap();
+            pool.execute("INSERT INTO t DEFAULT VALUES", params![]).await.unwrap();
+            pool.call_each(|c| c.query_row("SELECT count(*) FROM t", (), |r| r.get::<i64>(0)).map(drop)).await.unwrap();
+            let err = pool.call_each(|c| c.execute("INSERT INTO t DEFAULT VALUES", ()).map(drop)).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ReadOnly, "a reader wrote: {err}");
+            pool.close().await.unwrap();
+        });
+    }
+}

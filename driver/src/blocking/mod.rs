@@ -10,7 +10,7 @@ mod connection;
 mod database;
 pub mod functions;
 mod hooks;
-mod options;
+pub(crate) mod options;
 mod packed;
 mod row;
 pub(crate) mod statement;

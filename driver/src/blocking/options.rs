@@ -246,6 +246,31 @@ fn split_uri(s: &str) -> Option<(&str, &str)> {
     Some((path, query))
 }
 
+/// `path` for a read-only open: a `file:` URI (only when `uri` is set) whose `mode` asks for `rw` or `rwc` gets
+/// `mode=ro` instead (SQLite refuses a URI that asks for more access than the open's flags give); any other path
+/// as it is.
+pub(crate) fn read_only_path(path: &Path, uri: bool) -> std::path::PathBuf {
+    let s = path.to_string_lossy();
+    let query = if uri && s.starts_with("file:") {
+        let rest = s.split_once('#').map_or(&*s, |(r, _)| r);
+        rest.split_once('?').map(|(_, q)| q)
+    } else {
+        None
+    };
+    let Some(query) = query else { return path.to_path_buf() };
+    let asks_write = |pair: &str| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        percent_decode(k) == b"mode" && matches!(percent_decode(v).as_slice(), b"rw" | b"rwc")
+    };
+    if !query.split('&').any(asks_write) {
+        return path.to_path_buf();
+    }
+    let new_query: Vec<&str> = query.split('&').map(|p| if asks_write(p) { "mode=ro" } else { p }).collect();
+    let start = s.find('?').map_or(s.len(), |i| i + 1);
+    let end = start + query.len();
+    std::path::PathBuf::from(format!("{}{}{}", &s[..start], new_query.join("&"), &s[end..]))
+}
+
 /// A URI query's `key=value` pairs, `%XX` escapes decoded.
 fn uri_params(query: &str) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + '_ {
     query.split('&').map(|pair| {
@@ -277,8 +302,24 @@ fn percent_decode(s: &str) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_memory;
+    use super::{is_memory, read_only_path};
     use std::path::Path;
+
+    /// A pool's readers open a URI that asks for read-write with `mode=ro`; everything else stays as written.
+    #[test]
+    fn read_only_path_turns_only_a_uris_read_write_mode_into_read_only() {
+        let ro = |p: &str, uri: bool| read_only_path(Path::new(p), uri).to_string_lossy().into_owned();
+        assert_eq!(ro("file:a.db?mode=rwc", true), "file:a.db?mode=ro");
+        assert_eq!(
+            ro("file:a.db?cache=private&mode=rw&psow=1#frag", true),
+            "file:a.db?cache=private&mode=ro&psow=1#frag"
+        );
+        assert_eq!(ro("file:a.db?mod%65=rw%63", true), "file:a.db?mode=ro");
+        for same in ["file:a.db?mode=ro", "file:a.db", "file:a.db?cache=shared", "file:a.db#mode=rw", "a.db?mode=rw"] {
+            assert_eq!(ro(same, true), same);
+        }
+        assert_eq!(ro("file:a.db?mode=rw", false), "file:a.db?mode=rw", "a path, not a URI");
+    }
 
     /// A pool decides from this whether to run WAL with readers: URI options count only when URIs were asked for.
     #[test]

@@ -350,8 +350,9 @@ impl<T> Builder<T> {
     /// process, shares it; another process cannot read or write the file until the pool closes.
     ///
     /// In exchange no read transaction takes a file lock: in WAL mode each one otherwise takes and drops a lock in
-    /// the `-shm` file, two system calls, which are most of a point query's cost (point reads by key measured 1.5x
-    /// to 2x as fast with it on). For a database one service owns; not for a file that other programs read
+    /// the `-shm` file, two system calls, which are most of a point query's cost (the benchmark report's point
+    /// reads by key ran about 1.5x as fast with it on). For a database one service owns; not for a file that other
+    /// programs read
     /// while the service runs. A [`read_only`](Self::read_only) pool cannot take the lock: asking for both is an
     /// error at open, as is a `file:` URI that would open the file without it, and a
     /// [`journal_mode`](Self::journal_mode) other than WAL (outside WAL a connection opened without the option could
@@ -440,7 +441,7 @@ impl<T> Builder<T> {
                 ErrorKind::InvalidInput,
                 format!(
                     "process_exclusive needs WAL mode, not {mode}: outside WAL a connection of this process opened \
-                     without the option can replace the process's lock with its own and drop it"
+                     without the option can replace the process's lock with its own and drop it (WAL is the pool's default)"
                 ),
             ));
         }
@@ -471,7 +472,6 @@ impl<T> Builder<T> {
         let writer_opts = self.options(self.read_only);
         let setup = self.setup.clone();
         let writable = !self.read_only;
-        let exclusive = self.process_exclusive && !memory;
         let writer_path = path.to_path_buf();
         let which = if readers > 0 { Which::Writer } else { Which::Lone };
         let checkpointer = (format!("asqlite-{what}-checkpointer"), Arc::clone(&core.checkpoints));
@@ -479,17 +479,6 @@ impl<T> Builder<T> {
             let mut conn = writer_opts.open(&writer_path)?;
             // The setup runs before the role is sealed: a writer's role refuses read settings.
             setup.apply(&mut conn, which, &writer_path, writable, memory)?;
-            if exclusive {
-                // The process's lock, taken by a read now, before any reader opens: a reader's read-only handle
-                // cannot take it, and one that read first would leave the file shared.
-                conn.pragma_query_value::<i64>("schema_version").map_err(|e| {
-                    if e.kind() == ErrorKind::Busy {
-                        e.context("process_exclusive: another process has the database open")
-                    } else {
-                        e
-                    }
-                })?;
-            }
             // A WAL file with readers: no write waits for a checkpoint (`ffi::checkpoint`).
             if readers > 0 && writable && !memory {
                 let (name, count) = checkpointer;

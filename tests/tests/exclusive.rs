@@ -116,6 +116,7 @@ fn a_process_exclusive_pool_does_not_open_while_another_process_has_the_file_ope
     );
     let err = opened.expect_err("a process-exclusive pool opened on a file another process holds");
     assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    assert!(err.to_string().contains("another process"), "the error does not say why: {err}");
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
     // Once the other process is gone, it opens.
@@ -222,5 +223,25 @@ fn a_pool_with_readers_opens_a_uri_that_asks_for_read_write() {
             assert_eq!(err.kind(), ErrorKind::ReadOnly, "a reader wrote: {err}");
             pool.close().await.unwrap();
         });
+    }
+}
+
+/// Found in review: the check of a URI before the open reads its parameters as this crate does, and SQLite reads
+/// some of them otherwise (`nolock=1x` is true to SQLite). SQLite's own answer after the open now counts too: the
+/// VFS the file is open through, a read-only handle, `nolock` and `immutable`.
+#[test]
+fn a_uri_that_undoes_the_lock_as_only_sqlite_reads_it_is_an_error_too() {
+    let (_dir, path) = temp_db();
+    drop(OpenOptions::new().journal_mode(JournalMode::Wal).open(&path).unwrap());
+    for query in ["nolock=1x", "immutable=1.0", "nolock=2abc"] {
+        let uri = format!("file:{}?{query}", path.display());
+        let options = OpenOptions::new().uri(true).process_exclusive(true);
+        let err = options.open(&uri).map(drop).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{query}: {err}");
+        let opened =
+            futures::executor::block_on(Pool::builder().readers(1).uri(true).process_exclusive(true).open(&uri));
+        assert_eq!(opened.map(drop).unwrap_err().kind(), ErrorKind::InvalidInput, "{query}");
+        // Without the option the URI opens as SQLite reads it.
+        drop(OpenOptions::new().uri(true).open(&uri).unwrap());
     }
 }

@@ -2,6 +2,7 @@
 
 mod arrow;
 mod attack;
+#[cfg(unix)]
 mod attack_exclusive;
 mod attack_inline;
 mod attack_reuse;
@@ -11,6 +12,7 @@ mod common;
 mod conn_state;
 mod contract;
 mod core_input;
+#[cfg(unix)]
 mod exclusive;
 mod faults;
 mod fuzz_replay;

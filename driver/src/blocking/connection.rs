@@ -84,7 +84,8 @@ impl Connection {
                  handle open for writing (a pool's readers share the lock its writer takes)",
             ));
         }
-        // A pool's reader opens read-only under its writer's lock, whatever its URI says.
+        // A URI's parameters win over the open's VFS and flags: a clearer error before the open, where they can be
+        // read (SQLite's own answer after the open is the one that counts).
         if options.process_exclusive && !memory && !options.joins_process_lock {
             if let Some(option) = super::options::uri_undoes_process_exclusive(path, options.uri) {
                 return Err(Error::new(
@@ -106,6 +107,26 @@ impl Connection {
             measures_reads: Cell::new(false),
             tx: TxCell::default(),
         };
+        if options.process_exclusive && !memory && !options.joins_process_lock {
+            if let Some(why) = conn.raw.process_lock_refusal() {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("process_exclusive cannot hold for {}: {why}", path.display()),
+                ));
+            }
+            // The process's lock, taken by this first read (SQLite takes it with a connection's first lock), before
+            // anything else of this process opens the file: a pool reader's read-only handle cannot take it.
+            conn.pragma_query_value::<i64>("schema_version").map_err(|e| {
+                if e.kind() == ErrorKind::Busy {
+                    e.context(format_args!(
+                        "process_exclusive: another process has {} open, and the lock is for one process",
+                        path.display()
+                    ))
+                } else {
+                    e
+                }
+            })?;
+        }
         options.configure(&conn, path)?;
         if options.process_exclusive && !memory && !options.in_pool {
             let mode: String = conn.pragma_query_value("journal_mode")?;
@@ -115,7 +136,7 @@ impl Connection {
                     format!(
                         "process_exclusive needs WAL mode, and {} is in {mode} mode: outside WAL a connection of this \
                          process opened without the option can replace the process's lock with its own and drop it \
-                         (open with journal_mode(JournalMode::Wal))",
+                         (open with OpenOptions::journal_mode(JournalMode::Wal))",
                         path.display()
                     ),
                 ));

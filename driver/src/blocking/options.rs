@@ -119,8 +119,8 @@ impl OpenOptions {
     /// default). The first read takes one lock on the file for the whole process and keeps it until the process's
     /// last connection to the file closes; the WAL index lives in this process's memory instead of the `-shm`
     /// file. Other connections of this process share the file as usual; another process cannot read or write it
-    /// meanwhile (its calls fail with [`ErrorKind::Busy`], "database is locked"), and this connection's first
-    /// read fails the same way while another process has the file open.
+    /// meanwhile (its calls fail with [`ErrorKind::Busy`], "database is locked"), and opening this connection
+    /// fails the same way while another process has the file open (the open takes the lock).
     ///
     /// What it buys: in WAL mode every read transaction otherwise takes and drops a lock in the `-shm` file, two
     /// system calls, which are most of what a point query by key costs (see the pool's
@@ -140,7 +140,9 @@ impl OpenOptions {
     /// process: a connection opened without it that reads the file before the lock is taken leaves the file shared
     /// (the lock is then never taken, and other processes read and write as usual, through the `-shm` file). Closing
     /// any other handle this process has on the file (a [`std::fs::File`] too) drops the lock as well: POSIX locks
-    /// belong to the process, as SQLite's documentation warns for every lock it takes.
+    /// belong to the process, as SQLite's documentation warns for every lock it takes. A database `ATTACH`ed to
+    /// such a connection opens through the same VFS, so it too is locked for the process while attached (name it
+    /// as a URI with `vfs=unix` to attach it shared), and it should be in WAL mode for the same reason.
     pub fn process_exclusive(mut self, yes: bool) -> Self {
         self.process_exclusive = yes;
         self
@@ -250,9 +252,10 @@ fn split_uri(s: &str) -> Option<(&str, &str)> {
 /// `mode=ro` instead (SQLite refuses a URI that asks for more access than the open's flags give); any other path
 /// as it is.
 pub(crate) fn read_only_path(path: &Path, uri: bool) -> std::path::PathBuf {
-    let s = path.to_string_lossy();
+    // A name that is not UTF-8 is passed as it is (rewriting it lossily would name another file).
+    let Some(s) = path.to_str() else { return path.to_path_buf() };
     let query = if uri && s.starts_with("file:") {
-        let rest = s.split_once('#').map_or(&*s, |(r, _)| r);
+        let rest = s.split_once('#').map_or(s, |(r, _)| r);
         rest.split_once('?').map(|(_, q)| q)
     } else {
         None

@@ -770,6 +770,52 @@ impl RawConnection {
         rc == ffi::SQLITE_OK && moved != 0
     }
 
+    /// Why the main database, opened for `process_exclusive`, would not hold the process's lock, asked of SQLite
+    /// itself after the open (a URI's parameters win over the VFS and flags the open passed): another VFS than
+    /// `unix-excl`, a read-only handle, or `nolock` / `immutable`. `None` when it holds, or for a memory or
+    /// temporary database (no file name).
+    pub fn process_lock_refusal(&self) -> Option<String> {
+        // SAFETY: "main" is NUL-terminated; the name pointer stays valid while the connection is open, and is only
+        // passed back to SQLite's URI readers, on the owning thread.
+        let name = unsafe { ffi::sqlite3_db_filename(self.handle(), c"main".as_ptr()) };
+        // SAFETY: a non-null name from sqlite3_db_filename is NUL-terminated.
+        if name.is_null() || unsafe { *name } == 0 {
+            return None;
+        }
+        let mut vfs: *mut c_char = ptr::null_mut();
+        // SAFETY: SQLITE_FCNTL_VFSNAME writes a string from sqlite3_malloc through the pointer (a live local), or
+        // leaves it null; we copy it and free it with sqlite3_free.
+        let vfs = unsafe {
+            ffi::sqlite3_file_control(
+                self.handle(),
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_VFSNAME,
+                (&mut vfs as *mut *mut c_char).cast(),
+            );
+            if vfs.is_null() {
+                String::new()
+            } else {
+                let s = CStr::from_ptr(vfs).to_string_lossy().into_owned();
+                ffi::sqlite3_free(vfs.cast());
+                s
+            }
+        };
+        if vfs != "unix-excl" {
+            return Some(format!("the file is open through the {vfs:?} VFS, not \"unix-excl\""));
+        }
+        if self.is_readonly() {
+            return Some("the file is open read-only, and a read-only handle cannot take the lock".into());
+        }
+        for param in [c"nolock", c"immutable"] {
+            // SAFETY: name is the database's file name from sqlite3_db_filename (which sqlite3_uri_boolean takes),
+            // param is NUL-terminated.
+            if unsafe { ffi::sqlite3_uri_boolean(name, param.as_ptr(), 0) } != 0 {
+                return Some(format!("its URI sets {}", param.to_string_lossy()));
+            }
+        }
+        None
+    }
+
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle { shared: Arc::clone(&self.interrupt) }
     }

@@ -413,8 +413,7 @@ impl<T> Builder<T> {
             .busy_timeout(self.busy_timeout)
             .statement_cache_capacity(self.cache_capacity)
             .process_exclusive(self.process_exclusive);
-        // A reader shares the lock the writer took (the pool refuses a read-only writer with the lock).
-        options.joins_process_lock = read_only && !self.read_only;
+        // Its readers share the lock the writer took (the pool refuses a read-only pool with the lock).
         options.in_pool = true;
         options
     }

@@ -77,7 +77,11 @@ impl Connection {
         let path = path.as_ref();
         let cpath = path_to_cstring(path, options.uri)?;
         let memory = super::options::is_memory(path, options.uri);
-        if options.process_exclusive && options.read_only && !options.joins_process_lock && !memory {
+        // A memory database has no file to lock. A pool's reader opens through the VFS under the lock its writer
+        // took; anything else takes the lock itself, so is checked for what that needs.
+        let exclusive = options.process_exclusive && !memory;
+        let takes_lock = exclusive && !(options.in_pool && options.read_only);
+        if takes_lock && options.read_only {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 "process_exclusive needs a read-write connection: SQLite takes the process's lock through a file \
@@ -86,7 +90,7 @@ impl Connection {
         }
         // A URI's parameters win over the open's VFS and flags: a clearer error before the open, where they can be
         // read (SQLite's own answer after the open is the one that counts).
-        if options.process_exclusive && !memory && !options.joins_process_lock {
+        if takes_lock {
             if let Some(option) = super::options::uri_undoes_process_exclusive(path, options.uri) {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
@@ -97,7 +101,7 @@ impl Connection {
                 ));
             }
         }
-        let raw = RawConnection::open(&cpath, options.flags(path, false))
+        let raw = RawConnection::open(&cpath, options.flags(false, exclusive))
             .map_err(|e| e.context(format_args!("cannot open {}", path.display())))?;
         raw.set_busy_timeout(options.busy_timeout)?;
         let conn = Connection {
@@ -107,7 +111,7 @@ impl Connection {
             measures_reads: Cell::new(false),
             tx: TxCell::default(),
         };
-        if options.process_exclusive && !memory && !options.joins_process_lock {
+        if takes_lock {
             if let Some(why) = conn.raw.process_lock_refusal() {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
@@ -128,7 +132,7 @@ impl Connection {
             })?;
         }
         options.configure(&conn, path)?;
-        if options.process_exclusive && !memory && !options.in_pool {
+        if exclusive && !options.in_pool {
             let mode: String = conn.pragma_query_value("journal_mode")?;
             if !mode.eq_ignore_ascii_case("wal") {
                 return Err(Error::new(

@@ -40,9 +40,8 @@ pub struct OpenOptions {
     pub(crate) foreign_keys: Option<bool>,
     pub(crate) journal_mode: Option<JournalMode>,
     pub(crate) process_exclusive: bool,
-    /// A pool's reader: read-only under the lock its writer took (see `process_exclusive`).
-    pub(crate) joins_process_lock: bool,
-    /// A pool's connection: the pool checks the journal mode `process_exclusive` needs (it sets it after the open).
+    /// A pool's connection: the pool checks what `process_exclusive` needs (a writable pool, WAL, which it sets
+    /// after the open), and its read-only connections, the readers, share the lock its writer took.
     pub(crate) in_pool: bool,
 }
 
@@ -57,7 +56,6 @@ impl Default for OpenOptions {
             foreign_keys: None,
             journal_mode: None,
             process_exclusive: false,
-            joins_process_lock: false,
             in_pool: false,
         }
     }
@@ -164,15 +162,14 @@ impl OpenOptions {
         Ok(())
     }
 
-    /// The flags to open `path` with (`memory`: SQLite's in-memory flag).
-    pub(crate) fn flags(&self, path: &Path, memory: bool) -> OpenFlags {
+    /// The flags to open with (`memory`: SQLite's in-memory flag; `exclusive`: through `unix-excl`).
+    pub(crate) fn flags(&self, memory: bool, exclusive: bool) -> OpenFlags {
         OpenFlags {
             read_only: self.read_only,
             create: self.create,
             uri: self.uri,
             memory,
-            // A memory database has no file to lock.
-            process_exclusive: self.process_exclusive && !is_memory(path, self.uri),
+            process_exclusive: exclusive,
         }
     }
 }
@@ -236,11 +233,12 @@ pub(crate) fn uri_undoes_process_exclusive(path: &Path, uri: bool) -> Option<Str
     found.map(|(k, v)| format!("{}={}", String::from_utf8_lossy(&k), String::from_utf8_lossy(&v)))
 }
 
-/// A `file:` URI's path and query: SQLite's grammar is file:[//authority]path[?key=value&...][#fragment].
+/// A `file:` URI's path and query, each a slice of `s` (the query empty when there is none): SQLite's grammar is
+/// file:[//authority]path[?key=value&...][#fragment].
 fn split_uri(s: &str) -> Option<(&str, &str)> {
     let rest = s.strip_prefix("file:")?;
     let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = rest.split_once('?').unwrap_or((rest, &rest[rest.len()..]));
     let path = match path.strip_prefix("//") {
         Some(authority_and_path) => authority_and_path.find('/').map_or("", |i| &authority_and_path[i..]),
         None => path,
@@ -253,23 +251,18 @@ fn split_uri(s: &str) -> Option<(&str, &str)> {
 /// as it is.
 pub(crate) fn read_only_path(path: &Path, uri: bool) -> std::path::PathBuf {
     // A name that is not UTF-8 is passed as it is (rewriting it lossily would name another file).
-    let Some(s) = path.to_str() else { return path.to_path_buf() };
-    let query = if uri && s.starts_with("file:") {
-        let rest = s.split_once('#').map_or(s, |(r, _)| r);
-        rest.split_once('?').map(|(_, q)| q)
-    } else {
-        None
+    let Some((s, (_, query))) = path.to_str().filter(|_| uri).and_then(|s| Some((s, split_uri(s)?))) else {
+        return path.to_path_buf();
     };
-    let Some(query) = query else { return path.to_path_buf() };
     let asks_write = |pair: &str| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        percent_decode(k) == b"mode" && matches!(percent_decode(v).as_slice(), b"rw" | b"rwc")
+        uri_params(pair).next().is_some_and(|(k, v)| k == b"mode" && matches!(v.as_slice(), b"rw" | b"rwc"))
     };
     if !query.split('&').any(asks_write) {
         return path.to_path_buf();
     }
     let new_query: Vec<&str> = query.split('&').map(|p| if asks_write(p) { "mode=ro" } else { p }).collect();
-    let start = s.find('?').map_or(s.len(), |i| i + 1);
+    // The query is a slice of `s`: where it starts there.
+    let start = query.as_ptr() as usize - s.as_ptr() as usize;
     let end = start + query.len();
     std::path::PathBuf::from(format!("{}{}{}", &s[..start], new_query.join("&"), &s[end..]))
 }

@@ -309,3 +309,38 @@ fn process_exclusive_on_memory_databases_changes_nothing_and_a_missing_file_is_c
         assert!(!path.exists(), "a failed open created the file");
     });
 }
+
+/// More paused streams than readers on a process-exclusive pool, with a commit while they pause: each stream
+/// delivers its own snapshot whole (their readers set rows aside through the in-memory WAL index), a read made
+/// meanwhile sees the commit, and the file stays locked for the process throughout.
+#[test]
+fn more_paused_streams_than_readers_on_a_process_exclusive_pool_keep_their_snapshots() {
+    use futures::StreamExt;
+    let (_dir, path) = temp_db();
+    crate::common::within("streams on an exclusive pool", Duration::from_secs(60), move || {
+        futures::executor::block_on(async {
+            let pool = Pool::builder().readers(2).process_exclusive(true).open(&path).await.unwrap();
+            pool.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)").await.unwrap();
+            pool.execute_many("INSERT INTO t (id) VALUES (?1)", (1..=2000_i64).map(|i| params![i])).await.unwrap();
+            let mut streams: Vec<_> = (0..4).map(|_| pool.stream("SELECT id FROM t ORDER BY id", params![])).collect();
+            for s in &mut streams {
+                let first: i64 = s.next().await.unwrap().unwrap().get(0).unwrap();
+                assert_eq!(first, 1);
+            }
+            pool.execute("INSERT INTO t (id) VALUES (2001)", params![]).await.unwrap();
+            let n: i64 = pool.query_row("SELECT count(*) FROM t", params![], |r| r.get(0)).await.unwrap();
+            assert_eq!(n, 2001, "a read made while the streams pause misses the commit");
+            assert_eq!(other_process("read", &path), "error Busy");
+            for s in &mut streams {
+                let mut next = 2;
+                while let Some(row) = s.next().await {
+                    assert_eq!(row.unwrap().get::<i64>(0).unwrap(), next);
+                    next += 1;
+                }
+                assert_eq!(next, 2001, "a stream's snapshot is not whole");
+            }
+            drop(streams);
+            pool.close().await.unwrap();
+        });
+    });
+}
